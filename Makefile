@@ -1,0 +1,36 @@
+# One command per developer task; CI runs `make test` on a clean clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint format bench postgres clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/python -m basin.demo
+
+test: install
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(VENV)/bin/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

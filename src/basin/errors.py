@@ -1,0 +1,116 @@
+"""The one exception tree of basin.
+
+Every error has a stable ``code`` (sent on the wire) and an HTTP ``status``. The server turns
+these into ``{"error": {"code": ..., "message": ...}}`` in exactly one place, and the SDK turns
+that body back into the same class, so ``except basin.errors.NotFoundError`` works on both sides.
+
+    BasinError                      500  InternalError
+    ├── ValidationError             400  ValidationError       bad field, bad name, bad YAML
+    │   └── ImmutableFieldError     400  ImmutableField        a field that cannot change after creation
+    ├── AuthenticationError         401  AuthenticationFailed  missing, unknown or expired credential
+    ├── AuthorizationError          403  AuthorizationFailed   a valid caller without the needed role
+    ├── NotFoundError               404  ResourceNotFound
+    ├── ConflictError               409  Conflict              already exists, soft-deleted name, busy
+    ├── PreconditionFailedError     412  PreconditionFailed    stale etag
+    ├── PayloadTooLargeError        413  PayloadTooLarge
+    ├── BuildFailedError            422  BuildFailed           an environment could not be built
+    └── ServiceUnavailableError     503  ServiceUnavailable    a dependency is not running
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
+    "BasinError",
+    "BuildFailedError",
+    "ConflictError",
+    "ImmutableFieldError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PreconditionFailedError",
+    "ServiceUnavailableError",
+    "ValidationError",
+    "error_from_code",
+]
+
+
+class BasinError(Exception):
+    """Base of every error basin raises on purpose."""
+
+    code: ClassVar[str] = "InternalError"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_body(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class ValidationError(BasinError):
+    code = "ValidationError"
+    status = 400
+
+
+class ImmutableFieldError(ValidationError):
+    code = "ImmutableField"
+
+
+class AuthenticationError(BasinError):
+    code = "AuthenticationFailed"
+    status = 401
+
+
+class AuthorizationError(BasinError):
+    code = "AuthorizationFailed"
+    status = 403
+
+
+class NotFoundError(BasinError):
+    code = "ResourceNotFound"
+    status = 404
+
+
+class ConflictError(BasinError):
+    code = "Conflict"
+    status = 409
+
+
+class PreconditionFailedError(BasinError):
+    code = "PreconditionFailed"
+    status = 412
+
+
+class PayloadTooLargeError(BasinError):
+    code = "PayloadTooLarge"
+    status = 413
+
+
+class BuildFailedError(BasinError):
+    code = "BuildFailed"
+    status = 422
+
+
+class ServiceUnavailableError(BasinError):
+    code = "ServiceUnavailable"
+    status = 503
+
+
+def _all_subclasses(cls: type[BasinError]) -> list[type[BasinError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def error_from_code(code: str, message: str) -> BasinError:
+    """Rebuild the exception the server raised from the code in its error body."""
+    for cls in _all_subclasses(BasinError):
+        if cls.code == code:
+            return cls(message)
+    error = BasinError(message)
+    return error
