@@ -1,1 +1,28 @@
-"""basin: a self-hosted machine-learning platform compatible with Azure ML v2."""
+"""basin: a self-hosted machine-learning platform compatible with Azure ML v2.
+
+The names are loaded lazily (PEP 562) so that ``basin.runtime``, which runs inside user
+environments, can be imported without the SDK's dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["MLClient", "load_workspace"]
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from basin.loaders import load_workspace
+    from basin.sdk import MLClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MLClient":
+        from basin.sdk import MLClient
+
+        return MLClient
+    if name == "load_workspace":
+        from basin.loaders import load_workspace
+
+        return load_workspace
+    raise AttributeError(f"module 'basin' has no attribute {name!r}")

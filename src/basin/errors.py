@@ -107,10 +107,13 @@ def _all_subclasses(cls: type[BasinError]) -> list[type[BasinError]]:
     return found
 
 
-def error_from_code(code: str, message: str) -> BasinError:
-    """Rebuild the exception the server raised from the code in its error body."""
-    for cls in _all_subclasses(BasinError):
+def error_from_code(code: str, message: str, status: int | None = None) -> BasinError:
+    """Rebuild the exception the server raised from the code (else the status) of its answer."""
+    classes = _all_subclasses(BasinError)
+    for cls in classes:
         if cls.code == code:
             return cls(message)
-    error = BasinError(message)
-    return error
+    for cls in classes:
+        if cls.status == status:
+            return cls(message)
+    return BasinError(message)

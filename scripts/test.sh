@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: starts a throwaway PostgreSQL for the store tests, then pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pg_dir=$(mktemp -d /tmp/basin-pg.XXXXXX)
+chmod 755 "$pg_dir"
+if url=$(bash scripts/postgres.sh start "$pg_dir"); then
+  export BASIN_TEST_POSTGRES_URL="$url"
+  echo "PostgreSQL for the store tests: $url"
+else
+  echo "PostgreSQL could not start; the postgres-marked tests will be skipped (see above)."
+fi
+trap 'bash scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1' EXIT
+.venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -1,0 +1,1 @@
+"""The ``basin`` command line: typer commands over the SDK, with az's verbs and flags."""

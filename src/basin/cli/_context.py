@@ -1,0 +1,92 @@
+"""The CLI's defaults (``basin configure``) and the SDK client every command uses."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from basin.errors import ValidationError
+from basin.sdk import MLClient
+from basin.sdk._connection import basin_home
+
+__all__ = [
+    "client",
+    "close_clients",
+    "load_defaults",
+    "parse_tags",
+    "save_defaults",
+    "state",
+]
+
+#: Set by the root callback from --server/--token.
+state: dict[str, str | None] = {"server": None, "token": None}
+#: Clients made during one CLI run, closed by ``close_clients`` when it ends.
+_clients: list[MLClient] = []
+
+DEFAULT_KEYS = ("group", "workspace")
+
+
+def _config_path() -> Any:
+    return basin_home() / "config.json"
+
+
+def load_defaults() -> dict[str, str]:
+    try:
+        data = json.loads(_config_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    defaults = data.get("defaults", {})
+    return {k: str(v) for k, v in defaults.items()} if isinstance(defaults, dict) else {}
+
+
+def save_defaults(pairs: list[str]) -> dict[str, str]:
+    defaults = load_defaults()
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in DEFAULT_KEYS:
+            raise ValidationError(
+                f"--defaults takes {' or '.join(k + '=<name>' for k in DEFAULT_KEYS)}; got '{pair}'."
+            )
+        if value:
+            defaults[key] = value
+        else:
+            defaults.pop(key, None)
+    path = _config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"defaults": defaults}, indent=2))
+    os.replace(tmp, path)
+    return defaults
+
+
+def client(group: str | None = None, workspace: str | None = None) -> MLClient:
+    defaults = load_defaults()
+    made = MLClient(
+        None,
+        None,
+        group or defaults.get("group"),
+        workspace or defaults.get("workspace"),
+        server=state["server"],
+        token=state["token"],
+    )
+    _clients.append(made)
+    return made
+
+
+def close_clients() -> None:
+    while _clients:
+        _clients.pop().close()
+
+
+def parse_tags(tags: list[str] | None) -> dict[str, str] | None:
+    if tags is None:
+        return None
+    parsed = {}
+    for item in tags:
+        for pair in item.split():
+            key, _, value = pair.partition("=")
+            if not key:
+                raise ValidationError(f"--tags takes key=value pairs; got '{pair}'.")
+            parsed[key] = value
+    return parsed

@@ -1,0 +1,34 @@
+"""``basin server``: run the control plane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from basin.settings import ServerSettings
+
+
+def server(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Management API port (0: any free).")] = None,
+    blob_port: Annotated[int | None, typer.Option(help="Blob service port (0: any free).")] = None,
+    home: Annotated[Path | None, typer.Option(help="State folder (default ~/.basin).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Metadata store URL.")] = None,
+) -> None:
+    """Run the basin server (management API, blob service) until stopped with Ctrl-C/SIGTERM."""
+    from basin.server.main import run_server
+
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "host": host,
+            "port": port,
+            "blob_port": blob_port,
+            "home": home,
+            "database_url": database_url,
+        }.items()
+        if v is not None
+    }
+    run_server(ServerSettings(**overrides))

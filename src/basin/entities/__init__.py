@@ -1,0 +1,34 @@
+"""Resources as typed models with YAML load/dump (no I/O beyond reading the file asked for)."""
+
+from basin.entities._base import Entity, apply_overrides, parse_entity, read_yaml, set_path
+from basin.entities.application_insights import ApplicationInsights
+from basin.entities.arm import ArmResource
+from basin.entities.container_registry import ContainerRegistry
+from basin.entities.group import ResourceGroup
+from basin.entities.key_vault import KeyVault
+from basin.entities.storage_account import StorageAccount, StorageEndpoints
+from basin.entities.workspace import (
+    CustomerManagedKey,
+    PublicNetworkAccess,
+    Workspace,
+    WorkspaceKeys,
+)
+
+__all__ = [
+    "ApplicationInsights",
+    "ArmResource",
+    "ContainerRegistry",
+    "CustomerManagedKey",
+    "Entity",
+    "KeyVault",
+    "PublicNetworkAccess",
+    "ResourceGroup",
+    "StorageAccount",
+    "StorageEndpoints",
+    "Workspace",
+    "WorkspaceKeys",
+    "apply_overrides",
+    "parse_entity",
+    "read_yaml",
+    "set_path",
+]

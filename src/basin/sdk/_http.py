@@ -1,0 +1,54 @@
+"""The SDK's one HTTP client: auth header, JSON, and errors rebuilt as basin's own exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from basin.errors import BasinError, ServiceUnavailableError, error_from_code
+from basin.sdk._connection import Connection
+
+__all__ = ["Transport"]
+
+
+class Transport:
+    def __init__(self, connection: Connection, *, timeout: float = 60.0) -> None:
+        self.connection = connection
+        self._client = httpx.Client(
+            base_url=connection.server,
+            headers={"Authorization": f"Bearer {connection.token}", "User-Agent": "basin-sdk"},
+            timeout=timeout,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            response = self._client.request(method, path, json=json, params=params)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailableError(
+                f"Cannot reach the basin server at {self.connection.server} ({type(exc).__name__}). "
+                "Is 'basin server' running?"
+            ) from None
+        if response.status_code >= 400:
+            raise _error(response)
+        if not response.content:
+            return None
+        return response.json()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _error(response: httpx.Response) -> BasinError:
+    try:
+        error = response.json()["error"]
+        return error_from_code(str(error["code"]), str(error["message"]), response.status_code)
+    except (ValueError, KeyError, TypeError):
+        return BasinError(f"The server answered {response.status_code} without an error body.")

@@ -1,0 +1,57 @@
+"""``ml_client.storage_accounts`` (an addition: ``az storage account`` in SDK form)."""
+
+from __future__ import annotations
+
+from basin.entities import StorageAccount, parse_entity
+from basin.sdk.operations._scope import Scope
+from basin.sdk.poller import BasinPoller
+
+__all__ = ["StorageAccountOperations"]
+
+ACCOUNTS = "/providers/Microsoft.Storage/storageAccounts"
+
+
+class StorageAccountOperations:
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def _path(self, name: str, group: str | None) -> str:
+        return f"{self._scope.group_path(group)}{ACCOUNTS}/{name}"
+
+    def begin_create(
+        self, name: str, *, resource_group: str | None = None, tags: dict[str, str] | None = None
+    ) -> BasinPoller[StorageAccount]:
+        data = self._scope.transport.request(
+            "PUT", self._path(name, resource_group), json={"tags": tags}
+        )
+        return BasinPoller.completed(parse_entity(StorageAccount, data))
+
+    def get(self, name: str, *, resource_group: str | None = None) -> StorageAccount:
+        data = self._scope.transport.request("GET", self._path(name, resource_group))
+        return parse_entity(StorageAccount, data)
+
+    def list(self, *, resource_group: str | None = None) -> list[StorageAccount]:
+        scope = self._scope
+        base = (
+            scope.group_path(resource_group)
+            if (resource_group or scope.resource_group_name)
+            else scope.subscription_path()
+        )
+        data = scope.transport.request("GET", base + ACCOUNTS)
+        return [parse_entity(StorageAccount, item) for item in data["value"]]
+
+    def begin_delete(self, name: str, *, resource_group: str | None = None) -> BasinPoller[None]:
+        self._scope.transport.request("DELETE", self._path(name, resource_group))
+        return BasinPoller.completed(None)
+
+    def list_keys(self, name: str, *, resource_group: str | None = None) -> list[dict[str, str]]:
+        data = self._scope.transport.request("POST", self._path(name, resource_group) + "/listKeys")
+        return list(data["keys"])
+
+    def regenerate_key(
+        self, name: str, key_name: str, *, resource_group: str | None = None
+    ) -> list[dict[str, str]]:
+        data = self._scope.transport.request(
+            "POST", self._path(name, resource_group) + "/regenerateKey", json={"keyName": key_name}
+        )
+        return list(data["keys"])

@@ -1,0 +1,27 @@
+"""``create_app``: the management API as a FastAPI application (no state at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import Depends, FastAPI
+
+from basin.server.auth import authenticate
+from basin.server.errors import install_error_handlers
+from basin.server.network import NetworkPolicy
+from basin.server.routes import groups, meta, storage_accounts, workspaces
+from basin.services.platform import Platform
+
+__all__ = ["create_app"]
+
+
+def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> FastAPI:
+    app = FastAPI(title="basin management API", version="0.1.0", docs_url=None, redoc_url=None)
+    app.state.platform = platform
+    app.state.network_policy = NetworkPolicy(trusted_networks)
+    install_error_handlers(app)
+    app.include_router(meta.public_router)
+    secured = [Depends(authenticate)]
+    for module in (meta, groups, workspaces, storage_accounts):
+        app.include_router(module.router, dependencies=secured)
+    return app

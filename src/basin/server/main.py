@@ -1,0 +1,133 @@
+"""``basin server``: one process that owns all state and serves the control plane's surfaces."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from basin.keyvault import SecretVault, load_or_create_master_key
+from basin.server.app import create_app
+from basin.services import workspaces
+from basin.services.installation import ensure_admin, ensure_installation, write_credentials
+from basin.services.platform import Platform
+from basin.settings import ServerSettings
+from basin.store import MetadataStore, open_store
+
+__all__ = ["ServerHandle", "run_server"]
+
+logger = logging.getLogger("basin.server")
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to ``run_server`` (it runs several)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(scheme: str, host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
+@dataclass
+class ServerHandle:
+    platform: Platform
+    store: MetadataStore
+    servers: list[_Server]
+    sockets: list[socket.socket]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.should_exit = True
+
+
+def _prepare_home(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+
+
+def build(settings: ServerSettings) -> ServerHandle:
+    """Open the store, make the installation and bind the sockets; nothing served yet."""
+    home = settings.home.expanduser()
+    _prepare_home(home)
+    store = open_store(settings.resolved_database_url())
+    installation = ensure_installation(store)
+    vault = SecretVault(load_or_create_master_key(home / "master.key"))
+    api_socket = _bind(settings.host, settings.port)
+    blob_socket = _bind(settings.host, settings.blob_port)
+    platform = Platform(
+        store=store,
+        vault=vault,
+        installation=installation,
+        location=settings.location,
+        api_endpoint=_url("http", settings.host, api_socket),
+        blob_endpoint=_url("https", settings.host, blob_socket),
+    )
+    credentials = home / "credentials.json"
+    token = ensure_admin(store, credentials)
+    if token is not None:
+        write_credentials(credentials, token=token)
+    write_credentials(
+        credentials,
+        server=platform.api_endpoint,
+        subscription_id=installation.subscription_id,
+        tenant_id=installation.tenant_id,
+    )
+    workspaces.purge_expired(platform)
+    app = create_app(platform, trusted_networks=settings.trusted_networks)
+    api = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    return ServerHandle(platform, store, [api], [api_socket, blob_socket])
+
+
+async def _serve(handle: ServerHandle) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, handle.stop)
+    api_socket = handle.sockets[0]
+    await asyncio.gather(handle.servers[0].serve(sockets=[api_socket]))
+
+
+def run_server(settings: ServerSettings) -> None:
+    """Serve until SIGTERM/SIGINT, then stop cleanly (in-flight requests finish)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname).1s %(name)s - %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    handle = build(settings)
+    logger.info(
+        "basin server: management API %s, blob service %s, home %s",
+        handle.platform.api_endpoint,
+        handle.platform.blob_endpoint,
+        settings.home,
+    )
+    # The line tests and scripts wait for; flushed so a parent reading a pipe sees it at once.
+    print(f"basin server ready at {handle.platform.api_endpoint}", flush=True)
+    try:
+        asyncio.run(_serve(handle))
+    finally:
+        for sock in handle.sockets:
+            sock.close()
+        handle.store.close()
+        logger.info("basin server stopped")

@@ -1,0 +1,30 @@
+"""``/basin/health`` (no credential needed) and ``/basin/info``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from basin.server.auth import platform_of
+
+public_router = APIRouter()
+router = APIRouter()
+
+
+@public_router.get("/basin/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/basin/info")
+def info(request: Request) -> dict[str, Any]:
+    platform = platform_of(request)
+    principal = request.state.principal
+    return {
+        "subscription_id": platform.subscription_id,
+        "tenant_id": platform.installation.tenant_id,
+        "location": platform.location,
+        "endpoints": {"management": platform.api_endpoint, "blob": platform.blob_endpoint},
+        "caller": {"object_id": principal.object_id, "name": principal.display_name},
+    }

@@ -1,0 +1,41 @@
+"""``Platform``: the back ends and facts every service function works with, made once at start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from basin.keyvault import SecretVault
+from basin.store import MetadataStore
+
+__all__ = ["Installation", "Platform"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """Created once per installation: the subscription and tenant every id lives in."""
+
+    subscription_id: str
+    tenant_id: str
+
+
+@dataclass
+class Platform:
+    store: MetadataStore
+    vault: SecretVault
+    installation: Installation
+    location: str = "local"
+    #: Base URL of the blob service, e.g. ``https://127.0.0.1:7461``.
+    blob_endpoint: str = ""
+    #: Base URL of the management API, e.g. ``http://127.0.0.1:7460``.
+    api_endpoint: str = ""
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+    @property
+    def subscription_id(self) -> str:
+        return self.installation.subscription_id

@@ -1,0 +1,121 @@
+"""Storage accounts: the resource, its two keys (kept in the vault), and its blob endpoint."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from basin.entities import StorageAccount, StorageEndpoints
+from basin.errors import ConflictError, ValidationError
+from basin.ids import resource_id, validate_name
+from basin.services import groups
+from basin.services._resources import from_stored, require, to_stored
+from basin.services.platform import Platform
+from basin.store import Reader, Transaction
+
+__all__ = [
+    "KEY_NAMES",
+    "create",
+    "delete",
+    "get",
+    "get_by_id",
+    "insert_new",
+    "list_accounts",
+    "list_keys",
+    "renew_key",
+]
+
+TYPE = StorageAccount.resource_type
+KEY_NAMES = ("key1", "key2")
+
+
+def _new_key() -> str:
+    return base64.b64encode(os.urandom(64)).decode()
+
+
+def _account_id(platform: Platform, group: str, name: str) -> str:
+    return resource_id(platform.subscription_id, group, TYPE, name)
+
+
+def check_name_free(reader: Reader, name: str) -> None:
+    # The blob endpoint addresses accounts by name alone, so names are unique per installation,
+    # as Azure's are unique worldwide.
+    for row in reader.list(type=TYPE):
+        if row.name.lower() == name.lower():
+            raise ConflictError(
+                f"The storage account name '{name}' is already taken ({row.id}); choose another."
+            )
+
+
+def insert_new(
+    platform: Platform, tx: Transaction, group: str, name: str, tags: dict[str, str] | None = None
+) -> StorageAccount:
+    """Create an account inside an open transaction (used by workspaces too)."""
+    validate_name("storage account", name)
+    check_name_free(tx, name)
+    rid = _account_id(platform, group, name)
+    account = StorageAccount(
+        id=rid,
+        name=name,
+        type=TYPE,
+        location=platform.location,
+        resource_group=group,
+        tags=tags or {},
+        provisioning_state="Succeeded",
+        primary_endpoints=StorageEndpoints(blob=f"{platform.blob_endpoint}/{name}/"),
+    )
+    tx.insert(to_stored(account, rid, TYPE))
+    for key_name in KEY_NAMES:
+        platform.vault.put(tx, rid, key_name, _new_key())
+    return account
+
+
+def create(
+    platform: Platform, group: str, name: str, tags: dict[str, str] | None = None
+) -> StorageAccount:
+    groups.require_group(platform, group)
+    with platform.store.transaction() as tx:
+        return insert_new(platform, tx, group, name, tags)
+
+
+def get(platform: Platform, group: str, name: str) -> StorageAccount:
+    stored = require(platform.store, _account_id(platform, group, name), TYPE, "Storage account")
+    return from_stored(StorageAccount, stored)
+
+
+def get_by_id(platform: Platform, account_id: str) -> StorageAccount:
+    return from_stored(StorageAccount, require(platform.store, account_id, TYPE, "Storage account"))
+
+
+def list_accounts(platform: Platform, group: str | None = None) -> list[StorageAccount]:
+    rows = platform.store.list(
+        type=TYPE, subscription_id=platform.subscription_id, resource_group=group
+    )
+    return [from_stored(StorageAccount, row) for row in rows]
+
+
+def delete(platform: Platform, group: str, name: str) -> None:
+    rid = _account_id(platform, group, name)
+    require(platform.store, rid, TYPE, "Storage account")
+    with platform.store.transaction() as tx:
+        tx.delete_secrets(rid)
+        tx.delete_under(rid)
+
+
+def list_keys(platform: Platform, account_id: str) -> list[dict[str, str]]:
+    """The account's keys, as ``az storage account keys list`` shows them."""
+    require(platform.store, account_id, TYPE, "Storage account")
+    keys = []
+    for key_name in KEY_NAMES:
+        value = platform.vault.get(platform.store, account_id, key_name)
+        keys.append({"keyName": key_name, "permissions": "FULL", "value": value or ""})
+    return keys
+
+
+def renew_key(platform: Platform, account_id: str, key_name: str) -> list[dict[str, str]]:
+    if key_name not in KEY_NAMES:
+        raise ValidationError(f"--key must be one of {', '.join(KEY_NAMES)}, not '{key_name}'.")
+    require(platform.store, account_id, TYPE, "Storage account")
+    with platform.store.transaction() as tx:
+        platform.vault.put(tx, account_id, key_name, _new_key())
+    return list_keys(platform, account_id)

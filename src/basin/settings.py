@@ -1,0 +1,41 @@
+"""The one typed settings source, read only at entry points (server start, CLI, demo).
+
+Everything below the entry points takes plain arguments. Each setting is an environment variable
+``BASIN_<NAME>``; ``docs/architecture.md`` lists them (a test keeps that list true).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServerSettings", "default_home"]
+
+
+def default_home() -> Path:
+    return Path.home() / ".basin"
+
+
+class ServerSettings(BaseSettings):
+    """Settings of ``basin server``."""
+
+    model_config = SettingsConfigDict(env_prefix="BASIN_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home, description="Where all state lives.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata store; default: SQLite under the home.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the management API binds to.")
+    port: int = Field(default=7460, description="Port of the management API (0: any free port).")
+    blob_port: int = Field(default=7461, description="Port of the blob service (0: any free).")
+    trusted_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs besides loopback that count as private for public_network_access.",
+    )
+    location: str = Field(default="local", description="The location given to new resources.")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'basin.db'}"
