@@ -42,7 +42,9 @@ def test_group_verbs(cli: Any) -> None:
 def test_workspace_create_makes_dependent_resources(cli: Any) -> None:
     ok(cli("group", "create", "-n", "rg-dep"))
     ws = ok(cli("workspace", "create", "-n", "ws-dep", "-g", "rg-dep", "--description", "d"))
-    assert ws["id"].endswith("/resourceGroups/rg-dep/providers/Microsoft.MachineLearningServices/workspaces/ws-dep")
+    assert ws["id"].endswith(
+        "/resourceGroups/rg-dep/providers/Microsoft.MachineLearningServices/workspaces/ws-dep"
+    )
     kinds = {
         "storage_account": "/providers/Microsoft.Storage/storageAccounts/",
         "container_registry": "/providers/Microsoft.ContainerRegistry/registries/",
@@ -76,7 +78,9 @@ def test_workspace_from_yaml_with_existing_resources(cli: Any, tmp_path: Path) -
     }
     path = tmp_path / "ws.yml"
     path.write_text(yaml.safe_dump(spec))
-    ws = ok(cli("workspace", "create", "-g", "rg-yaml", "--file", str(path), "--set", "tags.extra=yes"))
+    ws = ok(
+        cli("workspace", "create", "-g", "rg-yaml", "--file", str(path), "--set", "tags.extra=yes")
+    )
     assert ws["storage_account"] == account["id"]
     assert ws["display_name"] == "From YAML"
     assert ws["hbi_workspace"] is True
@@ -86,13 +90,23 @@ def test_workspace_from_yaml_with_existing_resources(cli: Any, tmp_path: Path) -
     assert len(ok(cli("storage", "account", "list", "-g", "rg-yaml"))) == 1
 
 
-def test_missing_dependent_resource_is_refused_and_nothing_is_made(cli: Any, tmp_path: Path) -> None:
+def test_missing_dependent_resource_is_refused_and_nothing_is_made(
+    cli: Any, tmp_path: Path
+) -> None:
     ok(cli("group", "create", "-n", "rg-miss"))
     sub = ok(cli("group", "show", "-n", "rg-miss"))["id"].split("/")[2]
     missing = f"/subscriptions/{sub}/resourceGroups/rg-miss/providers/Microsoft.KeyVault/vaults/nosuchvault"
-    fails(cli("workspace", "create", "-n", "ws-miss", "-g", "rg-miss", "--key-vault", missing), "nosuchvault", "does not exist")
+    fails(
+        cli("workspace", "create", "-n", "ws-miss", "-g", "rg-miss", "--key-vault", missing),
+        "nosuchvault",
+        "does not exist",
+    )
     wrong_kind = f"/subscriptions/{sub}/resourceGroups/rg-miss/providers/Microsoft.Storage/storageAccounts/x1y"
-    fails(cli("workspace", "create", "-n", "ws-miss", "-g", "rg-miss", "--key-vault", wrong_kind), "key_vault", "Microsoft.KeyVault/vaults")
+    fails(
+        cli("workspace", "create", "-n", "ws-miss", "-g", "rg-miss", "--key-vault", wrong_kind),
+        "key_vault",
+        "Microsoft.KeyVault/vaults",
+    )
     fails(cli("workspace", "show", "-n", "ws-miss", "-g", "rg-miss"), "ResourceNotFound")
     # nothing half-made: no storage account or other dependent was left behind
     assert ok(cli("storage", "account", "list", "-g", "rg-miss")) == []
@@ -102,7 +116,10 @@ def test_workspace_list_update_and_output_formats(cli: Any) -> None:
     ok(cli("group", "create", "-n", "rg-list"))
     ok(cli("workspace", "create", "-n", "ws-l1", "-g", "rg-list"))
     ok(cli("workspace", "create", "-n", "ws-l2", "-g", "rg-list"))
-    assert sorted(ok(cli("workspace", "list", "-g", "rg-list", "--query", "[].name"))) == ["ws-l1", "ws-l2"]
+    assert sorted(ok(cli("workspace", "list", "-g", "rg-list", "--query", "[].name"))) == [
+        "ws-l1",
+        "ws-l2",
+    ]
     everywhere = ok(cli("workspace", "list", "--query", "[].name"))
     assert {"ws-l1", "ws-l2"} <= set(everywhere)
 
@@ -123,7 +140,18 @@ def test_workspace_list_update_and_output_formats(cli: Any) -> None:
     assert yaml.safe_load(as_yaml.out)["description"] == "new words"
     table = cli("workspace", "list", "-g", "rg-list", "-o", "table")
     assert table.code == 0 and "ws-l1" in table.out and "ws-l2" in table.out and "name" in table.out
-    tsv = cli("workspace", "show", "-n", "ws-l1", "-g", "rg-list", "--query", "[name, description]", "-o", "tsv")
+    tsv = cli(
+        "workspace",
+        "show",
+        "-n",
+        "ws-l1",
+        "-g",
+        "rg-list",
+        "--query",
+        "[name, description]",
+        "-o",
+        "tsv",
+    )
     assert tsv.out.strip() == "ws-l1\tnew words"
 
 
@@ -132,16 +160,39 @@ def test_workspace_list_update_and_output_formats(cli: Any) -> None:
     [
         ("hbi_workspace=true", "hbi_workspace"),
         ("customer_managed_key.key_uri=https://kv/keys/k", "customer_managed_key"),
-        ("storage_account=/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z", "storage_account"),
-        ("key_vault=/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/z", "key_vault"),
+        (
+            "storage_account=/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z",
+            "storage_account",
+        ),
+        (
+            "key_vault=/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/z",
+            "key_vault",
+        ),
     ],
 )
-def test_immutable_fields_are_refused_and_change_nothing(cli: Any, override: str, field: str) -> None:
+def test_immutable_fields_are_refused_and_change_nothing(
+    cli: Any, override: str, field: str
+) -> None:
     ok(cli("group", "create", "-n", "rg-imm"))
     if cli("workspace", "show", "-n", "ws-imm", "-g", "rg-imm").code != 0:
         ok(cli("workspace", "create", "-n", "ws-imm", "-g", "rg-imm"))
     before = ok(cli("workspace", "show", "-n", "ws-imm", "-g", "rg-imm"))
-    fails(cli("workspace", "update", "-n", "ws-imm", "-g", "rg-imm", "--description", "x", "--set", override), "ImmutableField", field)
+    fails(
+        cli(
+            "workspace",
+            "update",
+            "-n",
+            "ws-imm",
+            "-g",
+            "rg-imm",
+            "--description",
+            "x",
+            "--set",
+            override,
+        ),
+        "ImmutableField",
+        field,
+    )
     after = ok(cli("workspace", "show", "-n", "ws-imm", "-g", "rg-imm"))
     assert after == before
 
@@ -154,7 +205,11 @@ def test_soft_delete_recover_and_purge(cli: Any) -> None:
     deleted = ok(cli("workspace", "list", "-g", "rg-del", "--deleted"))
     assert [w["name"] for w in deleted] == ["ws-del"] and deleted[0]["deleted_at"]
     fails(cli("workspace", "show", "-n", "ws-del", "-g", "rg-del"), "soft-deleted", "recover")
-    fails(cli("workspace", "create", "-n", "ws-del", "-g", "rg-del"), "soft-deleted", "--permanently-delete")
+    fails(
+        cli("workspace", "create", "-n", "ws-del", "-g", "rg-del"),
+        "soft-deleted",
+        "--permanently-delete",
+    )
     # the dependent resources are untouched by a workspace delete
     account = ws["storage_account"].rsplit("/", 1)[1]
     ok(cli("storage", "account", "show", "-n", account, "-g", "rg-del"))
@@ -186,14 +241,19 @@ def test_keys_sync_after_storage_key_renewal(cli: Any) -> None:
     cached = ok(cli("workspace", "list-keys", "-n", "ws-keys", "-g", "rg-keys"))
     assert cached["user_storage_key"] == keys[0]["value"]
 
-    renewed = ok(cli("storage", "account", "keys", "renew", "-n", account, "-g", "rg-keys", "--key", "key1"))
+    renewed = ok(
+        cli("storage", "account", "keys", "renew", "-n", account, "-g", "rg-keys", "--key", "key1")
+    )
     assert renewed[0]["value"] != keys[0]["value"] and renewed[1]["value"] == keys[1]["value"]
     stale = ok(cli("workspace", "list-keys", "-n", "ws-keys", "-g", "rg-keys"))
     assert stale["user_storage_key"] == keys[0]["value"]
     ok(cli("workspace", "sync-keys", "-n", "ws-keys", "-g", "rg-keys"))
     synced = ok(cli("workspace", "list-keys", "-n", "ws-keys", "-g", "rg-keys"))
     assert synced["user_storage_key"] == renewed[0]["value"]
-    fails(cli("storage", "account", "keys", "renew", "-n", account, "-g", "rg-keys", "--key", "key3"), "key1, key2")
+    fails(
+        cli("storage", "account", "keys", "renew", "-n", account, "-g", "rg-keys", "--key", "key3"),
+        "key1, key2",
+    )
 
 
 def test_configure_defaults(cli: Any) -> None:
@@ -217,12 +277,28 @@ def test_bad_input_gets_clear_errors_and_changes_nothing(cli: Any, tmp_path: Pat
     fails(cli("workspace", "create", "-g", "rg-bad", "-f", str(bad_yaml)), "not valid YAML", "line")
     unknown = tmp_path / "unknown.yml"
     unknown.write_text("name: ws-bad\ncolour: blue\n")
-    fails(cli("workspace", "create", "-g", "rg-bad", "-f", str(unknown)), "'colour' is not a known field", "Known fields")
+    fails(
+        cli("workspace", "create", "-g", "rg-bad", "-f", str(unknown)),
+        "'colour' is not a known field",
+        "Known fields",
+    )
     wrong_value = tmp_path / "value.yml"
     wrong_value.write_text("name: ws-bad\npublic_network_access: sometimes\n")
-    fails(cli("workspace", "create", "-g", "rg-bad", "-f", str(wrong_value)), "public_network_access", "Enabled", "Disabled")
-    fails(cli("workspace", "create", "-g", "rg-bad", "-f", str(tmp_path / "nope.yml")), "does not exist")
-    fails(cli("workspace", "create", "-n", "-bad-", "-g", "rg-bad"), "not a valid workspace name", "3-33")
+    fails(
+        cli("workspace", "create", "-g", "rg-bad", "-f", str(wrong_value)),
+        "public_network_access",
+        "Enabled",
+        "Disabled",
+    )
+    fails(
+        cli("workspace", "create", "-g", "rg-bad", "-f", str(tmp_path / "nope.yml")),
+        "does not exist",
+    )
+    fails(
+        cli("workspace", "create", "-n", "-bad-", "-g", "rg-bad"),
+        "not a valid workspace name",
+        "3-33",
+    )
     fails(cli("workspace", "create", "-n", "ws-bad", "-g", "no-such-group"), "could not be found")
     fails(cli("group", "create", "-n", "bad/name"), "not a valid resource group name")
     assert ok(cli("workspace", "list", "-g", "rg-bad")) == []
@@ -235,7 +311,10 @@ def test_credentials_are_required(server: ServerProcess, tmp_path: Path) -> None
 
     empty_home = tmp_path / "nohome"
     fails(run_cli(empty_home, "group", "list"), "No basin server address found")
-    fails(run_cli(empty_home, "--server", server.url, "--token", "basin_wrong", "group", "list"), "AuthenticationFailed")
+    fails(
+        run_cli(empty_home, "--server", server.url, "--token", "basin_wrong", "group", "list"),
+        "AuthenticationFailed",
+    )
     result = run_cli(empty_home, "--server", server.url, "--token", server.token, "group", "list")
     assert result.code == 0
     import httpx
@@ -251,10 +330,14 @@ def test_the_installed_command_runs_as_a_process(server: ServerProcess) -> None:
     """The console script itself (not the in-process CLI) and its exit codes."""
     basin = Path(sys.executable).with_name("basin")
     env = server.env()
-    done = subprocess.run([str(basin), "group", "create", "-n", "rg-proc"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(basin), "group", "create", "-n", "rg-proc"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["name"] == "rg-proc"
-    missing = subprocess.run([str(basin), "group", "show", "-n", "rg-none"], env=env, capture_output=True, text=True)
+    missing = subprocess.run(
+        [str(basin), "group", "show", "-n", "rg-none"], env=env, capture_output=True, text=True
+    )
     assert missing.returncode == 1
     assert missing.stderr.startswith("ERROR: (ResourceNotFound)")
     assert server.token not in missing.stderr + missing.stdout

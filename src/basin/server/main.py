@@ -40,6 +40,9 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listen at once: clients that connect before uvicorn starts accepting wait in the backlog
+    # instead of being refused.
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -1,0 +1,123 @@
+"""The management API in-process (ASGI): auth, error shape, public network access."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from basin.keyvault import SecretVault
+from basin.server.app import create_app
+from basin.services.installation import ensure_admin, ensure_installation
+from basin.services.platform import Platform
+from basin.store import open_store
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    sub: str
+    token: str
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        host: str = "127.0.0.1",
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request, as if it came from ``host``."""
+        headers = {"Authorization": f"Bearer {self.token if token is None else token}"}
+        headers.update(kwargs.pop("headers", {}))
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, client=(host, 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://basin") as client:
+                return await client.request(method, path, headers=headers, **kwargs)
+
+        return asyncio.run(send())
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    installation = ensure_installation(store)
+    token = ensure_admin(store, tmp_path / "credentials.json")
+    assert token is not None
+    platform = Platform(store, SecretVault(b"k" * 32), installation, blob_endpoint="https://b")
+    yield Api(
+        create_app(platform, trusted_networks=["10.20.0.0/16"]), installation.subscription_id, token
+    )
+    store.close()
+
+
+def test_errors_share_one_shape(api: Api) -> None:
+    sub = api.sub
+    missing = api.call("GET", f"/subscriptions/{sub}/resourceGroups/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "ResourceNotFound"
+    other_sub = api.call("GET", "/subscriptions/other/resourceGroups")
+    assert other_sub.status_code == 404 and "other" in other_sub.json()["error"]["message"]
+    no_route = api.call("GET", "/no/such/route")
+    assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "NotFound"
+    ws_path = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+    api.call("PUT", f"/subscriptions/{sub}/resourceGroups/rg", json={})
+    bad_body = api.call("PUT", ws_path, json={"colour": "red"})
+    assert bad_body.status_code == 400
+    assert bad_body.json()["error"]["code"] == "ValidationError"
+    assert "'colour' is not a known field" in bad_body.json()["error"]["message"]
+    not_json = api.call(
+        "PUT", ws_path, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "ValidationError"
+
+
+def test_every_call_needs_a_credential(api: Api) -> None:
+    assert api.call("GET", "/basin/health", token="").status_code == 200
+    for header in ("", "Bearer wrong", "Basic x"):
+        response = api.call(
+            "GET", f"/subscriptions/{api.sub}/resourceGroups", headers={"Authorization": header}
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "AuthenticationFailed"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "wrong" not in response.text
+
+
+def test_public_network_access_disabled(api: Api) -> None:
+    sub = api.sub
+    ws_path = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/closed"
+    api.call("PUT", f"/subscriptions/{sub}/resourceGroups/rg", json={})
+    created = api.call("PUT", ws_path, json={"public_network_access": "Disabled"})
+    assert created.status_code == 201, created.text
+    for host, allowed in (
+        ("127.0.0.1", True),
+        ("10.20.3.4", True),
+        ("10.21.0.1", False),
+        ("203.0.113.9", False),
+    ):
+        response = api.call("GET", ws_path, host=host)
+        assert (response.status_code == 200) is allowed, (host, response.text)
+        if not allowed:
+            assert response.status_code == 403
+            assert "public network access disabled" in response.json()["error"]["message"]
+            assert (
+                api.call("PATCH", ws_path, host=host, json={"description": "x"}).status_code == 403
+            )
+    assert "description" not in api.call("GET", ws_path).json()
+    # re-enabling from a private address lets everyone in
+    assert (
+        api.call(
+            "PATCH", ws_path, host="10.20.0.7", json={"public_network_access": "Enabled"}
+        ).status_code
+        == 200
+    )
+    assert api.call("GET", ws_path, host="203.0.113.9").status_code == 200
