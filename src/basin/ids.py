@@ -166,12 +166,15 @@ class ResourceId:
         subscription = parts[1]
         if len(parts) == 2:
             return cls(subscription, None, None, (), ())
-        if len(parts) < 4 or parts[2].lower() != "resourcegroups":
-            raise error
-        group = parts[3]
-        rest = parts[4:]
+        group: str | None = None
+        rest = parts[2:]
+        if rest[0].lower() == "resourcegroups":
+            if len(rest) < 2:
+                raise error
+            group, rest = rest[1], rest[2:]
         if not rest:
             return cls(subscription, group, None, (), ())
+        # Subscription-level providers too: /subscriptions/s/providers/Microsoft.X/type/name
         if len(rest) < 4 or rest[0].lower() != "providers" or len(rest[2:]) % 2:
             raise error
         pairs = rest[2:]

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from basin.keyvault import SecretVault
 from basin.server.app import create_app
-from basin.services.installation import ensure_admin, ensure_installation
+from basin.services.installation import ensure_admin, ensure_installation, grant_admin_owner
 from basin.services.platform import Platform
 from basin.store import open_store
 
@@ -53,6 +53,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     token = ensure_admin(store, tmp_path / "credentials.json")
     assert token is not None
     platform = Platform(store, SecretVault(b"k" * 32), installation, blob_endpoint="https://b")
+    grant_admin_owner(platform)
     yield Api(
         create_app(platform, trusted_networks=["10.20.0.0/16"]), installation.subscription_id, token
     )

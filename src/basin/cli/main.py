@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from basin.cli import _context, configure, groups, server, storage, workspaces
+from basin.cli import (
+    _context,
+    account,
+    ad,
+    configure,
+    groups,
+    identities,
+    roles,
+    server,
+    storage,
+    workspaces,
+)
 from basin.errors import BasinError
 
 __all__ = ["app", "main", "run"]
@@ -38,6 +49,10 @@ def _root(
 app.add_typer(groups.app, name="group")
 app.add_typer(workspaces.app, name="workspace")
 app.add_typer(storage.app, name="storage")
+app.add_typer(identities.app, name="identity")
+app.add_typer(roles.app, name="role")
+app.add_typer(ad.app, name="ad")
+app.add_typer(account.app, name="account")
 app.command("configure")(configure.configure)
 app.command("server")(server.server)
 

@@ -6,6 +6,9 @@ from basin.entities.arm import ArmResource
 from basin.entities.container_registry import ContainerRegistry
 from basin.entities.group import ResourceGroup
 from basin.entities.key_vault import KeyVault
+from basin.entities.managed_identity import ManagedIdentityResource
+from basin.entities.principal import PrincipalInfo
+from basin.entities.role_assignment import RoleAssignment
 from basin.entities.storage_account import StorageAccount, StorageEndpoints
 from basin.entities.workspace import (
     CustomerManagedKey,
@@ -21,8 +24,11 @@ __all__ = [
     "CustomerManagedKey",
     "Entity",
     "KeyVault",
+    "ManagedIdentityResource",
+    "PrincipalInfo",
     "PublicNetworkAccess",
     "ResourceGroup",
+    "RoleAssignment",
     "StorageAccount",
     "StorageEndpoints",
     "Workspace",

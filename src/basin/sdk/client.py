@@ -11,7 +11,11 @@ from basin.errors import ValidationError
 from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
 from basin.sdk.operations import (
+    IdentityOperations,
+    PrincipalOperations,
     ResourceGroupOperations,
+    RoleAssignmentOperations,
+    RoleDefinitionOperations,
     StorageAccountOperations,
     WorkspaceOperations,
 )
@@ -51,6 +55,10 @@ class MLClient:
         self.resource_groups = ResourceGroupOperations(scope)
         self.workspaces = WorkspaceOperations(scope)
         self.storage_accounts = StorageAccountOperations(scope)
+        self.identities = IdentityOperations(scope)
+        self.role_definitions = RoleDefinitionOperations(scope)
+        self.role_assignments = RoleAssignmentOperations(scope)
+        self.principals = PrincipalOperations(scope)
 
     @property
     def subscription_id(self) -> str:

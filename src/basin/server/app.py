@@ -6,10 +6,19 @@ from collections.abc import Sequence
 
 from fastapi import Depends, FastAPI
 
-from basin.server.auth import authenticate
+from basin.server.auth import authorize
 from basin.server.errors import install_error_handlers
 from basin.server.network import NetworkPolicy
-from basin.server.routes import groups, meta, storage_accounts, workspaces
+from basin.server.routes import (
+    authorization,
+    groups,
+    identities,
+    meta,
+    principals,
+    storage_accounts,
+    tokens,
+    workspaces,
+)
 from basin.services.platform import Platform
 
 __all__ = ["create_app"]
@@ -21,7 +30,18 @@ def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> F
     app.state.network_policy = NetworkPolicy(trusted_networks)
     install_error_handlers(app)
     app.include_router(meta.public_router)
-    secured = [Depends(authenticate)]
-    for module in (meta, groups, workspaces, storage_accounts):
+    app.include_router(tokens.public_router)
+    secured = [Depends(authorize)]
+    routed = (
+        meta,
+        groups,
+        workspaces,
+        storage_accounts,
+        identities,
+        authorization,
+        principals,
+        tokens,
+    )
+    for module in routed:
         app.include_router(module.router, dependencies=secured)
     return app

@@ -1,15 +1,32 @@
-"""Authentication of management calls: ``Authorization: Bearer <token>`` -> a principal."""
+"""Authentication and authorisation of management calls.
+
+A caller presents ``Authorization: Bearer <token>``: either an API token (a principal's secret,
+kept only as a hash) or a JWT from basin's token service for the management audience. Every call
+under ``/subscriptions/`` is then authorised by role assignments: the path *is* the resource id,
+the HTTP method gives the verb (GET read, PUT/PATCH write, DELETE delete, POST an action).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from basin.errors import AuthenticationError
+from basin.errors import AuthenticationError, NotFoundError
+from basin.identity import action_for
+from basin.services import access
 from basin.services.installation import hash_token
 from basin.services.platform import Platform
 from basin.store import Principal
 
-__all__ = ["authenticate", "platform_of"]
+__all__ = [
+    "MANAGEMENT_AUDIENCE",
+    "authenticate",
+    "authorize",
+    "check_subscription",
+    "platform_of",
+]
+
+MANAGEMENT_AUDIENCE = "https://management.azure.com"
+_VERBS = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 
 
 def platform_of(request: Request) -> Platform:
@@ -17,8 +34,30 @@ def platform_of(request: Request) -> Platform:
     return platform
 
 
+def check_subscription(platform: Platform, subscription_id: str) -> None:
+    if subscription_id.lower() != platform.subscription_id.lower():
+        raise NotFoundError(
+            f"Subscription '{subscription_id}' was not found; this server's subscription is "
+            f"'{platform.subscription_id}'."
+        )
+
+
+def principal_for_token(platform: Platform, token: str) -> Principal:
+    """The principal a bearer token stands for, or AuthenticationError (never echoing it)."""
+    if token.count(".") == 2 and platform.tokens is not None:
+        claims = platform.tokens.verify(token, MANAGEMENT_AUDIENCE)
+        principal = platform.store.get_principal(claims.object_id)
+        if principal is None:
+            raise AuthenticationError("The token's principal no longer exists.")
+        return principal
+    principal = platform.store.principal_by_token_hash(hash_token(token))
+    if principal is None:
+        raise AuthenticationError("The credential is not valid (unknown or revoked token).")
+    return principal
+
+
 def authenticate(request: Request) -> Principal:
-    """The calling principal, or 401. Messages never repeat the credential."""
+    """The calling principal, or 401."""
     header = request.headers.get("authorization")
     if not header:
         raise AuthenticationError(
@@ -28,8 +67,20 @@ def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
-    principal = platform_of(request).store.principal_by_token_hash(hash_token(token.strip()))
-    if principal is None:
-        raise AuthenticationError("The credential is not valid (unknown or revoked token).")
+    principal = principal_for_token(platform_of(request), token.strip())
     request.state.principal = principal
+    return principal
+
+
+def authorize(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
+    """403 unless the caller's roles allow this method on this path's resource."""
+    path = request.url.path.rstrip("/")
+    if path.startswith("/subscriptions/"):
+        check_subscription(platform_of(request), path.split("/")[2])
+        if request.method == "POST":
+            scope, _, verb = path.rpartition("/")
+        else:
+            scope, verb = path, _VERBS.get(request.method, "write")
+        action = action_for(scope, verb)
+        access.authorize(platform_of(request), principal.object_id, action, scope)
     return principal

@@ -14,10 +14,16 @@ from pathlib import Path
 
 import uvicorn
 
+from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.services import workspaces
-from basin.services.installation import ensure_admin, ensure_installation, write_credentials
+from basin.services.installation import (
+    ensure_admin,
+    ensure_installation,
+    grant_admin_owner,
+    write_credentials,
+)
 from basin.services.platform import Platform
 from basin.settings import ServerSettings
 from basin.store import MetadataStore, open_store
@@ -79,6 +85,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     vault = SecretVault(load_or_create_master_key(home / "master.key"))
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
+    keyring = KeyRing(home / "keys")
     platform = Platform(
         store=store,
         vault=vault,
@@ -86,6 +93,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         location=settings.location,
         api_endpoint=_url("http", settings.host, api_socket),
         blob_endpoint=_url("https", settings.host, blob_socket),
+        tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -97,6 +105,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         subscription_id=installation.subscription_id,
         tenant_id=installation.tenant_id,
     )
+    grant_admin_owner(platform)
     workspaces.purge_expired(platform)
     app = create_app(platform, trusted_networks=settings.trusted_networks)
     api = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))

@@ -15,6 +15,13 @@ class NetworkPolicy:
     def __init__(self, trusted_networks: Sequence[str] = ()) -> None:
         self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted_networks]
 
+    @staticmethod
+    def is_loopback(host: str | None) -> bool:
+        try:
+            return host is not None and ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
     def is_private(self, host: str | None) -> bool:
         if host is None:
             return False

@@ -9,13 +9,14 @@ import secrets
 import uuid
 from pathlib import Path
 
-from basin.services.platform import Installation
+from basin.services.platform import Installation, Platform
 from basin.store import MetadataStore, Principal
 
 __all__ = [
     "ADMIN_OBJECT_ID_SETTING",
     "ensure_admin",
     "ensure_installation",
+    "grant_admin_owner",
     "hash_token",
     "new_api_token",
     "write_credentials",
@@ -72,6 +73,22 @@ def ensure_admin(store: MetadataStore, credentials_file: Path) -> str | None:
         )
         tx.set_setting(ADMIN_OBJECT_ID_SETTING, admin_id)
     return token
+
+
+def grant_admin_owner(platform: Platform) -> None:
+    """Make the admin Owner of the whole subscription (once; idempotent)."""
+    from basin.services import role_assignments
+
+    admin_id = platform.store.get_setting(ADMIN_OBJECT_ID_SETTING)
+    if admin_id is None:
+        return
+    scope = f"/subscriptions/{platform.subscription_id}"
+    existing = role_assignments.list_assignments(
+        platform, assignee=admin_id, scope=scope, role="Owner"
+    )
+    if not existing:
+        with platform.store.transaction() as tx:
+            role_assignments.insert(platform, tx, admin_id, "Owner", scope, "User")
 
 
 def _file_token_is_admin(store: MetadataStore, credentials_file: Path, admin_id: str) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from basin.identity import TokenIssuer
 from basin.keyvault import SecretVault
 from basin.store import MetadataStore
 
@@ -35,6 +36,8 @@ class Platform:
     #: Base URL of the management API, e.g. ``http://127.0.0.1:7460``.
     api_endpoint: str = ""
     clock: Callable[[], datetime] = field(default=_utcnow)
+    #: Signs and checks the JWTs of the token service (None only in tests that need none).
+    tokens: TokenIssuer | None = None
 
     @property
     def subscription_id(self) -> str:

@@ -82,6 +82,9 @@ class Reader(abc.ABC):
     @abc.abstractmethod
     def get_principal(self, object_id: str) -> Principal | None: ...
 
+    @abc.abstractmethod
+    def list_principals(self) -> list[Principal]: ...
+
 
 class Transaction(Reader):
     """One atomic unit of change."""
@@ -113,6 +116,9 @@ class Transaction(Reader):
 
     @abc.abstractmethod
     def put_principal(self, principal: Principal) -> None: ...
+
+    @abc.abstractmethod
+    def delete_principal(self, object_id: str) -> bool: ...
 
 
 class MetadataStore(Reader):

@@ -1,7 +1,18 @@
 """``<Entity>Operations`` groups, reached as ``ml_client.<entities>``."""
 
+from basin.sdk.operations.authorization import RoleAssignmentOperations, RoleDefinitionOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
+from basin.sdk.operations.identities import IdentityOperations
+from basin.sdk.operations.principals import PrincipalOperations
 from basin.sdk.operations.storage_accounts import StorageAccountOperations
 from basin.sdk.operations.workspaces import WorkspaceOperations
 
-__all__ = ["ResourceGroupOperations", "StorageAccountOperations", "WorkspaceOperations"]
+__all__ = [
+    "IdentityOperations",
+    "PrincipalOperations",
+    "ResourceGroupOperations",
+    "RoleAssignmentOperations",
+    "RoleDefinitionOperations",
+    "StorageAccountOperations",
+    "WorkspaceOperations",
+]

@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from basin.entities import Entity
-from basin.errors import NotFoundError
-from basin.server.auth import platform_of
+from basin.server.auth import check_subscription, platform_of
 from basin.services.platform import Platform
 
 __all__ = ["GROUP", "SUB", "listing", "platform_for"]
@@ -21,11 +20,7 @@ GROUP = SUB + "/resourceGroups/{group}"
 def platform_for(request: Request, subscription_id: str) -> Platform:
     """The platform, after checking the subscription in the path is this installation's."""
     platform = platform_of(request)
-    if subscription_id.lower() != platform.subscription_id.lower():
-        raise NotFoundError(
-            f"Subscription '{subscription_id}' was not found; this server's subscription is "
-            f"'{platform.subscription_id}'."
-        )
+    check_subscription(platform, subscription_id)
     return platform
 
 

@@ -130,6 +130,10 @@ class _SqlReader(Reader):
         row = self._session.get(PrincipalRow, object_id)
         return None if row is None else row.to_record()
 
+    def list_principals(self) -> list[Principal]:
+        rows = self._session.scalars(select(PrincipalRow).order_by(PrincipalRow.created_at))
+        return [row.to_record() for row in rows]
+
 
 class _SqlTransaction(_SqlReader, Transaction):
     def insert(self, resource: StoredResource) -> StoredResource:
@@ -215,6 +219,12 @@ class _SqlTransaction(_SqlReader, Transaction):
             )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete_principal(self, object_id: str) -> bool:
+        result = self._session.execute(
+            delete(PrincipalRow).where(PrincipalRow.object_id == object_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def put_principal(self, principal: Principal) -> None:
         self._session.merge(
@@ -316,6 +326,10 @@ class SqlMetadataStore(MetadataStore):
     def get_principal(self, object_id: str) -> Principal | None:
         with self._reader() as reader:
             return reader.get_principal(object_id)
+
+    def list_principals(self) -> list[Principal]:
+        with self._reader() as reader:
+            return reader.list_principals()
 
     def close(self) -> None:
         self._engine.dispose()
