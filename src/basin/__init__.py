@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["MLClient", "load_workspace"]
+__all__ = ["MLClient", "load_model", "load_workspace"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from basin.loaders import load_workspace
+    from basin.loaders import load_model, load_workspace
     from basin.sdk import MLClient
 
 
@@ -21,8 +21,8 @@ def __getattr__(name: str) -> Any:
         from basin.sdk import MLClient
 
         return MLClient
-    if name == "load_workspace":
-        from basin.loaders import load_workspace
+    if name in ("load_workspace", "load_model"):
+        from basin import loaders
 
-        return load_workspace
+        return getattr(loaders, name)
     raise AttributeError(f"module 'basin' has no attribute {name!r}")

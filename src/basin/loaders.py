@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from basin.entities import Workspace, parse_entity, read_yaml, set_path
+from basin.entities import Model, Workspace, parse_entity, read_yaml, set_path
 
-__all__ = ["load_workspace"]
+__all__ = ["load_model", "load_workspace", "resolve_local_path"]
 
 
 def _load(source: str | Path, params_override: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -24,3 +24,17 @@ def load_workspace(
 ) -> Workspace:
     data = _load(source, params_override)
     return parse_entity(Workspace, data, source=f"workspace file '{source}'")
+
+
+def resolve_local_path(value: str | None, base: Path) -> str | None:
+    """A path from a YAML file, made absolute against the file's folder (URIs kept as they are)."""
+    if value is None or "://" in value or value.startswith("azureml:"):
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def load_model(source: str | Path, *, params_override: list[dict[str, Any]] | None = None) -> Model:
+    data = _load(source, params_override)
+    data["path"] = resolve_local_path(data.get("path"), Path(source).resolve().parent)
+    return parse_entity(Model, data, source=f"model file '{source}'")

@@ -14,6 +14,7 @@ from basin.cli import (
     configure,
     groups,
     identities,
+    models,
     roles,
     server,
     storage,
@@ -50,6 +51,7 @@ app.add_typer(groups.app, name="group")
 app.add_typer(workspaces.app, name="workspace")
 app.add_typer(storage.app, name="storage")
 app.add_typer(identities.app, name="identity")
+app.add_typer(models.app, name="model")
 app.add_typer(roles.app, name="role")
 app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")

@@ -7,6 +7,7 @@ from basin.entities.container_registry import ContainerRegistry
 from basin.entities.group import ResourceGroup
 from basin.entities.key_vault import KeyVault
 from basin.entities.managed_identity import ManagedIdentityResource
+from basin.entities.model import Model, ModelType
 from basin.entities.principal import PrincipalInfo
 from basin.entities.role_assignment import RoleAssignment
 from basin.entities.storage_account import StorageAccount, StorageEndpoints
@@ -25,6 +26,8 @@ __all__ = [
     "Entity",
     "KeyVault",
     "ManagedIdentityResource",
+    "Model",
+    "ModelType",
     "PrincipalInfo",
     "PublicNetworkAccess",
     "ResourceGroup",

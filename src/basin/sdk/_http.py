@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +23,12 @@ class Transport:
             timeout=timeout,
         )
 
+    def _unreachable(self, exc: Exception) -> ServiceUnavailableError:
+        return ServiceUnavailableError(
+            f"Cannot reach the basin server at {self.connection.server} ({type(exc).__name__}). "
+            "Is 'basin server' running?"
+        )
+
     def request(
         self,
         method: str,
@@ -28,19 +36,29 @@ class Transport:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        content: Any = None,
     ) -> Any:
         try:
-            response = self._client.request(method, path, json=json, params=params)
+            response = self._client.request(method, path, json=json, params=params, content=content)
         except httpx.TransportError as exc:
-            raise ServiceUnavailableError(
-                f"Cannot reach the basin server at {self.connection.server} ({type(exc).__name__}). "
-                "Is 'basin server' running?"
-            ) from None
+            raise self._unreachable(exc) from None
         if response.status_code >= 400:
             raise _error(response)
         if not response.content:
             return None
         return response.json()
+
+    @contextlib.contextmanager
+    def stream(self, method: str, path: str) -> Iterator[Iterator[bytes]]:
+        """The response body in chunks, for downloads."""
+        try:
+            with self._client.stream(method, path) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error(response)
+                yield response.iter_bytes(1 << 20)
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
 
     def close(self) -> None:
         self._client.close()

@@ -12,6 +12,7 @@ from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
 from basin.sdk.operations import (
     IdentityOperations,
+    ModelOperations,
     PrincipalOperations,
     ResourceGroupOperations,
     RoleAssignmentOperations,
@@ -59,6 +60,7 @@ class MLClient:
         self.role_definitions = RoleDefinitionOperations(scope)
         self.role_assignments = RoleAssignmentOperations(scope)
         self.principals = PrincipalOperations(scope)
+        self.models = ModelOperations(scope)
 
     @property
     def subscription_id(self) -> str:

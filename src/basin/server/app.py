@@ -14,9 +14,11 @@ from basin.server.routes import (
     groups,
     identities,
     meta,
+    models,
     principals,
     storage_accounts,
     tokens,
+    uploads,
     workspaces,
 )
 from basin.services.platform import Platform
@@ -41,6 +43,8 @@ def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> F
         authorization,
         principals,
         tokens,
+        uploads,
+        models,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
+from basin.blobs import LocalBlobStore
 from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
@@ -94,6 +95,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         api_endpoint=_url("http", settings.host, api_socket),
         blob_endpoint=_url("https", settings.host, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
+        blobs=LocalBlobStore(home / "blobs"),
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from basin.blobs import BlobStore
 from basin.identity import TokenIssuer
 from basin.keyvault import SecretVault
 from basin.store import MetadataStore
@@ -38,6 +39,8 @@ class Platform:
     clock: Callable[[], datetime] = field(default=_utcnow)
     #: Signs and checks the JWTs of the token service (None only in tests that need none).
     tokens: TokenIssuer | None = None
+    #: Where blobs live (every storage account's containers).
+    blobs: BlobStore | None = None
 
     @property
     def subscription_id(self) -> str:

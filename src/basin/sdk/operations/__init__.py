@@ -3,12 +3,14 @@
 from basin.sdk.operations.authorization import RoleAssignmentOperations, RoleDefinitionOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
 from basin.sdk.operations.identities import IdentityOperations
+from basin.sdk.operations.models import ModelOperations
 from basin.sdk.operations.principals import PrincipalOperations
 from basin.sdk.operations.storage_accounts import StorageAccountOperations
 from basin.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = [
     "IdentityOperations",
+    "ModelOperations",
     "PrincipalOperations",
     "ResourceGroupOperations",
     "RoleAssignmentOperations",

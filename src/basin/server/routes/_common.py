@@ -1,4 +1,4 @@
-"""Pieces shared by the route modules: path prefixes, list bodies, the subscription check."""
+"""Pieces shared by the route modules: path prefixes, list bodies, the workspace guard."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from typing import Any
 
 from fastapi import Request
 
-from basin.entities import Entity
+from basin.entities import Entity, Workspace
 from basin.server.auth import check_subscription, platform_of
+from basin.services import workspaces
 from basin.services.platform import Platform
 
-__all__ = ["GROUP", "SUB", "listing", "platform_for"]
+__all__ = ["GROUP", "SUB", "WORKSPACE", "listing", "platform_for", "workspace_for"]
 
 SUB = "/subscriptions/{subscription_id}"
 GROUP = SUB + "/resourceGroups/{group}"
+WORKSPACE = GROUP + "/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
 
 
 def platform_for(request: Request, subscription_id: str) -> Platform:
@@ -22,6 +24,14 @@ def platform_for(request: Request, subscription_id: str) -> Platform:
     platform = platform_of(request)
     check_subscription(platform, subscription_id)
     return platform
+
+
+def workspace_for(request: Request, subscription_id: str, group: str, name: str) -> Workspace:
+    """The workspace, after the public-network-access check for this caller's address."""
+    workspace = workspaces.get(platform_for(request, subscription_id), group, name)
+    client = request.client.host if request.client else None
+    request.app.state.network_policy.check(workspace, client)
+    return workspace
 
 
 def listing(items: Iterable[Entity]) -> dict[str, Any]:

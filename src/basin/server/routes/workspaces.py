@@ -7,22 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 
 from basin.entities import Workspace, parse_entity
-from basin.server.routes._common import GROUP, SUB, listing, platform_for
+from basin.server.routes._common import GROUP, SUB, listing, platform_for, workspace_for
 from basin.services import workspaces
 
 router = APIRouter()
 
 WORKSPACES = "/providers/Microsoft.MachineLearningServices/workspaces"
 ONE = GROUP + WORKSPACES + "/{name}"
-
-
-def _guard(request: Request, subscription_id: str, group: str, name: str) -> Workspace:
-    """The workspace, after the public-network-access check for this caller's address."""
-    platform = platform_for(request, subscription_id)
-    workspace = workspaces.get(platform, group, name)
-    client = request.client.host if request.client else None
-    request.app.state.network_policy.check(workspace, client)
-    return workspace
 
 
 @router.get(SUB + WORKSPACES)
@@ -52,14 +43,14 @@ def create_workspace(
 
 @router.get(ONE)
 def show_workspace(request: Request, subscription_id: str, group: str, name: str) -> dict[str, Any]:
-    return _guard(request, subscription_id, group, name).to_dict()
+    return workspace_for(request, subscription_id, group, name).to_dict()
 
 
 @router.patch(ONE)
 def update_workspace(
     request: Request, subscription_id: str, group: str, name: str, body: dict[str, Any] = Body()
 ) -> dict[str, Any]:
-    _guard(request, subscription_id, group, name)
+    workspace_for(request, subscription_id, group, name)
     platform = platform_for(request, subscription_id)
     return workspaces.update(platform, group, name, body).to_dict()
 
@@ -74,7 +65,7 @@ def delete_workspace(
 ) -> Response:
     platform = platform_for(request, subscription_id)
     if not permanently_delete:
-        _guard(request, subscription_id, group, name)
+        workspace_for(request, subscription_id, group, name)
     workspaces.delete(platform, group, name, permanently=permanently_delete)
     return Response(status_code=200)
 
@@ -88,13 +79,13 @@ def recover_workspace(
 
 @router.post(ONE + "/listKeys")
 def list_keys(request: Request, subscription_id: str, group: str, name: str) -> dict[str, Any]:
-    _guard(request, subscription_id, group, name)
+    workspace_for(request, subscription_id, group, name)
     platform = platform_for(request, subscription_id)
     return workspaces.list_keys(platform, group, name).to_dict()
 
 
 @router.post(ONE + "/resyncKeys")
 def sync_keys(request: Request, subscription_id: str, group: str, name: str) -> dict[str, Any]:
-    _guard(request, subscription_id, group, name)
+    workspace_for(request, subscription_id, group, name)
     platform = platform_for(request, subscription_id)
     return workspaces.sync_keys(platform, group, name).to_dict()

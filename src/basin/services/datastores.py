@@ -1,0 +1,167 @@
+"""The workspace's default datastore (``workspaceblobstore``): where uploaded code and models live.
+
+It is a container in the workspace's storage account. Uploads are content-addressed
+(``LocalUpload/<sha256>/<name>``) and complete only once their marker blob exists, so a crash in
+the middle of an upload leaves nothing that a model or deployment could point at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tarfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from basin.archive import TreeHasher, safe_member_path
+from basin.blobs import BlobNotFoundError, BlobReader, BlobStore, ContainerAlreadyExistsError
+from basin.entities import Workspace
+from basin.errors import NotFoundError, ValidationError
+from basin.ids import ResourceId, id_key
+from basin.services.platform import Platform
+
+__all__ = [
+    "DEFAULT_DATASTORE",
+    "DatastoreLocation",
+    "location_of",
+    "parse_datastore_uri",
+    "read_tree",
+    "upload_exists",
+    "upload_tar",
+]
+
+DEFAULT_DATASTORE = "workspaceblobstore"
+_URI = re.compile(r"^azureml://datastores/(?P<store>[^/]+)/paths/(?P<path>.+)$")
+
+
+@dataclass(frozen=True)
+class DatastoreLocation:
+    account: str
+    container: str
+
+
+def location_of(platform: Platform, workspace: Workspace) -> DatastoreLocation:
+    """The default datastore's account and container, made on first use."""
+    if workspace.storage_account is None or workspace.id is None:
+        raise ValidationError(f"Workspace '{workspace.name}' has no storage account.")
+    account = ResourceId.parse(workspace.storage_account).name
+    container = f"azureml-blobstore-{uuid.uuid5(uuid.NAMESPACE_URL, id_key(workspace.id))}"
+    store = _blobs(platform)
+    with contextlib.suppress(ContainerAlreadyExistsError):
+        store.create_container(account, container)
+    return DatastoreLocation(account, container)
+
+
+def _blobs(platform: Platform) -> BlobStore:
+    if platform.blobs is None:
+        raise ValidationError("This server has no blob store.")
+    return platform.blobs
+
+
+def _marker(upload_hash: str) -> str:
+    return f"LocalUpload/{upload_hash}.complete"
+
+
+def upload_exists(platform: Platform, workspace: Workspace, upload_hash: str) -> bool:
+    where = location_of(platform, workspace)
+    try:
+        _blobs(platform).get_blob_properties(where.account, where.container, _marker(upload_hash))
+    except BlobNotFoundError:
+        return False
+    return True
+
+
+def datastore_uri(path: str) -> str:
+    return f"azureml://datastores/{DEFAULT_DATASTORE}/paths/{path}"
+
+
+def upload_tar(
+    platform: Platform,
+    workspace: Workspace,
+    archive: IO[bytes],
+    *,
+    name: str,
+    is_folder: bool,
+    expected_hash: str,
+) -> str:
+    """Store the members of an uncompressed tar under ``LocalUpload/<hash>/``; return its URI."""
+    if not re.fullmatch(r"[0-9a-f]{64}", expected_hash):
+        raise ValidationError("The upload hash must be 64 lowercase hex digits (SHA-256).")
+    name = safe_member_path(name)
+    prefix = f"LocalUpload/{expected_hash}/"
+    uri = datastore_uri(prefix + name)
+    if upload_exists(platform, workspace, expected_hash):
+        return uri
+    where = location_of(platform, workspace)
+    store = _blobs(platform)
+    hasher = TreeHasher()
+    try:
+        with tarfile.open(fileobj=archive, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                relative = safe_member_path(member.name)
+                hasher.member(relative, member.size)
+                source = tar.extractfile(member)
+                assert source is not None
+                data = store.new_data()
+                while chunk := source.read(1 << 20):
+                    hasher.update(chunk)
+                    data.write(chunk)
+                blob = prefix + (f"{name}/{relative}" if is_folder else name)
+                store.put_blob(where.account, where.container, blob, data)
+    except tarfile.TarError as exc:
+        raise ValidationError(f"The upload is not a valid tar stream: {exc}.") from None
+    if hasher.hexdigest() != expected_hash:
+        raise ValidationError(
+            "The uploaded content does not match its hash (changed during upload?); try again."
+        )
+    store.put_blob_bytes(where.account, where.container, _marker(expected_hash), b"")
+    return uri
+
+
+def parse_datastore_uri(uri: str) -> tuple[str, str]:
+    match = _URI.match(uri)
+    if match is None:
+        raise ValidationError(
+            f"'{uri}' is not a datastore path: expected "
+            "azureml://datastores/<datastore>/paths/<path>."
+        )
+    if match["store"] != DEFAULT_DATASTORE:
+        raise NotFoundError(
+            f"Datastore '{match['store']}' does not exist; this workspace has '{DEFAULT_DATASTORE}'."
+        )
+    return match["store"], match["path"]
+
+
+def read_tree(
+    platform: Platform, workspace: Workspace, uri: str
+) -> Iterator[tuple[str, BlobReader]]:
+    """``(path relative to the uri's parent, reader)`` for the file or folder at a datastore uri.
+
+    The name of the uploaded file or folder is kept: ``…/LocalUpload/<h>/model`` yields
+    ``model/weights.pkl`` — the layout Azure ML gives ``AZUREML_MODEL_DIR``.
+    """
+    _, path = parse_datastore_uri(uri)
+    where = location_of(platform, workspace)
+    store = _blobs(platform)
+    parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    marker: str | None = None
+    found = False
+    while True:
+        page = store.list_blobs(where.account, where.container, prefix=path, marker=marker)
+        for blob in page.blobs:
+            if blob.name != path and not blob.name.startswith(path + "/"):
+                continue
+            found = True
+            yield (
+                blob.name[len(parent) :],
+                store.open_blob(where.account, where.container, blob.name),
+            )
+        if not page.next_marker:
+            break
+        marker = page.next_marker
+    if not found:
+        raise NotFoundError(f"Nothing is stored at '{uri}'.")
