@@ -12,6 +12,7 @@ from basin.cli import (
     account,
     ad,
     configure,
+    connections,
     groups,
     identities,
     models,
@@ -52,6 +53,7 @@ app.add_typer(workspaces.app, name="workspace")
 app.add_typer(storage.app, name="storage")
 app.add_typer(identities.app, name="identity")
 app.add_typer(models.app, name="model")
+app.add_typer(connections.app, name="connection")
 app.add_typer(roles.app, name="role")
 app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")

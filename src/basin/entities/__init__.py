@@ -3,6 +3,13 @@
 from basin.entities._base import Entity, apply_overrides, parse_entity, read_yaml, set_path
 from basin.entities.application_insights import ApplicationInsights
 from basin.entities.arm import ArmResource
+from basin.entities.connection import (
+    ConnectionType,
+    NoneCredentialConfiguration,
+    PatTokenConfiguration,
+    UsernamePasswordConfiguration,
+    WorkspaceConnection,
+)
 from basin.entities.container_registry import ContainerRegistry
 from basin.entities.group import ResourceGroup
 from basin.entities.key_vault import KeyVault
@@ -21,6 +28,7 @@ from basin.entities.workspace import (
 __all__ = [
     "ApplicationInsights",
     "ArmResource",
+    "ConnectionType",
     "ContainerRegistry",
     "CustomerManagedKey",
     "Entity",
@@ -28,13 +36,17 @@ __all__ = [
     "ManagedIdentityResource",
     "Model",
     "ModelType",
+    "NoneCredentialConfiguration",
+    "PatTokenConfiguration",
     "PrincipalInfo",
     "PublicNetworkAccess",
     "ResourceGroup",
     "RoleAssignment",
     "StorageAccount",
     "StorageEndpoints",
+    "UsernamePasswordConfiguration",
     "Workspace",
+    "WorkspaceConnection",
     "WorkspaceKeys",
     "apply_overrides",
     "parse_entity",

@@ -11,6 +11,7 @@ from basin.errors import ValidationError
 from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
 from basin.sdk.operations import (
+    ConnectionOperations,
     IdentityOperations,
     ModelOperations,
     PrincipalOperations,
@@ -61,6 +62,7 @@ class MLClient:
         self.role_assignments = RoleAssignmentOperations(scope)
         self.principals = PrincipalOperations(scope)
         self.models = ModelOperations(scope)
+        self.connections = ConnectionOperations(scope)
 
     @property
     def subscription_id(self) -> str:

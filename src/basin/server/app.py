@@ -11,6 +11,7 @@ from basin.server.errors import install_error_handlers
 from basin.server.network import NetworkPolicy
 from basin.server.routes import (
     authorization,
+    connections,
     groups,
     identities,
     meta,
@@ -45,6 +46,7 @@ def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> F
         tokens,
         uploads,
         models,
+        connections,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)

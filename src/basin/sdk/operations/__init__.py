@@ -1,6 +1,7 @@
 """``<Entity>Operations`` groups, reached as ``ml_client.<entities>``."""
 
 from basin.sdk.operations.authorization import RoleAssignmentOperations, RoleDefinitionOperations
+from basin.sdk.operations.connections import ConnectionOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
 from basin.sdk.operations.identities import IdentityOperations
 from basin.sdk.operations.models import ModelOperations
@@ -9,6 +10,7 @@ from basin.sdk.operations.storage_accounts import StorageAccountOperations
 from basin.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = [
+    "ConnectionOperations",
     "IdentityOperations",
     "ModelOperations",
     "PrincipalOperations",

@@ -9,6 +9,7 @@ from typing import Any
 from basin.archive import hash_tree, safe_member_path, tar_chunks
 from basin.entities import Model, parse_entity
 from basin.errors import NotFoundError
+from basin.ids import validate_name
 from basin.sdk.operations._scope import Scope
 
 __all__ = ["ModelOperations", "upload_local_path"]
@@ -39,11 +40,13 @@ class ModelOperations:
     def __init__(self, scope: Scope) -> None:
         self._scope = scope
 
-    def _base(self) -> str:
-        return self._scope.group_path() + MODELS.format(ws=self._scope.workspace())
+    def _base(self, name: str | None = None) -> str:
+        base = self._scope.group_path() + MODELS.format(ws=self._scope.workspace())
+        return base if name is None else f"{base}/{validate_name('asset', name)}"
 
     def create_or_update(self, model: Model, **_: Any) -> Model:
         """Register a version; a local ``path`` is uploaded first (the same content only once)."""
+        base = self._base(model.name)  # checks the name before anything is uploaded
         body = model.model_dump(
             mode="json",
             exclude_none=True,
@@ -52,14 +55,14 @@ class ModelOperations:
         if model.path and not model.path.startswith("azureml://"):
             body["path"] = upload_local_path(self._scope, model.path)
         if model.version:
-            path = f"{self._base()}/{model.name}/versions/{model.version}"
+            path = f"{base}/versions/{model.version}"
         else:
-            path = f"{self._base()}/{model.name}/versions"
+            path = f"{base}/versions"
         return parse_entity(Model, self._scope.transport.request("PUT", path, json=body))
 
     def get(self, name: str, version: str | None = None, label: str | None = None) -> Model:
         which = version or label or "latest"
-        data = self._scope.transport.request("GET", f"{self._base()}/{name}/versions/{which}")
+        data = self._scope.transport.request("GET", f"{self._base(name)}/versions/{which}")
         return parse_entity(Model, data)
 
     def list(
@@ -69,7 +72,7 @@ class ModelOperations:
         archived_only: bool = False,
         include_archived: bool = False,
     ) -> list[Model]:
-        path = f"{self._base()}/{name}/versions" if name else self._base()
+        path = f"{self._base(name)}/versions" if name else self._base()
         params = {
             "archived_only": str(archived_only).lower(),
             "include_archived": str(include_archived).lower(),
@@ -79,19 +82,19 @@ class ModelOperations:
 
     def archive(self, name: str, version: str | None = None, **_: Any) -> None:
         self._scope.transport.request(
-            "POST", f"{self._base()}/{name}/versions/{version or 'all'}/archive"
+            "POST", f"{self._base(name)}/versions/{version or 'all'}/archive"
         )
 
     def restore(self, name: str, version: str | None = None, **_: Any) -> None:
         self._scope.transport.request(
-            "POST", f"{self._base()}/{name}/versions/{version or 'all'}/restore"
+            "POST", f"{self._base(name)}/versions/{version or 'all'}/restore"
         )
 
     def download(self, name: str, version: str, download_path: str | Path = ".") -> Path:
         """Write the model's files under ``<download_path>/<name>/`` (as azure-ai-ml does)."""
         target = Path(download_path) / name
         target.mkdir(parents=True, exist_ok=True)
-        path = f"{self._base()}/{name}/versions/{version}/content"
+        path = f"{self._base(name)}/versions/{version}/content"
         with (
             self._scope.transport.stream("GET", path) as chunks,
             tarfile.open(fileobj=_Reader(chunks), mode="r|") as tar,

@@ -1,0 +1,102 @@
+"""Workspace connections (``az ml connection``), e.g. a private Python feed reached with a PAT.
+
+Credentials go in on create and never come out: what the API returns carries their ``type`` only.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from basin.entities._base import Entity
+
+__all__ = [
+    "ConnectionType",
+    "NoneCredentialConfiguration",
+    "PatTokenConfiguration",
+    "UsernamePasswordConfiguration",
+    "WorkspaceConnection",
+]
+
+
+class ConnectionType(StrEnum):
+    PYTHON_FEED = "python_feed"
+    GIT = "git"
+    CONTAINER_REGISTRY = "container_registry"
+    CUSTOM = "custom"
+
+
+#: YAML spelling -> REST category (az ml sends the latter).
+CATEGORIES = {
+    ConnectionType.PYTHON_FEED: "PythonFeed",
+    ConnectionType.GIT: "Git",
+    ConnectionType.CONTAINER_REGISTRY: "ContainerRegistry",
+    ConnectionType.CUSTOM: "CustomKeys",
+}
+
+
+class PatTokenConfiguration(Entity):
+    type: Literal["pat"] = "pat"
+    pat: str | None = None
+
+
+class UsernamePasswordConfiguration(Entity):
+    type: Literal["username_password"] = "username_password"
+    username: str | None = None
+    password: str | None = None
+
+
+class NoneCredentialConfiguration(Entity):
+    type: Literal["none"] = "none"
+
+
+Credentials = Annotated[
+    PatTokenConfiguration | UsernamePasswordConfiguration | NoneCredentialConfiguration,
+    Field(discriminator="type"),
+]
+
+
+class WorkspaceConnection(Entity):
+    resource_type: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/connections"
+
+    name: str
+    type: ConnectionType
+    target: str
+    credentials: Credentials = Field(default_factory=NoneCredentialConfiguration)
+    is_shared: bool = True
+    metadata: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    id: str | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _rest_category(cls, value: Any) -> Any:
+        # Accept the REST category spelling too (PythonFeed), as the v1 SDK sends it.
+        if isinstance(value, str):
+            for kind, category in CATEGORIES.items():
+                if value.lower() == category.lower():
+                    return kind
+            return value.lower()
+        return value
+
+    def secret(self) -> str | None:
+        """The one secret value, to be sealed in the vault."""
+        creds = self.credentials
+        if isinstance(creds, PatTokenConfiguration):
+            return creds.pat
+        if isinstance(creds, UsernamePasswordConfiguration):
+            return creds.password
+        return None
+
+    def without_secret(self) -> WorkspaceConnection:
+        creds = self.credentials
+        if isinstance(creds, PatTokenConfiguration):
+            return self.model_copy(update={"credentials": PatTokenConfiguration()})
+        if isinstance(creds, UsernamePasswordConfiguration):
+            return self.model_copy(
+                update={"credentials": UsernamePasswordConfiguration(username=creds.username)}
+            )
+        return self
