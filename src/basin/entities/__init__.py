@@ -11,6 +11,7 @@ from basin.entities.connection import (
     WorkspaceConnection,
 )
 from basin.entities.container_registry import ContainerRegistry
+from basin.entities.environment import BuildContext, Environment, EnvironmentBuildState
 from basin.entities.group import ResourceGroup
 from basin.entities.key_vault import KeyVault
 from basin.entities.managed_identity import ManagedIdentityResource
@@ -27,11 +28,14 @@ from basin.entities.workspace import (
 
 __all__ = [
     "ApplicationInsights",
+    "BuildContext",
     "ArmResource",
     "ConnectionType",
     "ContainerRegistry",
     "CustomerManagedKey",
     "Entity",
+    "Environment",
+    "EnvironmentBuildState",
     "KeyVault",
     "ManagedIdentityResource",
     "Model",

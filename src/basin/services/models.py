@@ -6,23 +6,21 @@ from collections.abc import Iterator
 
 from basin.blobs import BlobReader
 from basin.entities import Model
-from basin.errors import ConflictError, NotFoundError, ValidationError
+from basin.errors import ValidationError
 from basin.ids import validate_name
 from basin.services import assets, datastores, workspaces
-from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
 
-__all__ = [
-    "create",
-    "get",
-    "list_models",
-    "open_files",
-    "resolve",
-    "set_archived",
-]
+__all__ = ["create", "get", "list_models", "open_files", "resolve", "set_archived"]
 
 KIND = "models"
-TYPE = Model.resource_type
+WHAT = "Model"
+
+
+def _workspace_id(platform: Platform, group: str, workspace_name: str) -> str:
+    workspace = workspaces.get(platform, group, workspace_name)
+    assert workspace.id is not None
+    return workspace.id
 
 
 def create(platform: Platform, group: str, workspace_name: str, model: Model) -> Model:
@@ -43,36 +41,13 @@ def create(platform: Platform, group: str, workspace_name: str, model: Model) ->
     first = next(iter(datastores.read_tree(platform, workspace, model.path)), None)
     if first is not None:
         first[1].close()
-    for _attempt in range(5):
-        with platform.store.transaction() as tx:
-            version = model.version or assets.next_version(tx, workspace.id, KIND, model.name)
-            rid = assets.asset_id(workspace.id, KIND, model.name, version)
-            if tx.get(rid, include_deleted=True) is not None:
-                if model.version:
-                    raise ConflictError(
-                        f"Model '{model.name}' version {version} already exists, and versions "
-                        "cannot change: register a new version (leave out the version to get the "
-                        "next number)."
-                    )
-                continue  # someone took this number at the same time: take the next one
-            registered = model.model_copy(
-                update={"version": version, "id": rid, "datastore": datastores.DEFAULT_DATASTORE}
-            )
-            stored = tx.insert(to_stored(registered, rid, TYPE))
-            return from_stored(Model, stored)
-    raise ConflictError(f"Could not number a new version of model '{model.name}'; retry.")
 
+    def finish(item: Model, version: str, rid: str) -> Model:
+        return item.model_copy(
+            update={"version": version, "id": rid, "datastore": datastores.DEFAULT_DATASTORE}
+        )
 
-def _versions(platform: Platform, workspace_id: str, name: str) -> list[Model]:
-    rows = platform.store.list(type=TYPE, under=assets.asset_id(workspace_id, KIND, name))
-    return [from_stored(Model, row) for row in rows]
-
-
-def _latest(models: list[Model], *, include_archived: bool = False) -> Model | None:
-    candidates = [m for m in models if include_archived or not m.archived]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda m: (m.created_at is not None, m.created_at))
+    return assets.register(platform, workspace.id, KIND, model, finish, WHAT)
 
 
 def get(
@@ -83,23 +58,10 @@ def get(
     version: str | None = None,
     label: str | None = None,
 ) -> Model:
-    workspace = workspaces.get(platform, group, workspace_name)
-    assert workspace.id is not None
-    if version is None:
-        if label not in (None, "latest"):
-            raise ValidationError(f"Unknown label '{label}': only 'latest' exists.")
-        latest = _latest(_versions(platform, workspace.id, name))
-        if latest is None:
-            raise NotFoundError(
-                f"Model '{name}' has no (unarchived) versions in '{workspace_name}'."
-            )
-        return latest
-    stored = platform.store.get(assets.asset_id(workspace.id, KIND, name, version))
-    if stored is None:
-        raise NotFoundError(
-            f"Model '{name}' version {version} was not found in '{workspace_name}'."
-        )
-    return from_stored(Model, stored)
+    if version is None and label not in (None, "latest"):
+        raise ValidationError(f"Unknown label '{label}': only 'latest' exists.")
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    return assets.get_version(platform, Model, workspace_id, KIND, name, version, WHAT)
 
 
 def resolve(platform: Platform, group: str, workspace_name: str, reference: str) -> Model:
@@ -122,27 +84,16 @@ def list_models(
     include_archived: bool = False,
 ) -> list[Model]:
     """With a name: its versions; without: the latest version of each model (as ``az ml``)."""
-    workspace = workspaces.get(platform, group, workspace_name)
-    assert workspace.id is not None
-
-    def keep(model: Model) -> bool:
-        if archived_only:
-            return bool(model.archived)
-        return include_archived or not model.archived
-
-    if name is not None:
-        return [m for m in _versions(platform, workspace.id, name) if keep(m)]
-    rows = platform.store.list(type=TYPE, under=workspace.id)
-    by_name: dict[str, list[Model]] = {}
-    for row in rows:
-        model = from_stored(Model, row)
-        by_name.setdefault(model.name, []).append(model)
-    result = []
-    for versions in by_name.values():
-        latest = _latest([m for m in versions if keep(m)], include_archived=True)
-        if latest is not None:
-            result.append(latest.model_copy(update={"latest_version": latest.version}))
-    return result
+    return assets.list_assets(
+        platform,
+        Model,
+        _workspace_id(platform, group, workspace_name),
+        KIND,
+        name,
+        archived_only=archived_only,
+        include_archived=include_archived,
+        extra=lambda m: {"latest_version": m.version},
+    )
 
 
 def set_archived(
@@ -153,23 +104,10 @@ def set_archived(
     version: str | None,
     archived: bool,
 ) -> None:
-    """Archive (hide from lists and @latest) or restore one version, or every version."""
-    workspace = workspaces.get(platform, group, workspace_name)
-    assert workspace.id is not None
-    prefix = assets.asset_id(workspace.id, KIND, name)
-    with platform.store.transaction() as tx:
-        rows = [
-            r
-            for r in tx.list(type=TYPE, under=prefix)
-            if version is None or r.body.get("version") == version
-        ]
-        if not rows:
-            raise NotFoundError(
-                f"Model '{name}'{f' version {version}' if version else ''} was not found."
-            )
-        for row in rows:
-            row.body["archived"] = archived
-            tx.update(row)
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    assets.set_archived(
+        platform, Model.resource_type, workspace_id, KIND, name, version, archived, WHAT
+    )
 
 
 def open_files(

@@ -1,0 +1,81 @@
+"""Standalone launcher: ``python -m basin.server.blob --root DIR --accounts FILE --port N``.
+
+The accounts file is JSON ``{"account": ["base64 key1", "base64 key2"]}`` (keys live in a file,
+never in argv). Without ``--cert``/``--key`` the server speaks plain HTTP, where bearer tokens are
+refused. ``--authorizer module:attribute`` names a zero-argument factory of a BearerAuthorizer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from basin.blobs import LocalBlobStore
+from basin.errors import ValidationError
+from basin.server.blob.access import BearerAuthorizer, StaticAccountDirectory
+from basin.server.blob.app import DEFAULT_AUTHORIZATION_URI, create_blob_app
+from basin.tls import load_server_certificate
+
+
+def _load_authorizer(spec: str) -> BearerAuthorizer:
+    module_name, _, attribute = spec.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute or "create_authorizer")
+    authorizer: BearerAuthorizer = factory()
+    return authorizer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m basin.server.blob", description=__doc__)
+    parser.add_argument("--root", type=Path, required=True, help="folder of the blob store")
+    parser.add_argument("--accounts", type=Path, required=True, help="JSON file: name -> keys")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=10000)
+    parser.add_argument("--cert", type=Path, help="PEM certificate (chain) for HTTPS")
+    parser.add_argument("--key", type=Path, help="PEM private key for HTTPS")
+    parser.add_argument("--authorizer", help="module:factory returning a BearerAuthorizer")
+    parser.add_argument("--authorization-uri", default=DEFAULT_AUTHORIZATION_URI)
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        accounts = StaticAccountDirectory(json.loads(args.accounts.read_text()))
+        if (args.cert is None) != (args.key is None):
+            raise ValidationError("--cert and --key go together")
+        if args.cert is not None:
+            load_server_certificate(args.cert, args.key)
+    except (OSError, ValueError, ValidationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    authorizer = _load_authorizer(args.authorizer) if args.authorizer else None
+    store = LocalBlobStore(args.root)
+    app = create_blob_app(store, accounts, authorizer, authorization_uri=args.authorization_uri)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.cert,
+        ssl_keyfile=args.key,
+        loop="uvloop",
+        http="httptools",
+        log_level=args.log_level,
+        access_log=False,  # uvicorn's access log would print SAS signatures from query strings
+        date_header=False,  # the app sends its own Date
+        server_header=False,
+        lifespan="off",
+        # Idle keep-alive TLS connections otherwise hold a graceful shutdown until the client
+        # closes them; every committed change is already durable, so cutting them is safe.
+        timeout_graceful_shutdown=3,
+    )
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
