@@ -36,6 +36,16 @@ class ServerSettings(BaseSettings):
         description="CIDRs besides loopback that count as private for public_network_access.",
     )
     location: str = Field(default="local", description="The location given to new resources.")
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) for the blob service; default: one issued by "
+        "basin's own certificate authority under the home.",
+    )
+    tls_key_file: Path | None = Field(default=None, description="Private key of tls_cert_file.")
+    air_gapped: bool = Field(
+        default=False,
+        description="Build environments from private feeds and uploaded wheels only.",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'basin.db'}"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from basin.cli import _context
+from basin.cli import _context, blobs
 from basin.cli._options import Group, Name, Output, Query, Tags, Yes
 from basin.cli._output import OutputFormat, emit
 
@@ -15,6 +15,8 @@ account_app = typer.Typer(help="Storage accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Storage account keys.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
 account_app.add_typer(keys_app, name="keys")
+app.add_typer(blobs.container_app, name="container")
+app.add_typer(blobs.blob_app, name="blob")
 
 AccountName = Annotated[str, typer.Option("--account-name", "--name", "-n", help="Account name.")]
 

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from ssl import get_default_verify_paths as ssl_paths
 
 import uvicorn
 
@@ -18,7 +19,9 @@ from basin.blobs import LocalBlobStore
 from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
+from basin.server.blob import create_blob_app
 from basin.services import workspaces
+from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.installation import (
     ensure_admin,
     ensure_installation,
@@ -28,10 +31,19 @@ from basin.services.installation import (
 from basin.services.platform import Platform
 from basin.settings import ServerSettings
 from basin.store import MetadataStore, open_store
+from basin.tls import (
+    default_hosts,
+    ensure_certificate_authority,
+    ensure_server_certificate,
+    load_server_certificate,
+)
 
 __all__ = ["ServerHandle", "run_server"]
 
 logger = logging.getLogger("basin.server")
+
+#: How long a stop waits for requests in flight before closing their connections.
+GRACE_S = 10
 
 
 class _Server(uvicorn.Server):
@@ -110,8 +122,68 @@ def build(settings: ServerSettings) -> ServerHandle:
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
     app = create_app(platform, trusted_networks=settings.trusted_networks)
-    api = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    return ServerHandle(platform, store, [api], [api_socket, blob_socket])
+    api = _Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACE_S,
+        )
+    )
+    cert = _certificate(settings, home)
+    write_credentials(credentials, ca_file=str(cert.bundle))
+    assert platform.blobs is not None
+    blob_app = create_blob_app(
+        platform.blobs,
+        PlatformAccounts(platform),
+        PlatformBearerAuthorizer(platform),
+        authorization_uri=f"{platform.api_endpoint}/{installation.tenant_id}/oauth2/authorize",
+    )
+    blob = _Server(
+        uvicorn.Config(
+            blob_app,
+            log_level="warning",
+            access_log=False,  # query strings carry SAS signatures
+            date_header=False,  # the blob app sends its own Date header
+            lifespan="off",
+            timeout_graceful_shutdown=GRACE_S,
+            ssl_certfile=str(cert.cert_path),
+            ssl_keyfile=str(cert.key_path),
+        )
+    )
+    return ServerHandle(platform, store, [api, blob], [api_socket, blob_socket])
+
+
+@dataclass(frozen=True)
+class _Certificate:
+    cert_path: Path
+    key_path: Path
+    #: The system's CAs plus basin's: what clients and replicas trust.
+    bundle: Path
+
+
+def _certificate(settings: ServerSettings, home: Path) -> _Certificate:
+    """The blob service's certificate: the operator's, or one from basin's own CA."""
+    tls_dir = home / "tls"
+    if settings.tls_cert_file and settings.tls_key_file:
+        served = load_server_certificate(settings.tls_cert_file, settings.tls_key_file)
+        issuer = served.cert_path
+    else:
+        ca = ensure_certificate_authority(tls_dir / "ca")
+        served = ensure_server_certificate(
+            ca, tls_dir / "server", hosts=[settings.host, *default_hosts()]
+        )
+        issuer = ca.cert_path
+    bundle = tls_dir / "bundle.pem"
+    system = Path(ssl_paths().cafile or "")
+    parts = [system.read_text()] if system.is_file() else []
+    parts.append(issuer.read_text())
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    tmp = bundle.with_suffix(".tmp")
+    tmp.write_text("\n".join(parts))
+    os.replace(tmp, bundle)
+    return _Certificate(served.cert_path, served.key_path, bundle)
 
 
 async def _serve(handle: ServerHandle) -> None:
@@ -119,8 +191,12 @@ async def _serve(handle: ServerHandle) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, handle.stop)
-    api_socket = handle.sockets[0]
-    await asyncio.gather(handle.servers[0].serve(sockets=[api_socket]))
+    await asyncio.gather(
+        *(
+            server.serve(sockets=[sock])
+            for server, sock in zip(handle.servers, handle.sockets, strict=True)
+        )
+    )
 
 
 def run_server(settings: ServerSettings) -> None:

@@ -100,6 +100,15 @@ def delete(platform: Platform, group: str, name: str) -> None:
     with platform.store.transaction() as tx:
         tx.delete_secrets(rid)
         tx.delete_under(rid)
+    delete_data(platform, name)
+
+
+def delete_data(platform: Platform, name: str) -> None:
+    """Drop every container (and blob) of an account that no longer exists."""
+    if platform.blobs is None:
+        return
+    for container in list(platform.blobs.iter_containers(name)):
+        platform.blobs.delete_container(name, container.name)
 
 
 def list_keys(platform: Platform, account_id: str) -> list[dict[str, str]]:

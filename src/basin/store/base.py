@@ -67,8 +67,9 @@ class Reader(abc.ABC):
         under: str | None = None,
         include_deleted: bool = False,
         only_deleted: bool = False,
+        name: str | None = None,
     ) -> list[StoredResource]:
-        """Resources filtered by type, group, or id prefix (``under``: children of an id)."""
+        """Resources filtered by type, group, name, or id prefix (``under``: children of an id)."""
 
     @abc.abstractmethod
     def get_setting(self, key: str) -> str | None: ...

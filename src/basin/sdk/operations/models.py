@@ -54,10 +54,7 @@ class ModelOperations:
         )
         if model.path and not model.path.startswith("azureml://"):
             body["path"] = upload_local_path(self._scope, model.path)
-        if model.version:
-            path = f"{base}/versions/{model.version}"
-        else:
-            path = f"{base}/versions"
+        path = f"{base}/versions/{model.version}" if model.version else f"{base}/versions"
         return parse_entity(Model, self._scope.transport.request("PUT", path, json=body))
 
     def get(self, name: str, version: str | None = None, label: str | None = None) -> Model:

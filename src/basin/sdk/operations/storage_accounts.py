@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from basin.entities import StorageAccount, parse_entity
 from basin.sdk.operations._scope import Scope
 from basin.sdk.poller import BasinPoller
@@ -47,6 +49,20 @@ class StorageAccountOperations:
     def list_keys(self, name: str, *, resource_group: str | None = None) -> list[dict[str, str]]:
         data = self._scope.transport.request("POST", self._path(name, resource_group) + "/listKeys")
         return list(data["keys"])
+
+    def get_blob_service_client(self, name: str, *, resource_group: str | None = None) -> Any:
+        """An ``azure.storage.blob.BlobServiceClient`` for the account, with its key, trusting
+        basin's certificate authority."""
+        from azure.storage.blob import BlobServiceClient
+
+        account = self.get(name, resource_group=resource_group)
+        key = self.list_keys(name, resource_group=resource_group)[0]["value"]
+        verify: Any = self._scope.transport.connection.ca_file or True
+        return BlobServiceClient(
+            account.primary_endpoints.blob or "",
+            credential={"account_name": name, "account_key": key},
+            connection_verify=verify,
+        )
 
     def regenerate_key(
         self, name: str, key_name: str, *, resource_group: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from basin.server.blob.access import (
+from basin.blobs.access import (
     BLOBS_ADD,
     BLOBS_DELETE,
     BLOBS_READ,

@@ -17,8 +17,8 @@ from pathlib import Path
 import uvicorn
 
 from basin.blobs import LocalBlobStore
+from basin.blobs.access import BearerAuthorizer, StaticAccountDirectory
 from basin.errors import ValidationError
-from basin.server.blob.access import BearerAuthorizer, StaticAccountDirectory
 from basin.server.blob.app import DEFAULT_AUTHORIZATION_URI, create_blob_app
 from basin.tls import load_server_certificate
 

@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import anyio.to_thread
 
+from basin.blobs.access import AccountDirectory, BearerAuthorizer
 from basin.errors import AuthenticationError, AuthorizationError
 from basin.server.blob._wire import BlobRequest, parse_http_date
-from basin.server.blob.access import AccountDirectory, BearerAuthorizer
 from basin.server.blob.errors import WireError
 from basin.server.blob.operations import Operation
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from basin.blobs import BlobStore, validate_blob_name, validate_container_name
+from basin.blobs.access import AccountDirectory, BearerAuthorizer
 from basin.errors import BasinError
 from basin.server.blob import _blobs, _containers, _xml
 from basin.server.blob._auth import Authenticator
@@ -23,7 +24,6 @@ from basin.server.blob._wire import (
     parse_request,
     send_response,
 )
-from basin.server.blob.access import AccountDirectory, BearerAuthorizer
 from basin.server.blob.errors import WireError, wire_status_and_code
 from basin.server.blob.operations import Operation, identify
 

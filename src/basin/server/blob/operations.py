@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from basin.server.blob import access as a
+from basin.blobs import access as a
 from basin.server.blob._wire import BlobRequest
 from basin.server.blob.errors import WireError
 

@@ -95,8 +95,11 @@ class _SqlReader(Reader):
         under: str | None = None,
         include_deleted: bool = False,
         only_deleted: bool = False,
+        name: str | None = None,
     ) -> list[StoredResource]:
         query = select(ResourceRow)
+        if name is not None:
+            query = query.where(ResourceRow.name == name)
         if type is not None:
             query = query.where(ResourceRow.type == type)
         if subscription_id is not None:
@@ -300,6 +303,7 @@ class SqlMetadataStore(MetadataStore):
         under: str | None = None,
         include_deleted: bool = False,
         only_deleted: bool = False,
+        name: str | None = None,
     ) -> list[StoredResource]:
         with self._reader() as reader:
             return reader.list(
@@ -309,6 +313,7 @@ class SqlMetadataStore(MetadataStore):
                 under=under,
                 include_deleted=include_deleted,
                 only_deleted=only_deleted,
+                name=name,
             )
 
     def get_setting(self, key: str) -> str | None:

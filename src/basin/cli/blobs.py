@@ -1,0 +1,209 @@
+"""``basin storage container …`` and ``basin storage blob …`` over the blob endpoint (shared key).
+
+They use the stock azure-storage-blob client with the account's key, as ``az storage`` does with
+``--auth-mode key``; nothing here reads the server's store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from basin.cli import _context
+from basin.cli._options import Group, Output, Query
+from basin.cli._output import OutputFormat, emit
+from basin.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationError
+
+container_app = typer.Typer(help="Blob containers.", no_args_is_help=True)
+blob_app = typer.Typer(help="Blobs.", no_args_is_help=True)
+
+Account = Annotated[str, typer.Option("--account-name", help="Storage account.")]
+ContainerName = Annotated[str, typer.Option("--name", "-n", help="Container name.")]
+InContainer = Annotated[str, typer.Option("--container-name", "-c", help="Container name.")]
+BlobName = Annotated[str, typer.Option("--name", "-n", help="Blob name.")]
+
+
+def _service(account: str, group: str | None) -> Any:
+    return _context.client(group).storage_accounts.get_blob_service_client(account)
+
+
+def _storage_errors(call: Any) -> Any:
+    """Run ``call``, turning the SDK's exceptions into basin's (one line on the terminal)."""
+    from azure.core.exceptions import (
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceModifiedError,
+        ResourceNotFoundError,
+    )
+
+    try:
+        return call()
+    except ResourceNotFoundError as exc:
+        raise NotFoundError(_first_line(exc)) from None
+    except ResourceExistsError as exc:
+        raise ConflictError(_first_line(exc)) from None
+    except ResourceModifiedError as exc:
+        raise PreconditionFailedError(_first_line(exc)) from None
+    except HttpResponseError as exc:
+        raise ValidationError(_first_line(exc)) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "message", None) or exc).splitlines()[0]
+
+
+def _properties(props: Any) -> dict[str, Any]:
+    settings = getattr(props, "content_settings", None)
+    return {
+        "name": props.name,
+        "size": getattr(props, "size", None),
+        "etag": props.etag,
+        "lastModified": props.last_modified.isoformat() if props.last_modified else None,
+        "contentType": getattr(settings, "content_type", None),
+        "metadata": dict(props.metadata or {}),
+    }
+
+
+@container_app.command("create")
+def container_create(
+    name: ContainerName, account_name: Account, resource_group: Group = None
+) -> None:
+    """Create a container."""
+    _storage_errors(lambda: _service(account_name, resource_group).create_container(name))
+    emit({"created": True})
+
+
+@container_app.command("show")
+def container_show(
+    name: ContainerName,
+    account_name: Account,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Show a container's properties."""
+    client = _service(account_name, resource_group).get_container_client(name)
+    emit(_properties(_storage_errors(client.get_container_properties)), output, query)
+
+
+@container_app.command("list")
+def container_list(
+    account_name: Account,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """List containers."""
+    service = _service(account_name, resource_group)
+    emit(
+        [_properties(c) for c in _storage_errors(lambda: list(service.list_containers()))],
+        output,
+        query,
+    )
+
+
+@container_app.command("delete")
+def container_delete(
+    name: ContainerName, account_name: Account, resource_group: Group = None
+) -> None:
+    """Delete a container and its blobs."""
+    _storage_errors(lambda: _service(account_name, resource_group).delete_container(name))
+    emit({"deleted": True})
+
+
+@blob_app.command("upload")
+def blob_upload(
+    name: BlobName,
+    container_name: InContainer,
+    account_name: Account,
+    file: Annotated[Path, typer.Option("--file", "-f", help="Local file.")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing blob.")
+    ] = False,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Upload a file (refused if the blob exists, unless --overwrite)."""
+    if not file.is_file():
+        raise ValidationError(f"--file '{file}' is not a file.")
+    client = _service(account_name, resource_group).get_blob_client(container_name, name)
+
+    def upload() -> Any:
+        with file.open("rb") as handle:
+            return client.upload_blob(handle, overwrite=overwrite, max_concurrency=4)
+
+    result = _storage_errors(upload)
+    emit(
+        {"etag": result.get("etag"), "lastModified": str(result.get("last_modified"))},
+        output,
+        query,
+    )
+
+
+@blob_app.command("download")
+def blob_download(
+    name: BlobName,
+    container_name: InContainer,
+    account_name: Account,
+    file: Annotated[Path, typer.Option("--file", "-f", help="Where to write it.")],
+    resource_group: Group = None,
+) -> None:
+    """Download a blob to a file."""
+    client = _service(account_name, resource_group).get_blob_client(container_name, name)
+
+    def download() -> None:
+        stream = client.download_blob(max_concurrency=4)
+        with file.open("wb") as handle:
+            stream.readinto(handle)
+
+    _storage_errors(download)
+    emit({"file": str(file)})
+
+
+@blob_app.command("list")
+def blob_list(
+    container_name: InContainer,
+    account_name: Account,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Only names starting with it.")
+    ] = None,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """List blobs."""
+    client = _service(account_name, resource_group).get_container_client(container_name)
+    found = _storage_errors(lambda: list(client.list_blobs(name_starts_with=prefix)))
+    emit([_properties(b) for b in found], output, query)
+
+
+@blob_app.command("show")
+def blob_show(
+    name: BlobName,
+    container_name: InContainer,
+    account_name: Account,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Show a blob's properties."""
+    client = _service(account_name, resource_group).get_blob_client(container_name, name)
+    emit(_properties(_storage_errors(client.get_blob_properties)), output, query)
+
+
+@blob_app.command("delete")
+def blob_delete(
+    name: BlobName, container_name: InContainer, account_name: Account, resource_group: Group = None
+) -> None:
+    """Delete a blob."""
+    _storage_errors(
+        lambda: (
+            _service(account_name, resource_group)
+            .get_blob_client(container_name, name)
+            .delete_blob()
+        )
+    )
+    emit({"deleted": True})
