@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from basin.entities import Model, Workspace, parse_entity, read_yaml, set_path
+from basin.entities import Environment, Model, Workspace, parse_entity, read_yaml, set_path
+from basin.errors import ValidationError
 
-__all__ = ["load_model", "load_workspace", "resolve_local_path"]
+__all__ = [
+    "load_environment",
+    "load_model",
+    "load_workspace",
+    "read_conda_file",
+    "resolve_local_path",
+]
 
 
 def _load(source: str | Path, params_override: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -38,3 +45,24 @@ def load_model(source: str | Path, *, params_override: list[dict[str, Any]] | No
     data = _load(source, params_override)
     data["path"] = resolve_local_path(data.get("path"), Path(source).resolve().parent)
     return parse_entity(Model, data, source=f"model file '{source}'")
+
+
+def read_conda_file(value: str, base: Path) -> dict[str, Any]:
+    """A conda file's content, from a path relative to ``base``."""
+    path = Path(resolve_local_path(value, base) or value)
+    return read_yaml(path)
+
+
+def load_environment(
+    source: str | Path, *, params_override: list[dict[str, Any]] | None = None
+) -> Environment:
+    """An environment YAML; its ``conda_file`` path (relative to the YAML) is read in."""
+    data = _load(source, params_override)
+    if data.get("channels") is not None or data.get("dependencies") is not None:
+        raise ValidationError(
+            f"'{source}' looks like a conda file, not an environment: write an environment YAML "
+            "with 'name', 'image' and 'conda_file: <this file>'."
+        )
+    if isinstance(data.get("conda_file"), str):
+        data["conda_file"] = read_conda_file(data["conda_file"], Path(source).resolve().parent)
+    return parse_entity(Environment, data, source=f"environment file '{source}'")

@@ -13,6 +13,7 @@ from basin.cli import (
     ad,
     configure,
     connections,
+    environments,
     groups,
     identities,
     models,
@@ -54,6 +55,7 @@ app.add_typer(storage.app, name="storage")
 app.add_typer(identities.app, name="identity")
 app.add_typer(models.app, name="model")
 app.add_typer(connections.app, name="connection")
+app.add_typer(environments.app, name="environment")
 app.add_typer(roles.app, name="role")
 app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")

@@ -12,6 +12,7 @@ from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
 from basin.sdk.operations import (
     ConnectionOperations,
+    EnvironmentOperations,
     IdentityOperations,
     ModelOperations,
     PrincipalOperations,
@@ -63,6 +64,7 @@ class MLClient:
         self.principals = PrincipalOperations(scope)
         self.models = ModelOperations(scope)
         self.connections = ConnectionOperations(scope)
+        self.environments = EnvironmentOperations(scope)
 
     @property
     def subscription_id(self) -> str:

@@ -12,10 +12,12 @@ from basin.server.network import NetworkPolicy
 from basin.server.routes import (
     authorization,
     connections,
+    environments,
     groups,
     identities,
     meta,
     models,
+    package_index,
     principals,
     storage_accounts,
     tokens,
@@ -47,6 +49,8 @@ def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> F
         uploads,
         models,
         connections,
+        environments,
+        package_index,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)

@@ -8,6 +8,9 @@ the HTTP method gives the verb (GET read, PUT/PATCH write, DELETE delete, POST a
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from fastapi import Depends, Request
 
 from basin.errors import AuthenticationError, NotFoundError
@@ -56,6 +59,17 @@ def principal_for_token(platform: Platform, token: str) -> Principal:
     return principal
 
 
+def _basic_password(value: str) -> str:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise AuthenticationError("The basic credentials are not valid base64.") from None
+    password = decoded.partition(":")[2]
+    if not password:
+        raise AuthenticationError("Basic credentials need a password (a basin token).")
+    return password
+
+
 def authenticate(request: Request) -> Principal:
     """The calling principal, or 401."""
     header = request.headers.get("authorization")
@@ -65,7 +79,10 @@ def authenticate(request: Request) -> Principal:
             "(the CLI and SDK read it from ~/.basin/credentials.json or BASIN_TOKEN)."
         )
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() == "basic":
+        # pip and uv send index credentials as HTTP basic auth: the password is the token.
+        token = _basic_password(token)
+    elif scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
     principal = principal_for_token(platform_of(request), token.strip())
     request.state.principal = principal

@@ -19,7 +19,8 @@ logger = logging.getLogger("basin.server")
 def _response(error: BasinError) -> JSONResponse:
     headers = {}
     if isinstance(error, AuthenticationError):
-        headers["WWW-Authenticate"] = 'Bearer realm="basin"'
+        # Basic too: pip and uv answer a Basic challenge with the index credentials they hold.
+        headers["WWW-Authenticate"] = 'Bearer realm="basin", Basic realm="basin"'
     return JSONResponse(error.to_body(), status_code=error.status, headers=headers)
 
 

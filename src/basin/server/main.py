@@ -14,14 +14,17 @@ from pathlib import Path
 from ssl import get_default_verify_paths as ssl_paths
 
 import uvicorn
+from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
+from basin.envbuild import EnvironmentBuilder
 from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
-from basin.services import workspaces
+from basin.services import environments, workspaces
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
+from basin.services.builds import BuildManager
 from basin.services.installation import (
     ensure_admin,
     ensure_installation,
@@ -108,6 +111,10 @@ def build(settings: ServerSettings) -> ServerHandle:
         blob_endpoint=_url("https", settings.host, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
+        builds=BuildManager(
+            EnvironmentBuilder(home / "envs", Path(find_uv_bin()), air_gapped=settings.air_gapped)
+        ),
+        state_dir=home,
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -121,6 +128,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     )
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
+    environments.resume_builds(platform)
     app = create_app(platform, trusted_networks=settings.trusted_networks)
     api = _Server(
         uvicorn.Config(
@@ -217,6 +225,8 @@ def run_server(settings: ServerSettings) -> None:
     try:
         asyncio.run(_serve(handle))
     finally:
+        if handle.platform.builds is not None:
+            handle.platform.builds.shutdown()
         for sock in handle.sockets:
             sock.close()
         handle.store.close()

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from basin.blobs import BlobStore
 from basin.identity import TokenIssuer
 from basin.keyvault import SecretVault
 from basin.store import MetadataStore
+
+if TYPE_CHECKING:
+    from basin.services.builds import BuildManager
 
 __all__ = ["Installation", "Platform"]
 
@@ -41,6 +46,10 @@ class Platform:
     tokens: TokenIssuer | None = None
     #: Where blobs live (every storage account's containers).
     blobs: BlobStore | None = None
+    #: Builds environments in the background (None where nothing is built).
+    builds: BuildManager | None = None
+    #: The server's home: caches and runtime files live under it.
+    state_dir: Path = field(default_factory=Path.cwd)
 
     @property
     def subscription_id(self) -> str:

@@ -23,7 +23,7 @@ from basin.ids import ResourceId, generated_name, id_key, resource_id, validate_
 from basin.services import dependents, groups, storage_accounts
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
-from basin.store import Transaction
+from basin.store import Principal, Transaction
 
 __all__ = [
     "RETENTION",
@@ -137,6 +137,16 @@ def create(platform: Platform, group: str, workspace: Workspace) -> Workspace:
         )
         stored = tx.insert(to_stored(result, ws_id, TYPE))
         _cache_storage_key(platform, tx, ws_id, values["storage_account"])
+        # The workspace's own identity is a principal, so roles can be given to it.
+        assert result.identity is not None and result.identity.principal_id is not None
+        tx.put_principal(
+            Principal(
+                result.identity.principal_id,
+                "ManagedIdentity",
+                workspace.name,
+                result.identity.principal_id,
+            )
+        )
     return from_stored(Workspace, stored)
 
 
@@ -218,8 +228,7 @@ def delete(platform: Platform, group: str, name: str, *, permanently: bool = Fal
         if stored is None or stored.type != TYPE:
             raise NotFoundError(f"Workspace '{name}' was not found in resource group '{group}'.")
         if permanently:
-            tx.delete_secrets(ws_id)
-            tx.delete_under(ws_id)
+            _purge(tx, ws_id)
             return
         if stored.deleted_at is None:
             stored.deleted_at = platform.clock()
@@ -249,9 +258,15 @@ def purge_expired(platform: Platform) -> int:
     ]
     for row in expired:
         with platform.store.transaction() as tx:
-            tx.delete_secrets(row.id)
-            tx.delete_under(row.id)
+            _purge(tx, row.id)
     return len(expired)
+
+
+def _purge(tx: Transaction, ws_id: str) -> None:
+    """Delete a workspace for good: its children, its secrets and its identity."""
+    tx.delete_secrets(ws_id)
+    tx.delete_under(ws_id)
+    tx.delete_principal(_principal_id_for(ws_id))
 
 
 def list_keys(platform: Platform, group: str, name: str) -> WorkspaceKeys:

@@ -2,6 +2,7 @@
 
 from basin.sdk.operations.authorization import RoleAssignmentOperations, RoleDefinitionOperations
 from basin.sdk.operations.connections import ConnectionOperations
+from basin.sdk.operations.environments import EnvironmentOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
 from basin.sdk.operations.identities import IdentityOperations
 from basin.sdk.operations.models import ModelOperations
@@ -11,6 +12,7 @@ from basin.sdk.operations.workspaces import WorkspaceOperations
 
 __all__ = [
     "ConnectionOperations",
+    "EnvironmentOperations",
     "IdentityOperations",
     "ModelOperations",
     "PrincipalOperations",

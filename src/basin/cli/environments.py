@@ -1,0 +1,198 @@
+"""``basin environment create|show|list|archive|restore|show-build|get-logs|upload-wheel``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from basin.cli import _context
+from basin.cli._options import File, Group, Output, Query, Set, Tags, Workspace
+from basin.cli._output import OutputFormat, emit
+from basin.entities import Environment, EnvironmentBuildState, apply_overrides, parse_entity
+from basin.errors import BuildFailedError
+from basin.loaders import load_environment, read_conda_file
+from basin.sdk import MLClient
+
+app = typer.Typer(help="Environments (built with uv, cached by content).", no_args_is_help=True)
+
+OptName = Annotated[str | None, typer.Option("--name", "-n", help="Environment name.")]
+Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
+Name = Annotated[str, typer.Option("--name", "-n", help="Environment name.")]
+
+
+def _wait(client: MLClient, env: Environment) -> Environment:
+    """Show the build's progress on stderr until it ends."""
+    assert env.name and env.version
+    console = Console(stderr=True)
+    started = time.monotonic()
+    with console.status(f"Building environment {env.name}:{env.version} ...") as status:
+        while env.build_state not in (
+            EnvironmentBuildState.SUCCEEDED,
+            EnvironmentBuildState.FAILED,
+        ):
+            time.sleep(0.5)
+            env = client.environments.get(env.name, env.version)
+            elapsed = time.monotonic() - started
+            status.update(
+                f"Building environment {env.name}:{env.version} ... {env.build_state} ({elapsed:.0f} s)"
+            )
+    if env.build_state == EnvironmentBuildState.FAILED:
+        raise BuildFailedError(
+            f"{env.build_message or 'The build failed.'} (full log: basin environment get-logs -n {env.name} -v {env.version})"
+        )
+    return env
+
+
+@app.command()
+def create(
+    name: OptName = None,
+    version: Version = None,
+    file: File = None,
+    set_: Set = None,
+    conda_file: Annotated[
+        Path | None, typer.Option("--conda-file", "-c", help="Conda YAML.")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", "-i", help="Base, e.g. basin:sklearn.")
+    ] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    tags: Tags = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Return before the build ends.")
+    ] = False,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Register an environment version and build it (progress on stderr unless --no-wait)."""
+    data: dict[str, Any] = load_environment(file).model_dump(exclude_none=True) if file else {}
+    given = {
+        "name": name,
+        "version": version,
+        "image": image,
+        "description": description,
+        "tags": _context.parse_tags(tags),
+    }
+    data.update({k: v for k, v in given.items() if v is not None})
+    if conda_file is not None:
+        data["conda_file"] = read_conda_file(str(conda_file), Path.cwd())
+    apply_overrides(data, set_)
+    env = parse_entity(
+        Environment, data, source=f"environment file '{file}'" if file else "environment"
+    )
+    client = _context.client(resource_group, workspace_name)
+    created = client.environments.create_or_update(env)
+    if not no_wait:
+        created = _wait(client, created)
+    emit(created.to_dict(), output, query)
+
+
+@app.command()
+def show(
+    name: Name,
+    version: Version = None,
+    label: Annotated[str | None, typer.Option("--label", "-l")] = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Show an environment version (or the latest)."""
+    client = _context.client(resource_group, workspace_name)
+    emit(client.environments.get(name, version, label).to_dict(), output, query)
+
+
+@app.command("show-build")
+def show_build(
+    name: Name,
+    version: Version = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Show a version's build: state, message, Python and the resolved lock."""
+    env = _context.client(resource_group, workspace_name).environments.get(name, version)
+    keys = (
+        "name",
+        "version",
+        "build_state",
+        "build_message",
+        "build_key",
+        "python_version",
+        "lock",
+        "notes",
+    )
+    emit({k: v for k, v in env.to_dict().items() if k in keys}, output, query)
+
+
+@app.command("get-logs")
+def get_logs(
+    name: Name,
+    version: Annotated[str, typer.Option("--version", "-v")],
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+) -> None:
+    """Print a version's build log (what uv printed, secrets redacted)."""
+    print(
+        _context.client(resource_group, workspace_name).environments.get_logs(name, version), end=""
+    )
+
+
+@app.command("list")
+def list_(
+    name: OptName = None,
+    archived_only: Annotated[bool, typer.Option("--archived-only")] = False,
+    include_archived: Annotated[bool, typer.Option("--include-archived")] = False,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """List environments (latest of each), or the versions of one."""
+    client = _context.client(resource_group, workspace_name)
+    found = client.environments.list(
+        name, archived_only=archived_only, include_archived=include_archived
+    )
+    emit([e.to_dict() for e in found], output, query)
+
+
+@app.command()
+def archive(
+    name: Name,
+    version: Version = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+) -> None:
+    """Archive a version (or every version)."""
+    _context.client(resource_group, workspace_name).environments.archive(name, version)
+
+
+@app.command()
+def restore(
+    name: Name,
+    version: Version = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+) -> None:
+    """Restore an archived version (or every version)."""
+    _context.client(resource_group, workspace_name).environments.restore(name, version)
+
+
+@app.command("upload-wheel")
+def upload_wheel(
+    file: Annotated[Path, typer.Option("--file", "-f", help="The .whl file.")],
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Upload a private wheel; prints the URL to put in a pip list (workspace-readable only)."""
+    client = _context.client(resource_group, workspace_name)
+    url = client.environments.add_private_pip_wheel(file)
+    emit({"url": url, "index_url": client.environments.package_index_url()}, output, query)

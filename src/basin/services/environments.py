@@ -1,0 +1,301 @@
+"""Environments: immutable versions, built in the background by content hash, never twice."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from basin.entities import Environment, EnvironmentBuildState, Workspace
+from basin.entities.environment import ANONYMOUS_NAME
+from basin.envbuild import (
+    BuiltEnvironment,
+    EnvironmentSpec,
+    FeedCredential,
+    content_hash,
+    select_python,
+    spec_from_conda,
+    spec_from_requirements,
+)
+from basin.errors import BasinError, NotFoundError, ServiceUnavailableError, ValidationError
+from basin.ids import validate_name
+from basin.services import assets, connections, runtime_payload, wheels, workspaces
+from basin.services.builds import BuildManager
+from basin.services.platform import Platform
+
+__all__ = [
+    "build_log",
+    "create_or_update",
+    "ensure_built",
+    "get",
+    "list_environments",
+    "register_anonymous",
+    "resolve",
+    "resume_builds",
+    "set_archived",
+]
+
+logger = logging.getLogger("basin.environments")
+
+KIND = "environments"
+WHAT = "Environment"
+TYPE = Environment.resource_type
+#: Opt-in (an environment property) to build on the nearest installed Python.
+ALLOW_NEAREST = "allow_nearest_python"
+
+
+def _builds(platform: Platform) -> BuildManager:
+    if platform.builds is None:
+        raise ServiceUnavailableError("This server does not build environments.")
+    return platform.builds
+
+
+def _allow_nearest(env: Environment) -> bool:
+    return env.properties.get(ALLOW_NEAREST, "").lower() == "true"
+
+
+def spec_for(
+    platform: Platform, workspace: Workspace, env: Environment
+) -> tuple[EnvironmentSpec, list[str]]:
+    """The build spec of an environment (the user's packages plus the scoring runtime)."""
+    if env.build is not None:
+        raise ValidationError(
+            "'build' (a Docker build context) is not supported: basin builds Python environments "
+            "without a container engine. Use 'image' (e.g. basin:sklearn) with a 'conda_file'."
+        )
+    if isinstance(env.conda_file, str):
+        raise ValidationError(
+            "'conda_file' reached the server as a path; send the file's content (the CLI, SDK and "
+            "load_environment read the file for you)."
+        )
+    if env.conda_file:
+        parsed = spec_from_conda(env.conda_file, image=env.image)
+    elif env.image:
+        parsed = spec_from_requirements("", image=env.image)
+    else:
+        raise ValidationError(
+            "An environment needs an 'image' (e.g. basin:minimal or an Azure ML inference image) "
+            "and/or a 'conda_file'."
+        )
+    spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
+    pth = runtime_payload.runtime_pth(platform.state_dir)
+    spec = spec.with_platform(runtime_payload.platform_requirements(), (pth,))
+    builder = _builds(platform).builder
+    _, warning = select_python(
+        spec.python, builder.installed_pythons(), allow_nearest=_allow_nearest(env)
+    )
+    notes = list(parsed.notes) + ([warning] if warning else [])
+    return spec, notes
+
+
+def _credentials(platform: Platform, workspace: Workspace) -> list[FeedCredential]:
+    assert workspace.id is not None
+    return [
+        FeedCredential(t, u, s) for t, u, s in connections.feed_credentials(platform, workspace.id)
+    ]
+
+
+def _start(
+    platform: Platform, workspace: Workspace, env: Environment, spec: EnvironmentSpec
+) -> Future[BuiltEnvironment]:
+    """Build in the background (shared with any build of the same spec) and record the result."""
+    builds = _builds(platform)
+    credentials = _credentials(platform, workspace)
+    allow = _allow_nearest(env)
+    key = content_hash(spec)
+    future = builds.submit(
+        key, lambda: builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
+    )
+    assert env.id is not None
+    _record(platform, env.id, EnvironmentBuildState.RUNNING)
+    future.add_done_callback(lambda done: _finish(platform, env.id or "", done))
+    return future
+
+
+def _record(platform: Platform, env_id: str, state: EnvironmentBuildState, **fields: Any) -> None:
+    with platform.store.transaction() as tx:
+        row = tx.get(env_id)
+        if row is None:
+            return
+        row.body.update({"build_state": state.value, **fields})
+        tx.update(row)
+
+
+def _finish(platform: Platform, env_id: str, done: Future[BuiltEnvironment]) -> None:
+    try:
+        built = done.result()
+    except BasinError as error:
+        _record(platform, env_id, EnvironmentBuildState.FAILED, build_message=error.message)
+        return
+    except Exception:  # the traceback goes to the log, a plain message to the user
+        logger.exception("Environment build crashed: %s", env_id)
+        _record(
+            platform,
+            env_id,
+            EnvironmentBuildState.FAILED,
+            build_message="The build crashed; see the server log.",
+        )
+        return
+    _record(
+        platform,
+        env_id,
+        EnvironmentBuildState.SUCCEEDED,
+        build_message=None,
+        lock=built.lock,
+        python_version=built.python_version,
+    )
+
+
+def create_or_update(
+    platform: Platform, group: str, workspace_name: str, env: Environment
+) -> Environment:
+    """Register a version and start its build. Without a version, registering the same content
+    as the latest version returns that version (nothing is built twice)."""
+    if not env.name:
+        raise ValidationError("An environment needs a 'name'.")
+    validate_name("asset", env.name)
+    workspace = workspaces.get(platform, group, workspace_name)
+    assert workspace.id is not None
+    spec, notes = spec_for(platform, workspace, env)
+    key = content_hash(spec)
+    if env.version is None:
+        existing = assets.latest(
+            assets.list_assets(platform, Environment, workspace.id, KIND, env.name)
+        )
+        if existing is not None and existing.build_key == key:
+            if existing.build_state == EnvironmentBuildState.FAILED:
+                _start(platform, workspace, existing, spec)
+            return get(platform, group, workspace_name, env.name, existing.version)
+
+    def finish(item: Environment, version: str, rid: str) -> Environment:
+        return item.model_copy(
+            update={
+                "version": version,
+                "id": rid,
+                "build_state": EnvironmentBuildState.NOT_STARTED,
+                "build_key": key,
+                "build_message": None,
+                "notes": notes or None,
+                "lock": None,
+                "python_version": None,
+            }
+        )
+
+    registered = assets.register(platform, workspace.id, KIND, env, finish, WHAT)
+    _start(platform, workspace, registered, spec)
+    return get(platform, group, workspace_name, env.name, registered.version)
+
+
+def register_anonymous(
+    platform: Platform, group: str, workspace_name: str, env: Environment
+) -> Environment:
+    """An inline environment of a deployment: named ``CliV2AnonymousEnvironment``, versioned by
+    the content hash of its spec, so the same inline environment is one version."""
+    workspace = workspaces.get(platform, group, workspace_name)
+    spec, _ = spec_for(platform, workspace, env)
+    version = content_hash(spec)
+    anonymous = env.model_copy(update={"name": ANONYMOUS_NAME, "version": version})
+    try:
+        return get(platform, group, workspace_name, ANONYMOUS_NAME, version)
+    except NotFoundError:
+        return create_or_update(platform, group, workspace_name, anonymous)
+
+
+def _workspace_id(platform: Platform, group: str, workspace_name: str) -> str:
+    workspace = workspaces.get(platform, group, workspace_name)
+    assert workspace.id is not None
+    return workspace.id
+
+
+def get(
+    platform: Platform, group: str, workspace_name: str, name: str, version: str | None = None
+) -> Environment:
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    return assets.get_version(platform, Environment, workspace_id, KIND, name, version, WHAT)
+
+
+def resolve(platform: Platform, group: str, workspace_name: str, reference: str) -> Environment:
+    name, version, label = assets.parse_reference(reference, "environment")
+    if version is None and label is None:
+        raise ValidationError(f"Environment reference '{reference}' needs a version or @latest.")
+    return get(platform, group, workspace_name, name, version)
+
+
+def list_environments(
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    name: str | None = None,
+    *,
+    archived_only: bool = False,
+    include_archived: bool = False,
+) -> list[Environment]:
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    return assets.list_assets(
+        platform,
+        Environment,
+        workspace_id,
+        KIND,
+        name,
+        archived_only=archived_only,
+        include_archived=include_archived,
+    )
+
+
+def set_archived(
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    name: str,
+    version: str | None,
+    archived: bool,
+) -> None:
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    assets.set_archived(platform, TYPE, workspace_id, KIND, name, version, archived, WHAT)
+
+
+def build_log(
+    platform: Platform, group: str, workspace_name: str, name: str, version: str | None
+) -> str:
+    env = get(platform, group, workspace_name, name, version)
+    if env.build_key is None:
+        return ""
+    path = _builds(platform).builder.log_path(env.build_key)
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def ensure_built(
+    platform: Platform, group: str, workspace_name: str, env: Environment
+) -> BuiltEnvironment:
+    """The built environment, building (or joining a running build) and waiting if needed."""
+    workspace = workspaces.get(platform, group, workspace_name)
+    spec, _ = spec_for(platform, workspace, env)
+    built = _builds(platform).builder.get(content_hash(spec))
+    if built is not None:
+        return built
+    return _start(platform, workspace, env, spec).result()
+
+
+def resume_builds(platform: Platform) -> int:
+    """At start: restart the builds a stopped server left unfinished."""
+    count = 0
+    for row in platform.store.list(type=TYPE):
+        if row.body.get("build_state") not in (
+            EnvironmentBuildState.NOT_STARTED,
+            EnvironmentBuildState.RUNNING,
+        ):
+            continue
+        workspace_id = row.id.split("/environments/")[0]
+        stored = platform.store.get(workspace_id)
+        if stored is None:
+            continue
+        workspace = Workspace.model_validate(stored.body)
+        env = Environment.model_validate(row.body)
+        try:
+            spec, _ = spec_for(platform, workspace, env)
+        except BasinError as error:
+            _record(platform, row.id, EnvironmentBuildState.FAILED, build_message=error.message)
+            continue
+        _start(platform, workspace, env, spec)
+        count += 1
+    return count

@@ -1,0 +1,176 @@
+"""Private wheels: uploaded into the workspace (``add_private_pip_wheel``), served by the
+workspace's own package index, and fetched with the workspace's rights when a build names them
+by their blob URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from basin.blobs import BlobNotFoundError
+from basin.entities import StorageAccount, Workspace
+from basin.envbuild import EnvironmentSpec, canonical_name
+from basin.errors import AuthorizationError, NotFoundError, ValidationError
+from basin.identity import BLOB_READ, blob_scope
+from basin.ids import ResourceId
+from basin.services import access, datastores
+from basin.services.platform import Platform
+from basin.store import StoredResource
+
+__all__ = ["WHEEL_TYPE", "list_wheels", "localize", "open_wheel", "register"]
+
+WHEEL_TYPE = "Microsoft.MachineLearningServices/workspaces/wheels"
+_WHEEL = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[A-Za-z0-9_.!+]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$"
+)
+
+
+def _parse_wheel(filename: str) -> tuple[str, str]:
+    match = _WHEEL.match(filename)
+    if match is None:
+        raise ValidationError(
+            f"'{filename}' is not a wheel file name (<name>-<version>-<python>-<abi>-<platform>.whl)."
+        )
+    return canonical_name(match["name"]), match["version"]
+
+
+def _blob_url(platform: Platform, workspace: Workspace, uri: str) -> tuple[str, str, str, str]:
+    """(url, account, container, blob) of a datastore URI in the workspace's datastore."""
+    _, path = datastores.parse_datastore_uri(uri)
+    where = datastores.location_of(platform, workspace)
+    url = f"{platform.blob_endpoint}/{where.account}/{where.container}/{path}"
+    return url, where.account, where.container, path
+
+
+def register(platform: Platform, workspace: Workspace, filename: str, uri: str) -> dict[str, Any]:
+    """Record an uploaded wheel; the answer's ``url`` is what goes into a pip list."""
+    project, version = _parse_wheel(filename)
+    if not uri.endswith("/" + filename):
+        raise ValidationError(f"The upload '{uri}' is not the wheel '{filename}'.")
+    url, account, container, blob = _blob_url(platform, workspace, uri)
+    assert platform.blobs is not None and workspace.id is not None
+    digest = hashlib.sha256()
+    try:
+        with platform.blobs.open_blob(account, container, blob) as reader:
+            for chunk in reader.chunks():
+                digest.update(chunk)
+    except BlobNotFoundError:
+        raise NotFoundError(f"Nothing is stored at '{uri}'; upload the wheel first.") from None
+    rid = f"{workspace.id}/wheels/{filename}"
+    body = {
+        "filename": filename,
+        "project": project,
+        "version": version,
+        "path": uri,
+        "url": url,
+        "sha256": digest.hexdigest(),
+    }
+    with platform.store.transaction() as tx:
+        existing = tx.get(rid)
+        if existing is None:
+            tx.insert(
+                StoredResource(
+                    rid,
+                    WHEEL_TYPE,
+                    filename,
+                    platform.subscription_id,
+                    workspace.resource_group,
+                    body,
+                )
+            )
+        else:
+            existing.body = body
+            tx.update(existing)
+    return body
+
+
+def list_wheels(platform: Platform, workspace: Workspace) -> list[dict[str, Any]]:
+    assert workspace.id is not None
+    return [row.body for row in platform.store.list(type=WHEEL_TYPE, under=workspace.id)]
+
+
+def open_wheel(platform: Platform, workspace: Workspace, filename: str) -> Any:
+    """A reader of one registered wheel's bytes (for the package index)."""
+    for wheel in list_wheels(platform, workspace):
+        if wheel["filename"] == filename:
+            _, account, container, blob = _blob_url(platform, workspace, wheel["path"])
+            assert platform.blobs is not None
+            return platform.blobs.open_blob(account, container, blob)
+    raise NotFoundError(f"No wheel named '{filename}' was uploaded to this workspace.")
+
+
+def _workspace_may_read(
+    platform: Platform, workspace: Workspace, account: str, container: str, blob: str
+) -> None:
+    """Its own storage account, or any account where its identity holds a blob-reading role."""
+    own = ResourceId.parse(workspace.storage_account or "/subscriptions/x").name
+    if account == own:
+        return
+    rows = platform.store.list(type=StorageAccount.resource_type, name=account)
+    principal = workspace.identity.principal_id if workspace.identity else None
+    if rows and principal:
+        scope = blob_scope(rows[0].id, container, blob)
+        if access.is_allowed(platform, principal, BLOB_READ, scope, data=True):
+            return
+    raise AuthorizationError(
+        f"Workspace '{workspace.name}' may not read '{account}/{container}/{blob}': give its identity "
+        f"({principal}) the Storage Blob Data Reader role on that storage account."
+    )
+
+
+def _fetch(platform: Platform, workspace: Workspace, url: str, cache: Path) -> str:
+    """Copy the blob at ``url`` (basin's own blob endpoint) to a local file; return its path."""
+    parts = unquote(urlsplit(url).path).lstrip("/").split("/", 2)
+    if len(parts) < 3:
+        raise ValidationError(f"'{url}' does not name a blob (account/container/blob).")
+    account, container, blob = parts
+    _workspace_may_read(platform, workspace, account, container, blob)
+    assert platform.blobs is not None
+    filename = blob.rsplit("/", 1)[-1]
+    try:
+        reader = platform.blobs.open_blob(account, container, blob)
+    except BlobNotFoundError:
+        raise NotFoundError(f"The package file '{url}' does not exist.") from None
+    with reader:
+        key = hashlib.sha256(
+            f"{account}/{container}/{blob}@{reader.properties.etag}".encode()
+        ).hexdigest()[:32]
+        target = cache / key / filename
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in reader.chunks():
+                    handle.write(chunk)
+            os.replace(tmp, target)
+    return str(target)
+
+
+def localize(
+    platform: Platform, workspace: Workspace, spec: EnvironmentSpec, cache: Path
+) -> EnvironmentSpec:
+    """Replace requirement lines that point at basin's blob endpoint by local copies.
+
+    The builder then installs the file itself: no credential ever goes to the installer, and the
+    workspace's rights (not the caller's) decide what may be read.
+    """
+    if not platform.blob_endpoint:
+        return spec
+    prefix = platform.blob_endpoint.rstrip("/") + "/"
+    changed = []
+    for line in spec.requirements:
+        name, at, url = line.partition(" @ ")
+        target = url if at else line
+        if target.startswith(prefix):
+            local = _fetch(platform, workspace, target.split("#", 1)[0], cache)
+            changed.append(f"{name} @ file://{local}" if at else local)
+        else:
+            changed.append(line)
+    return replace(spec, requirements=tuple(changed))
