@@ -27,10 +27,23 @@ class CliResult:
         return json.loads(self.out)
 
 
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One environment build cache for every server of a test run (each builds once).
+
+    Under xdist the workers share it (the builder locks per build, across processes)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    cache = shared / "build-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory, build_cache: Path) -> Iterator[ServerProcess]:
     """A real ``basin server`` process with its own home, shared by one test module."""
-    with ServerProcess(tmp_path_factory.mktemp("home")) as process:
+    home = tmp_path_factory.mktemp("home")
+    with ServerProcess(home, extra_env={"BASIN_BUILD_CACHE": str(build_cache)}) as process:
         yield process
 
 

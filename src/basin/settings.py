@@ -42,6 +42,10 @@ class ServerSettings(BaseSettings):
         "basin's own certificate authority under the home.",
     )
     tls_key_file: Path | None = Field(default=None, description="Private key of tls_cert_file.")
+    build_cache: Path | None = Field(
+        default=None,
+        description="Where built environments and uv's cache live; default: envs/ under the home.",
+    )
     air_gapped: bool = Field(
         default=False,
         description="Build environments from private feeds and uploaded wheels only.",

@@ -18,6 +18,7 @@ from basin.cli import (
     identities,
     models,
     roles,
+    serve,
     server,
     storage,
     workspaces,
@@ -61,6 +62,7 @@ app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")
 app.command("configure")(configure.configure)
 app.command("server")(server.server)
+app.command("serve")(serve.serve)
 
 
 #: Options that take several space-separated values after one flag, as in az (--tags a=1 b=2).

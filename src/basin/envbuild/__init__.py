@@ -15,7 +15,7 @@ from ._bases import CURATED_BASES, CuratedBase, resolve_image
 from ._builder import EnvironmentBuilder
 from ._conda import CondaFile, parse_conda_file, translate_conda_dependency
 from ._feeds import FeedCredential, Redactor, credential_for
-from ._indexes import PUBLIC_INDEX_HOSTS
+from ._indexes import PUBLIC_INDEX_HOSTS, direct_urls
 from ._pep508 import canonical_name, normalise_requirement
 from ._pythons import PythonInstall, find_pythons, select_python
 from ._requirements import ParsedRequirements, parse_requirement_lines
@@ -44,6 +44,7 @@ __all__ = [
     "canonical_name",
     "content_hash",
     "credential_for",
+    "direct_urls",
     "default_python",
     "find_pythons",
     "normalise_requirement",

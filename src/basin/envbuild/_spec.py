@@ -86,6 +86,10 @@ class EnvironmentSpec:
     base_requirements: tuple[str, ...] = ()
     platform_requirements: tuple[str, ...] = ()
     pth_files: tuple[PthFile, ...] = ()
+    #: Separates builds that must not be shared, e.g. the workspace whose private feed
+    #: credentials a build used: another workspace naming the same packages builds its own
+    #: (with its own credentials) instead of reusing this one.
+    scope: str | None = None
 
     def __post_init__(self) -> None:
         if not _PYTHON.match(self.python):
@@ -163,5 +167,7 @@ def content_hash(spec: EnvironmentSpec) -> str:
         },
         "pth_files": sorted((pth.name, list(pth.lines)) for pth in spec.pth_files),
     }
+    if spec.scope is not None:  # absent otherwise, so unscoped keys stay as they were
+        document["scope"] = spec.scope
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

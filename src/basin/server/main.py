@@ -112,7 +112,11 @@ def build(settings: ServerSettings) -> ServerHandle:
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
         builds=BuildManager(
-            EnvironmentBuilder(home / "envs", Path(find_uv_bin()), air_gapped=settings.air_gapped)
+            EnvironmentBuilder(
+                settings.build_cache or home / "envs",
+                Path(find_uv_bin()),
+                air_gapped=settings.air_gapped,
+            )
         ),
         state_dir=home,
     )

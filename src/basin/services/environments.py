@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from basin.entities import Environment, EnvironmentBuildState, Workspace
@@ -13,6 +14,8 @@ from basin.envbuild import (
     EnvironmentSpec,
     FeedCredential,
     content_hash,
+    credential_for,
+    direct_urls,
     select_python,
     spec_from_conda,
     spec_from_requirements,
@@ -80,12 +83,20 @@ def spec_for(
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
     pth = runtime_payload.runtime_pth(platform.state_dir)
     spec = spec.with_platform(runtime_payload.platform_requirements(), (pth,))
+    if _uses_private_feeds(spec, _credentials(platform, workspace)):
+        # Built with this workspace's credentials: never handed to another workspace.
+        spec = replace(spec, scope=workspace.id)
     builder = _builds(platform).builder
     _, warning = select_python(
         spec.python, builder.installed_pythons(), allow_nearest=_allow_nearest(env)
     )
     notes = list(parsed.notes) + ([warning] if warning else [])
     return spec, notes
+
+
+def _uses_private_feeds(spec: EnvironmentSpec, credentials: list[FeedCredential]) -> bool:
+    urls = [*spec.index.urls(), *direct_urls(spec.all_requirements())]
+    return any(credential_for(url, credentials) is not None for url in urls)
 
 
 def _credentials(platform: Platform, workspace: Workspace) -> list[FeedCredential]:

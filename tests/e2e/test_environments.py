@@ -1,0 +1,264 @@
+"""Environments through a real server: conda files, the build cache, private feeds and wheels."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from basin import MLClient
+from basin.entities import Environment, PatTokenConfiguration, WorkspaceConnection
+from basin.errors import BuildFailedError, ValidationError
+from basin.testing import ServerProcess
+from basin.testing.packages import PrivateIndex, make_wheel, start_pypiserver
+from tests.e2e.test_workspaces_cli import fails, ok
+
+WS = ("-g", "rg-env", "-w", "ws-env")
+PAT = "feed-pat-7f3a9c1e5d"
+#: The user name basin presents with a PAT (feeds such as Azure Artifacts accept any).
+PAT_USER = "basin"
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess) -> Iterator[MLClient]:
+    with MLClient(None, None, "rg-env", "ws-env", server=server.url, token=server.token) as made:
+        made.resource_groups.create_or_update("rg-env")
+        made.workspaces.begin_create(__import__("basin").entities.Workspace(name="ws-env")).result()
+        made.workspaces.begin_create(
+            __import__("basin").entities.Workspace(name="ws-other")
+        ).result()
+        yield made
+
+
+@pytest.fixture(scope="module")
+def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateIndex]:
+    packages = tmp_path_factory.mktemp("packages")
+    make_wheel(packages, "basin-private-pkg", "1.2.3")
+    process, index = start_pypiserver(
+        packages, tmp_path_factory.mktemp("pypiserver"), PAT_USER, PAT
+    )
+    try:
+        yield index
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _env_python(build_cache: Path, key: str) -> Path:
+    return build_cache / "envs" / key / "bin" / "python"
+
+
+@pytest.mark.slow
+def test_azure_shaped_conda_file_builds_once(
+    client: MLClient, cli: Any, tmp_path: Path, build_cache: Path
+) -> None:
+    conda = tmp_path / "conda.yml"
+    conda.write_text(
+        "name: model-env\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n"
+        "  - numpy\n  - scikit-learn\n  - pip\n  - pip:\n    - joblib\n"
+    )
+    spec = tmp_path / "env.yml"
+    spec.write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+        "name: sklearn-env\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\n"
+        "conda_file: conda.yml\ndescription: Azure ML example shape\n"
+    )
+    first = ok(cli("environment", "create", "-f", str(spec), *WS))
+    assert first["build_state"] == "Succeeded", first.get("build_message")
+    assert "scikit-learn==" in first["lock"] and "numpy==" in first["lock"]
+    python = _env_python(build_cache, first["build_key"])
+    done = subprocess.run(
+        [str(python), "-c", "import sklearn, joblib, basin.runtime; print('ok')"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+    builds_before = sorted(p.name for p in (build_cache / "envs").iterdir())
+    log_before = (build_cache / "logs" / f"{first['build_key']}.log").stat().st_mtime_ns
+
+    again = ok(cli("environment", "create", "-f", str(spec), *WS))
+    assert again["version"] == first["version"]  # same content: the same version
+    other = ok(cli("environment", "create", "-f", str(spec), "--set", "name=sklearn-env-two", *WS))
+    assert other["build_key"] == first["build_key"] and other["build_state"] == "Succeeded"
+    # a cache hit does no install work: no new environment, the build log untouched
+    assert sorted(p.name for p in (build_cache / "envs").iterdir()) == builds_before
+    assert (build_cache / "logs" / f"{first['build_key']}.log").stat().st_mtime_ns == log_before
+    shown = ok(cli("environment", "show-build", "-n", "sklearn-env", "-v", first["version"], *WS))
+    assert shown["build_state"] == "Succeeded" and shown["python_version"].startswith("3.11")
+    assert any("openmpi" in note for note in shown["notes"])
+
+
+def test_bad_environments_are_refused_clearly(client: MLClient, cli: Any, tmp_path: Path) -> None:
+    old_python = tmp_path / "old.yml"
+    old_python.write_text("dependencies:\n  - python=3.4\n  - pip:\n    - six\n")
+    fails(
+        cli(
+            "environment",
+            "create",
+            "-n",
+            "oldpy",
+            "--conda-file",
+            str(old_python),
+            "--image",
+            "basin:minimal",
+            *WS,
+        ),
+        "3.4",
+        "3.11",
+    )
+    fails(
+        cli("environment", "create", "-n", "noimg", "--image", "example.com/unknown:1", *WS),
+        "example.com/unknown:1",
+        "basin:minimal",
+    )
+    native = tmp_path / "native.yml"
+    native.write_text("dependencies:\n  - python=3.11\n  - cudatoolkit=11.8\n  - mkl\n")
+    fails(
+        cli("environment", "create", "-n", "native", "--conda-file", str(native), *WS),
+        "cudatoolkit",
+        "mkl",
+    )
+    spec = tmp_path / "build.yml"
+    spec.write_text("name: docker-env\nbuild:\n  path: ./docker\n")
+    fails(cli("environment", "create", "-f", str(spec), *WS), "build", "container engine")
+    looks_like_conda = tmp_path / "conda-as-env.yml"
+    looks_like_conda.write_text("name: x\ndependencies:\n  - python=3.11\n")
+    fails(cli("environment", "create", "-f", str(looks_like_conda), *WS), "looks like a conda file")
+    assert ok(cli("environment", "list", *WS, "--query", "[?name=='oldpy']")) == []
+
+
+def test_private_feed_with_a_connection_pat(
+    client: MLClient, server: ServerProcess, private_index: PrivateIndex, build_cache: Path
+) -> None:
+    env = Environment(
+        name="private-feed-env",
+        image="basin:minimal",
+        conda_file={
+            "dependencies": [
+                "python=3.11",
+                {"pip": [f"--extra-index-url {private_index.simple}", "basin-private-pkg==1.2.3"]},
+            ]
+        },
+    )
+    # without the connection: a clear failure that names the package, and no secret anywhere
+    failed = client.environments.create_or_update(env)
+    with pytest.raises(BuildFailedError) as no_feed:
+        client.environments.wait_for_build(failed.name or "", failed.version or "")
+    assert "basin-private-pkg" in str(no_feed.value)
+
+    client.connections.create_or_update(
+        WorkspaceConnection(
+            name="my-feed",
+            type="python_feed",
+            target=private_index.url,
+            credentials=PatTokenConfiguration(pat=PAT),
+        )
+    )
+    built = client.environments.wait_for_build(
+        *_create(client, env.model_copy(update={"description": "with feed"}))
+    )
+    python = _env_python(build_cache, built.build_key or "")
+    done = subprocess.run(
+        [str(python), "-c", "import basin_private_pkg as p; print(p.VERSION)"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "1.2.3", done.stderr
+
+    # a wrong PAT fails, in another workspace
+    with MLClient(None, None, "rg-env", "ws-other", server=server.url, token=server.token) as other:
+        other.connections.create_or_update(
+            WorkspaceConnection(
+                name="my-feed",
+                type="python_feed",
+                target=private_index.url,
+                credentials=PatTokenConfiguration(pat="wrong-token"),
+            )
+        )
+        wrong = other.environments.create_or_update(
+            env.model_copy(update={"description": "wrong pat"})
+        )
+        with pytest.raises(BuildFailedError):
+            other.environments.wait_for_build(wrong.name or "", wrong.version or "")
+
+    # the PAT is in no API answer, build log, server log or file of the build cache
+    everything = json.dumps([e.to_dict() for e in client.environments.list(include_archived=True)])
+    everything += client.environments.get_logs(built.name or "", built.version or "")
+    everything += "".join(server.output)
+    assert PAT not in everything
+    for path in build_cache.rglob("*"):
+        if path.is_file() and path.stat().st_size < 5_000_000:
+            assert PAT.encode() not in path.read_bytes(), path
+
+
+def _create(client: MLClient, env: Environment) -> tuple[str, str]:
+    made = client.environments.create_or_update(env)
+    return made.name or "", made.version or ""
+
+
+def test_uploaded_wheel_and_workspace_index(
+    client: MLClient, server: ServerProcess, tmp_path: Path, build_cache: Path
+) -> None:
+    wheel = make_wheel(tmp_path, "basin-uploaded-pkg", "0.4.0")
+    url = client.environments.add_private_pip_wheel(wheel)
+    assert url.startswith("https://127.0.0.1:") and url.endswith(
+        "/basin_uploaded_pkg-0.4.0-py3-none-any.whl"
+    )
+    # the URL is not public: refused without the workspace's rights
+    anonymous = httpx.get(url, verify=False)
+    assert anonymous.status_code in (401, 403)
+
+    env = Environment(
+        name="wheel-env",
+        image="basin:minimal",
+        conda_file={"dependencies": ["python=3.11", {"pip": [url]}]},
+    )
+    built = client.environments.wait_for_build(*_create(client, env))
+    python = _env_python(build_cache, built.build_key or "")
+    done = subprocess.run(
+        [str(python), "-c", "import basin_uploaded_pkg as p; print(p.VERSION)"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "0.4.0", done.stderr
+
+    # the workspace's own index serves it to plain pip with a basin token as the password
+    index = client.environments.package_index_url().replace(
+        "http://", f"http://basin:{server.token}@"
+    )
+    target = tmp_path / "pip-target"
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--isolated",
+            "--index-url",
+            index,
+            "--target",
+            str(target),
+            "basin-uploaded-pkg==0.4.0",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (target / "basin_uploaded_pkg" / "__init__.py").exists()
+    refused = httpx.get(client.environments.package_index_url())
+    assert refused.status_code == 401 and "Basic" in refused.headers["www-authenticate"]
+    listing = httpx.get(
+        client.environments.package_index_url(),
+        auth=("anyone", server.token),
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    ).json()
+    assert {"name": "basin-uploaded-pkg"} in listing["projects"]
+    with pytest.raises(ValidationError):
+        client.environments.add_private_pip_wheel(tmp_path / "not-a-wheel.txt")
