@@ -28,6 +28,7 @@ def test_exported_members() -> None:
             "canonical_name",
             "content_hash",
             "credential_for",
+            "direct_urls",
             "default_python",
             "find_pythons",
             "normalise_requirement",
