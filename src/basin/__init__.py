@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["MLClient", "load_environment", "load_model", "load_workspace"]
+__all__ = [
+    "MLClient",
+    "load_environment",
+    "load_model",
+    "load_online_deployment",
+    "load_online_endpoint",
+    "load_workspace",
+]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from basin.loaders import load_environment, load_model, load_workspace
+    from basin.loaders import (
+        load_environment,
+        load_model,
+        load_online_deployment,
+        load_online_endpoint,
+        load_workspace,
+    )
     from basin.sdk import MLClient
 
 
@@ -21,7 +34,7 @@ def __getattr__(name: str) -> Any:
         from basin.sdk import MLClient
 
         return MLClient
-    if name in ("load_workspace", "load_model", "load_environment"):
+    if name.startswith("load_"):
         from basin import loaders
 
         return getattr(loaders, name)

@@ -14,6 +14,7 @@ that body back into the same class, so ``except basin.errors.NotFoundError`` wor
     ├── PreconditionFailedError     412  PreconditionFailed    stale etag
     ├── PayloadTooLargeError        413  PayloadTooLarge
     ├── BuildFailedError            422  BuildFailed           an environment could not be built
+    ├── DeploymentFailedError       422  DeploymentFailed      a deployment could not be provisioned
     └── ServiceUnavailableError     503  ServiceUnavailable    a dependency is not running
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "BasinError",
     "BuildFailedError",
     "ConflictError",
+    "DeploymentFailedError",
     "ImmutableFieldError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -92,6 +94,13 @@ class PayloadTooLargeError(BasinError):
 
 class BuildFailedError(BasinError):
     code = "BuildFailed"
+    status = 422
+
+
+class DeploymentFailedError(BasinError):
+    """A deployment could not be provisioned (its reason says why)."""
+
+    code = "DeploymentFailed"
     status = 422
 
 

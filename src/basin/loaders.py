@@ -5,12 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from basin.entities import Environment, Model, Workspace, parse_entity, read_yaml, set_path
+from basin.entities import (
+    Environment,
+    ManagedOnlineDeployment,
+    ManagedOnlineEndpoint,
+    Model,
+    Workspace,
+    parse_entity,
+    read_yaml,
+    set_path,
+)
 from basin.errors import ValidationError
 
 __all__ = [
     "load_environment",
     "load_model",
+    "load_online_deployment",
+    "load_online_endpoint",
     "load_workspace",
     "read_conda_file",
     "resolve_local_path",
@@ -66,3 +77,29 @@ def load_environment(
     if isinstance(data.get("conda_file"), str):
         data["conda_file"] = read_conda_file(data["conda_file"], Path(source).resolve().parent)
     return parse_entity(Environment, data, source=f"environment file '{source}'")
+
+
+def load_online_endpoint(
+    source: str | Path, *, params_override: list[dict[str, Any]] | None = None
+) -> ManagedOnlineEndpoint:
+    data = _load(source, params_override)
+    return parse_entity(ManagedOnlineEndpoint, data, source=f"endpoint file '{source}'")
+
+
+def load_online_deployment(
+    source: str | Path, *, params_override: list[dict[str, Any]] | None = None
+) -> ManagedOnlineDeployment:
+    """A deployment YAML; its relative paths (code, inline model path, inline conda file) are
+    resolved against the YAML file's folder, as az ml does."""
+    data = _load(source, params_override)
+    base = Path(source).resolve().parent
+    code = data.get("code_configuration")
+    if isinstance(code, dict) and isinstance(code.get("code"), str):
+        code["code"] = resolve_local_path(code["code"], base)
+    model = data.get("model")
+    if isinstance(model, dict) and isinstance(model.get("path"), str):
+        model["path"] = resolve_local_path(model["path"], base)
+    environment = data.get("environment")
+    if isinstance(environment, dict) and isinstance(environment.get("conda_file"), str):
+        environment["conda_file"] = read_conda_file(environment["conda_file"], base)
+    return parse_entity(ManagedOnlineDeployment, data, source=f"deployment file '{source}'")

@@ -17,6 +17,7 @@ from basin.cli import (
     groups,
     identities,
     models,
+    online,
     roles,
     serve,
     server,
@@ -57,6 +58,8 @@ app.add_typer(identities.app, name="identity")
 app.add_typer(models.app, name="model")
 app.add_typer(connections.app, name="connection")
 app.add_typer(environments.app, name="environment")
+app.add_typer(online.endpoint_app, name="online-endpoint")
+app.add_typer(online.deployment_app, name="online-deployment")
 app.add_typer(roles.app, name="role")
 app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")

@@ -9,7 +9,9 @@ import typer
 
 
 def serve(
-    entry_script: Annotated[Path, typer.Option("--entry-script", "--entry_script", help="score.py")],
+    entry_script: Annotated[
+        Path, typer.Option("--entry-script", "--entry_script", help="score.py")
+    ],
     model_dir: Annotated[
         Path | None, typer.Option("--model-dir", "--model_dir", help="Sets AZUREML_MODEL_DIR.")
     ] = None,

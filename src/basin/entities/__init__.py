@@ -11,6 +11,22 @@ from basin.entities.connection import (
     WorkspaceConnection,
 )
 from basin.entities.container_registry import ContainerRegistry
+from basin.entities.deployment import (
+    CodeConfiguration,
+    DefaultScaleSettings,
+    ManagedOnlineDeployment,
+    OnlineRequestSettings,
+    ProbeSettings,
+)
+from basin.entities.endpoint import (
+    AuthMode,
+    EndpointAuthKeys,
+    EndpointAuthToken,
+    IdentityConfiguration,
+    IdentityType,
+    ManagedIdentityConfiguration,
+    ManagedOnlineEndpoint,
+)
 from basin.entities.environment import BuildContext, Environment, EnvironmentBuildState
 from basin.entities.group import ResourceGroup
 from basin.entities.key_vault import KeyVault
@@ -28,21 +44,33 @@ from basin.entities.workspace import (
 
 __all__ = [
     "ApplicationInsights",
-    "BuildContext",
     "ArmResource",
+    "AuthMode",
+    "BuildContext",
+    "CodeConfiguration",
     "ConnectionType",
     "ContainerRegistry",
     "CustomerManagedKey",
+    "DefaultScaleSettings",
+    "EndpointAuthKeys",
+    "EndpointAuthToken",
     "Entity",
     "Environment",
     "EnvironmentBuildState",
+    "IdentityConfiguration",
+    "IdentityType",
     "KeyVault",
+    "ManagedIdentityConfiguration",
     "ManagedIdentityResource",
+    "ManagedOnlineDeployment",
+    "ManagedOnlineEndpoint",
     "Model",
     "ModelType",
     "NoneCredentialConfiguration",
+    "OnlineRequestSettings",
     "PatTokenConfiguration",
     "PrincipalInfo",
+    "ProbeSettings",
     "PublicNetworkAccess",
     "ResourceGroup",
     "RoleAssignment",

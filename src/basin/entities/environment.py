@@ -35,7 +35,9 @@ class BuildContext(Entity):
 
 
 class Environment(Entity):
-    resource_type: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/environments/versions"
+    resource_type: ClassVar[str] = (
+        "Microsoft.MachineLearningServices/workspaces/environments/versions"
+    )
 
     name: str | None = None
     version: str | None = None

@@ -15,6 +15,8 @@ from basin.sdk.operations import (
     EnvironmentOperations,
     IdentityOperations,
     ModelOperations,
+    OnlineDeploymentOperations,
+    OnlineEndpointOperations,
     PrincipalOperations,
     ResourceGroupOperations,
     RoleAssignmentOperations,
@@ -65,6 +67,8 @@ class MLClient:
         self.models = ModelOperations(scope)
         self.connections = ConnectionOperations(scope)
         self.environments = EnvironmentOperations(scope)
+        self.online_endpoints = OnlineEndpointOperations(scope)
+        self.online_deployments = OnlineDeploymentOperations(scope)
 
     @property
     def subscription_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -12,6 +13,8 @@ from basin.server.network import NetworkPolicy
 from basin.server.routes import (
     authorization,
     connections,
+    deployments,
+    endpoints,
     environments,
     groups,
     identities,
@@ -29,10 +32,13 @@ from basin.services.platform import Platform
 __all__ = ["create_app"]
 
 
-def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> FastAPI:
+def create_app(
+    platform: Platform, *, trusted_networks: Sequence[str] = (), serving: Any = None
+) -> FastAPI:
     app = FastAPI(title="basin management API", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.platform = platform
     app.state.network_policy = NetworkPolicy(trusted_networks)
+    app.state.serving = serving
     install_error_handlers(app)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
@@ -51,6 +57,8 @@ def create_app(platform: Platform, *, trusted_networks: Sequence[str] = ()) -> F
         connections,
         environments,
         package_index,
+        endpoints,
+        deployments,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)

@@ -16,7 +16,7 @@ from basin.store import MetadataStore
 if TYPE_CHECKING:
     from basin.services.builds import BuildManager
 
-__all__ = ["Installation", "Platform"]
+__all__ = ["Events", "Installation", "Platform"]
 
 
 def _utcnow() -> datetime:
@@ -29,6 +29,20 @@ class Installation:
 
     subscription_id: str
     tenant_id: str
+
+
+class Events:
+    """In-process notifications between services (e.g. endpoint changed -> routes follow)."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
+
+    def subscribe(self, topic: str, listener: Callable[[str], None]) -> None:
+        self._listeners.setdefault(topic, []).append(listener)
+
+    def publish(self, topic: str, subject: str) -> None:
+        for listener in list(self._listeners.get(topic, ())):
+            listener(subject)
 
 
 @dataclass
@@ -50,6 +64,9 @@ class Platform:
     builds: BuildManager | None = None
     #: The server's home: caches and runtime files live under it.
     state_dir: Path = field(default_factory=Path.cwd)
+    #: Base URL of the scoring gateway, e.g. ``http://127.0.0.1:7462``.
+    gateway_endpoint: str = ""
+    events: Events = field(default_factory=Events)
 
     @property
     def subscription_id(self) -> str:

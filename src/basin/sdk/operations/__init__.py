@@ -6,6 +6,7 @@ from basin.sdk.operations.environments import EnvironmentOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
 from basin.sdk.operations.identities import IdentityOperations
 from basin.sdk.operations.models import ModelOperations
+from basin.sdk.operations.online import OnlineDeploymentOperations, OnlineEndpointOperations
 from basin.sdk.operations.principals import PrincipalOperations
 from basin.sdk.operations.storage_accounts import StorageAccountOperations
 from basin.sdk.operations.workspaces import WorkspaceOperations
@@ -15,6 +16,8 @@ __all__ = [
     "EnvironmentOperations",
     "IdentityOperations",
     "ModelOperations",
+    "OnlineDeploymentOperations",
+    "OnlineEndpointOperations",
     "PrincipalOperations",
     "ResourceGroupOperations",
     "RoleAssignmentOperations",

@@ -1,0 +1,85 @@
+"""``…/onlineEndpoints/{endpoint}/deployments[/{name}[/getLogs]]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, Response
+
+from basin.entities import ManagedOnlineDeployment, parse_entity
+from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
+from basin.services import deployments
+
+router = APIRouter()
+
+DEPLOYMENTS = WORKSPACE + "/onlineEndpoints/{endpoint}/deployments"
+ONE = DEPLOYMENTS + "/{name}"
+
+
+@router.get(DEPLOYMENTS)
+def list_all(
+    request: Request, subscription_id: str, group: str, workspace: str, endpoint: str
+) -> dict[str, Any]:
+    workspace_for(request, subscription_id, group, workspace)
+    return listing(
+        deployments.list_deployments(
+            platform_for(request, subscription_id), group, workspace, endpoint
+        )
+    )
+
+
+@router.put(ONE)
+def create_or_update(
+    request: Request,
+    subscription_id: str,
+    group: str,
+    workspace: str,
+    endpoint: str,
+    name: str,
+    body: dict[str, Any] = Body(),
+) -> dict[str, Any]:
+    """Stores the deployment and starts provisioning it; poll GET for provisioning_state."""
+    workspace_for(request, subscription_id, group, workspace)
+    deployment = parse_entity(
+        ManagedOnlineDeployment, {**body, "name": name}, source="online deployment"
+    )
+    platform = platform_for(request, subscription_id)
+    return deployments.create_or_update(platform, group, workspace, endpoint, deployment).to_dict()
+
+
+@router.get(ONE)
+def show(
+    request: Request, subscription_id: str, group: str, workspace: str, endpoint: str, name: str
+) -> dict[str, Any]:
+    workspace_for(request, subscription_id, group, workspace)
+    return deployments.get(
+        platform_for(request, subscription_id), group, workspace, endpoint, name
+    ).to_dict()
+
+
+@router.delete(ONE)
+def delete(
+    request: Request, subscription_id: str, group: str, workspace: str, endpoint: str, name: str
+) -> Response:
+    workspace_for(request, subscription_id, group, workspace)
+    deployments.delete(platform_for(request, subscription_id), group, workspace, endpoint, name)
+    return Response(status_code=200)
+
+
+@router.post(ONE + "/getLogs")
+def get_logs(
+    request: Request,
+    subscription_id: str,
+    group: str,
+    workspace: str,
+    endpoint: str,
+    name: str,
+    body: dict[str, Any] = Body({}),
+) -> dict[str, Any]:
+    """``{"tail": N}`` -> ``{"content": "..."}``: the replicas' output (init() logs included)."""
+    workspace_for(request, subscription_id, group, workspace)
+    platform = platform_for(request, subscription_id)
+    current = deployments.get(platform, group, workspace, endpoint, name)
+    lines = int(body.get("tail") or 5000)
+    serving = request.app.state.serving
+    return {"content": serving.logs(current.id, lines) if serving is not None else ""}
