@@ -31,6 +31,9 @@ class ServerSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the management API binds to.")
     port: int = Field(default=7460, description="Port of the management API (0: any free port).")
     blob_port: int = Field(default=7461, description="Port of the blob service (0: any free).")
+    gateway_port: int = Field(
+        default=7462, description="Port of the scoring gateway (0: any free)."
+    )
     trusted_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs besides loopback that count as private for public_network_access.",

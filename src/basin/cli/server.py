@@ -14,6 +14,9 @@ def server(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Management API port (0: any free).")] = None,
     blob_port: Annotated[int | None, typer.Option(help="Blob service port (0: any free).")] = None,
+    gateway_port: Annotated[
+        int | None, typer.Option(help="Scoring gateway port (0: any free).")
+    ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder (default ~/.basin).")] = None,
     database_url: Annotated[str | None, typer.Option(help="Metadata store URL.")] = None,
 ) -> None:
@@ -26,6 +29,7 @@ def server(
             "host": host,
             "port": port,
             "blob_port": blob_port,
+            "gateway_port": gateway_port,
             "home": home,
             "database_url": database_url,
         }.items()

@@ -22,7 +22,8 @@ class ModelType(StrEnum):
 class Model(Entity):
     resource_type: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/models/versions"
 
-    name: str
+    #: Optional only for a deployment's inline model (registered anonymously).
+    name: str | None = None
     version: str | None = None
     path: str | None = None
     type: ModelType = ModelType.CUSTOM

@@ -17,12 +17,14 @@ import uvicorn
 from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
+from basin.compute import ComputeBackend, LocalSupervisor
 from basin.envbuild import EnvironmentBuilder
+from basin.gateway import GatewayApp, GatewayThread, RoutingTable
 from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
-from basin.services import environments, workspaces
+from basin.services import endpoints, environments, workspaces
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
 from basin.services.installation import (
@@ -31,7 +33,9 @@ from basin.services.installation import (
     grant_admin_owner,
     write_credentials,
 )
+from basin.services.monitoring import RequestLog
 from basin.services.platform import Platform
+from basin.services.serving import GoneHook, ReplicaHook, ServingController
 from basin.settings import ServerSettings
 from basin.store import MetadataStore, open_store
 from basin.tls import (
@@ -81,6 +85,9 @@ class ServerHandle:
     store: MetadataStore
     servers: list[_Server]
     sockets: list[socket.socket]
+    gateway: GatewayThread
+    serving: ServingController
+    request_log: RequestLog
 
     def stop(self) -> None:
         for server in self.servers:
@@ -101,6 +108,8 @@ def build(settings: ServerSettings) -> ServerHandle:
     vault = SecretVault(load_or_create_master_key(home / "master.key"))
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
+    gateway_table = RoutingTable()
+    gateway = GatewayThread(GatewayApp(gateway_table), settings.host, settings.gateway_port)
     keyring = KeyRing(home / "keys")
     platform = Platform(
         store=store,
@@ -119,6 +128,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             )
         ),
         state_dir=home,
+        gateway_endpoint=f"http://{settings.host}:{gateway.port}",
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -133,7 +143,19 @@ def build(settings: ServerSettings) -> ServerHandle:
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
     environments.resume_builds(platform)
-    app = create_app(platform, trusted_networks=settings.trusted_networks)
+    cert = _certificate(settings, home)
+    write_credentials(credentials, ca_file=str(cert.bundle))
+    request_log = RequestLog(platform)
+    gateway.app.sink = request_log.write
+    platform.events.subscribe(endpoints.CHANGED, request_log.forget)
+
+    def local_compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
+        return LocalSupervisor(
+            home / "replicas", home / "logs", replica_env=replica_env, on_replica_gone=replica_gone
+        )
+
+    serving = ServingController(platform, local_compute, gateway_table, ca_bundle=cert.bundle)
+    app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     api = _Server(
         uvicorn.Config(
             app,
@@ -143,8 +165,6 @@ def build(settings: ServerSettings) -> ServerHandle:
             timeout_graceful_shutdown=GRACE_S,
         )
     )
-    cert = _certificate(settings, home)
-    write_credentials(credentials, ca_file=str(cert.bundle))
     assert platform.blobs is not None
     blob_app = create_blob_app(
         platform.blobs,
@@ -164,7 +184,9 @@ def build(settings: ServerSettings) -> ServerHandle:
             ssl_keyfile=str(cert.key_path),
         )
     )
-    return ServerHandle(platform, store, [api, blob], [api_socket, blob_socket])
+    return ServerHandle(
+        platform, store, [api, blob], [api_socket, blob_socket], gateway, serving, request_log
+    )
 
 
 @dataclass(frozen=True)
@@ -218,10 +240,13 @@ def run_server(settings: ServerSettings) -> None:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     handle = build(settings)
+    handle.gateway.start()
+    handle.serving.start()
     logger.info(
-        "basin server: management API %s, blob service %s, home %s",
+        "basin server: management API %s, blob service %s, gateway %s, home %s",
         handle.platform.api_endpoint,
         handle.platform.blob_endpoint,
+        handle.platform.gateway_endpoint,
         settings.home,
     )
     # The line tests and scripts wait for; flushed so a parent reading a pipe sees it at once.
@@ -229,6 +254,9 @@ def run_server(settings: ServerSettings) -> None:
     try:
         asyncio.run(_serve(handle))
     finally:
+        handle.serving.close()  # stops every replica: no orphans
+        handle.gateway.stop()
+        handle.request_log.close()
         if handle.platform.builds is not None:
             handle.platform.builds.shutdown()
         for sock in handle.sockets:

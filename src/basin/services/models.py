@@ -25,6 +25,8 @@ def _workspace_id(platform: Platform, group: str, workspace_name: str) -> str:
 
 def create(platform: Platform, group: str, workspace_name: str, model: Model) -> Model:
     """Register a version; its ``path`` must be a datastore URI of a completed upload."""
+    if not model.name:
+        raise ValidationError("A model needs a 'name'.")
     validate_name("asset", model.name)
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None

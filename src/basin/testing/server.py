@@ -54,7 +54,10 @@ class ServerProcess:
         env = self.env() | self.extra_env
         if self.database_url:
             env["BASIN_DATABASE_URL"] = self.database_url
-        args = [sys.executable, "-m", "basin", "server", "--port", "0", "--blob-port", "0"]
+        args = [
+            sys.executable, "-m", "basin", "server",
+            "--port", "0", "--blob-port", "0", "--gateway-port", "0",
+        ]  # fmt: skip
         self._ready.clear()
         self.process = subprocess.Popen(
             [*args, *self.extra_args],

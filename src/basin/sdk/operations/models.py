@@ -8,7 +8,7 @@ from typing import Any
 
 from basin.archive import hash_tree, safe_member_path, tar_chunks
 from basin.entities import Model, parse_entity
-from basin.errors import NotFoundError
+from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
 from basin.sdk.operations._scope import Scope
 
@@ -46,6 +46,8 @@ class ModelOperations:
 
     def create_or_update(self, model: Model, **_: Any) -> Model:
         """Register a version; a local ``path`` is uploaded first (the same content only once)."""
+        if not model.name:
+            raise ValidationError("A model needs a 'name'.")
         base = self._base(model.name)  # checks the name before anything is uploaded
         body = model.model_dump(
             mode="json",

@@ -133,8 +133,10 @@ class OnlineEndpointOperations(_Online):
 
 def _scoring_error(response: httpx.Response) -> BasinError:
     try:
-        message = str(response.json().get("message") or response.text)
-    except ValueError:
+        body = response.json()
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        message = str(error.get("message") or response.text)
+    except (ValueError, AttributeError):
         message = response.text
     reason = response.headers.get("ms-azureml-model-error-reason")
     detail = (

@@ -1,0 +1,44 @@
+"""Compute: run deployments' replicas and keep them at their desired state.
+
+``ComputeBackend`` is the interface; ``LocalSupervisor`` runs replicas as local processes::
+
+    backend = LocalSupervisor(home / "replicas", home / "logs", replica_env=issue_secret,
+                              on_replica_gone=revoke_secret)
+    backend.apply(ReplicaSpec(key=deployment_id, revision=digest, argv=[python, "-m",
+                  "basin.runtime", "--port", "{port}"], env=env, cwd=code_dir), 3)
+    backend.wait_ready(deployment_id, 1, timeout=60)  # -> ["127.0.0.1:41234", ...]
+    backend.ready_endpoints(deployment_id)             # what the gateway routes to
+    backend.close()                                     # nothing is left running
+"""
+
+from __future__ import annotations
+
+from basin.compute.backend import ComputeBackend, StatusListener
+from basin.compute.backoff import RestartPolicy, Run, crash_streak, restart_delay
+from basin.compute.local import LocalSupervisor
+from basin.compute.models import (
+    PORT_PLACEHOLDER,
+    DeploymentState,
+    DeploymentStatus,
+    ProbeSettings,
+    ReplicaSpec,
+    ReplicaState,
+    ReplicaStatus,
+)
+
+__all__ = [
+    "PORT_PLACEHOLDER",
+    "ComputeBackend",
+    "DeploymentState",
+    "DeploymentStatus",
+    "LocalSupervisor",
+    "ProbeSettings",
+    "ReplicaSpec",
+    "ReplicaState",
+    "ReplicaStatus",
+    "RestartPolicy",
+    "Run",
+    "StatusListener",
+    "crash_streak",
+    "restart_delay",
+]

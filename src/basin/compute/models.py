@@ -1,0 +1,178 @@
+"""What a compute back end is asked to run (``ReplicaSpec``) and what it reports back."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from basin.errors import ValidationError
+
+__all__ = [
+    "PORT_PLACEHOLDER",
+    "DeploymentState",
+    "DeploymentStatus",
+    "ProbeSettings",
+    "ReplicaSpec",
+    "ReplicaState",
+    "ReplicaStatus",
+]
+
+PORT_PLACEHOLDER = "{port}"
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """Azure ML's probe fields (``liveness_probe`` / ``readiness_probe``), in seconds."""
+
+    initial_delay: float = 10
+    period: float = 10
+    timeout: float = 2
+    success_threshold: int = 1
+    failure_threshold: int = 30
+
+    def validate(self, name: str) -> None:
+        for label, value in (("period", self.period), ("timeout", self.timeout)):
+            if not (math.isfinite(value) and value > 0):
+                raise ValidationError(f"{name}.{label} must be a number of seconds above 0.")
+        if not (math.isfinite(self.initial_delay) and self.initial_delay >= 0):
+            raise ValidationError(f"{name}.initial_delay must be a number of seconds, 0 or more.")
+        for label, count in (
+            ("success_threshold", self.success_threshold),
+            ("failure_threshold", self.failure_threshold),
+        ):
+            if count < 1:
+                raise ValidationError(f"{name}.{label} must be 1 or more.")
+
+
+@dataclass(frozen=True)
+class ReplicaSpec:
+    """Everything that defines the replicas of one deployment.
+
+    ``revision`` names all the rest: a new revision means a rolling replacement, while the same
+    revision with a different ``instance_count`` is a plain scale. ``{port}`` in ``argv`` or in
+    an ``env`` value is replaced by the loopback port chosen for each replica process; ``env``
+    is the whole environment of the replica (nothing is inherited from the supervisor).
+    """
+
+    key: str
+    revision: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: Path
+    liveness: ProbeSettings = field(default_factory=ProbeSettings)
+    readiness: ProbeSettings = field(default_factory=ProbeSettings)
+    probe_path: str = "/"
+
+    def __init__(
+        self,
+        key: str,
+        revision: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: Path | str,
+        liveness: ProbeSettings | None = None,
+        readiness: ProbeSettings | None = None,
+        probe_path: str = "/",
+    ) -> None:
+        # A hand-written __init__ so callers may pass lists and plain dicts: the frozen copy
+        # keeps value semantics (equality) and nobody can change it under the supervisor.
+        set_ = object.__setattr__
+        set_(self, "key", key)
+        set_(self, "revision", revision)
+        set_(self, "argv", tuple(argv))
+        set_(self, "env", dict(env))
+        set_(self, "cwd", Path(cwd))
+        set_(self, "liveness", liveness or ProbeSettings())
+        set_(self, "readiness", readiness or ProbeSettings())
+        set_(self, "probe_path", probe_path)
+
+    def validate(self) -> None:
+        """Raise ``ValidationError`` when the spec cannot describe a running replica."""
+        if not self.key:
+            raise ValidationError("A replica spec needs a key (the deployment's id).")
+        if not self.revision:
+            raise ValidationError("A replica spec needs a revision.")
+        if not self.argv or not self.argv[0]:
+            raise ValidationError("A replica spec needs a command (argv).")
+        in_argv = any(PORT_PLACEHOLDER in arg for arg in self.argv)
+        in_env = any(PORT_PLACEHOLDER in value for value in self.env.values())
+        if not (in_argv or in_env):
+            raise ValidationError(
+                f"The replica command must take its port: put {PORT_PLACEHOLDER} in argv or env."
+            )
+        if not self.probe_path.startswith("/") or any(c in self.probe_path for c in " \r\n"):
+            raise ValidationError("probe_path must be a URL path starting with '/'.")
+        self.liveness.validate("liveness_probe")
+        self.readiness.validate("readiness_probe")
+
+    def command(self, port: int) -> list[str]:
+        return [arg.replace(PORT_PLACEHOLDER, str(port)) for arg in self.argv]
+
+    def environment(self, port: int, extra: Mapping[str, str]) -> dict[str, str]:
+        env = {k: v.replace(PORT_PLACEHOLDER, str(port)) for k, v in self.env.items()}
+        env.update(extra)
+        return env
+
+
+class ReplicaState(enum.StrEnum):
+    STARTING = "Starting"  # launched, readiness not yet reached
+    READY = "Ready"  # takes traffic
+    UNREADY = "Unready"  # was ready, readiness now failing: no traffic, not restarted
+    BACKING_OFF = "BackingOff"  # exited; waits before the next start
+    STOPPING = "Stopping"  # draining, then SIGTERM, then SIGKILL
+    FAILED = "Failed"  # never became ready within its start attempts; not restarted
+
+
+class DeploymentState(enum.StrEnum):
+    """Azure ML's ``provisioning_state`` values."""
+
+    CREATING = "Creating"
+    UPDATING = "Updating"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    DELETING = "Deleting"
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    id: str
+    revision: str
+    state: ReplicaState
+    pid: int | None  # None while no process runs
+    port: int | None
+    restarts: int  # processes started after the first one
+    last_exit_code: int | None  # negative: killed by that signal (as Popen.returncode)
+    last_output: str  # the tail of the output of the last process that ended
+
+    @property
+    def endpoint(self) -> str | None:
+        return f"127.0.0.1:{self.port}" if self.port is not None else None
+
+    @property
+    def ready(self) -> bool:
+        return self.state is ReplicaState.READY
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """One deployment as the back end sees it.
+
+    ``state`` is settled at ``Succeeded`` (the revision runs ``instance_count`` ready replicas
+    and no older ones) or ``Failed`` (``message`` says why); a crash after success shows in the
+    replicas and ``ready_endpoints``, not in ``state``.
+    """
+
+    key: str
+    revision: str
+    instance_count: int
+    state: DeploymentState
+    message: str
+    replicas: tuple[ReplicaStatus, ...]
+    ready_endpoints: tuple[str, ...]  # "127.0.0.1:port", any revision, ready for traffic
+
+    @property
+    def settled(self) -> bool:
+        return self.state in (DeploymentState.SUCCEEDED, DeploymentState.FAILED)

@@ -1,0 +1,338 @@
+"""The gateway ASGI app: the front door of online endpoints (raw ASGI, for speed).
+
+Routes: ``/endpoints/{endpoint}/...`` (``score``, ``swagger.json`` and anything else, forwarded
+to a replica as ``/...``), ``GET /metrics`` (Prometheus) and ``GET /health``. Per request, in
+this order: unknown endpoint 404, credential 401, declared body size 413, deployment (header, else
+weighted choice; none 404), no ready replica 503, too many in flight 429, then the replica's
+answer (200, else 424) or 408 / 413 / 502 on the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import random
+import time
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from basin.gateway.balance import EndpointPlan, Router
+from basin.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
+from basin.gateway.proxy import Exchange, Receive, forward, send_copy
+from basin.gateway.records import RequestRecord, RequestSink
+from basin.gateway.replies import (
+    JSON,
+    OVERLOADED_REASON,
+    Header,
+    Send,
+    error_body,
+    request_id_headers,
+    send_reply,
+)
+from basin.gateway.table import RoutingTable, TokenVerifier
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "GatewayApp"]
+
+logger = logging.getLogger("basin.gateway")
+
+Scope = MutableMapping[str, Any]
+
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024  # what nginx allows in Azure's inference images
+
+_PREFIX = b"/endpoints/"
+_METHODS = {m.decode(): m for m in (b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"HEAD")}
+# Request headers read by the gateway (kind > 0 is also not forwarded as is).
+_AUTHORIZATION, _DEPLOYMENT, _RID, _LEGACY_RID, _CLIENT_RID, _LENGTH, _HOP = range(7)
+_SPECIAL = {
+    b"authorization": _AUTHORIZATION,
+    b"azureml-model-deployment": _DEPLOYMENT,
+    b"x-request-id": _RID,
+    b"x-ms-request-id": _LEGACY_RID,
+    b"x-ms-client-request-id": _CLIENT_RID,
+    b"content-length": _LENGTH,
+    # hop-by-hop: they describe the client's connection, not the request
+    b"connection": _HOP,
+    b"keep-alive": _HOP,
+    b"proxy-connection": _HOP,
+    b"proxy-authorization": _HOP,
+    b"transfer-encoding": _HOP,
+    b"te": _HOP,
+    b"trailer": _HOP,
+    b"upgrade": _HOP,
+    b"expect": _HOP,  # uvicorn already answered 100-continue to the client
+}
+_TEXT: Header = (b"content-type", b"text/plain; charset=utf-8")
+_BAD_CREDENTIAL = error_body(
+    "AuthenticationFailed",
+    "The request needs a valid credential: 'Authorization: Bearer <endpoint key or token>'.",
+)
+
+
+class GatewayApp:
+    """ASGI 3 app routing scoring requests by a :class:`RoutingTable`.
+
+    ``token_verifier`` checks bearer tokens for ``aml_token`` endpoints whose entry has no
+    verifier of its own (without any, such endpoints refuse every call). ``sink`` gets one
+    :class:`RequestRecord` per request and per mirrored copy. ``random`` draws the traffic split.
+    """
+
+    def __init__(
+        self,
+        table: RoutingTable,
+        *,
+        token_verifier: TokenVerifier | None = None,
+        sink: RequestSink | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        random_source: Callable[[], float] | None = None,
+    ) -> None:
+        self.table = table
+        self.metrics = GatewayMetrics()
+        self.router = Router(table, self.metrics, token_verifier)
+        self.sink = sink
+        self.max_body_bytes = max_body_bytes
+        self._random = random_source or random.random
+        self._unknown = self.metrics.series("", "")
+        self._mirrors: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith("/endpoints/"):
+                await self._endpoint(scope, receive, send)
+            elif path == "/metrics":
+                body = self.metrics.render(self.router.deployment_states())
+                await send_reply(send, 200, [(b"content-type", CONTENT_TYPE)], body)
+            elif path == "/health":
+                await send_reply(send, 200, [_TEXT], b"Healthy")
+            else:
+                await send_reply(send, 404, [JSON], error_body("ResourceNotFound", "Not found."))
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Stop mirrored copies still running and close the connections to replicas."""
+        for task in list(self._mirrors):
+            task.cancel()
+        if self._mirrors:
+            await asyncio.gather(*self._mirrors, return_exceptions=True)
+        self.router.close()
+
+    # -- /endpoints/{endpoint}/... -------------------------------------------------------------
+    async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        raw: bytes = scope.get("raw_path") or b""
+        if not raw.startswith(_PREFIX):  # no raw path, or an escaped prefix
+            raw = scope["path"].encode()
+        rest = raw[len(_PREFIX) :]
+        cut = rest.find(b"/")
+        name_bytes, target = (rest, b"/") if cut < 0 else (rest[:cut], rest[cut:])
+        query: bytes = scope.get("query_string", b"")
+        if query:
+            target += b"?" + query
+        method_text: str = scope["method"]
+        method = _METHODS.get(method_text) or method_text.encode()
+
+        authorization = wanted = rid = legacy = client = length = None
+        lines = [method, b" ", target, b" HTTP/1.1\r\n"]
+        special = _SPECIAL.get
+        for key, value in scope["headers"]:
+            kind = special(key)
+            if kind is None:
+                lines += (key, b": ", value, b"\r\n")
+            elif kind == _AUTHORIZATION:
+                authorization = value  # never forwarded: the replica trusts the gateway
+            elif kind == _DEPLOYMENT:
+                wanted = value
+                lines += (key, b": ", value, b"\r\n")
+            elif kind == _RID:
+                rid = value
+            elif kind == _LEGACY_RID:
+                legacy = value
+            elif kind == _CLIENT_RID:
+                client = value
+            elif kind == _LENGTH:
+                length = value
+        request_id, id_headers = request_id_headers(rid, legacy, client)
+        for id_header in id_headers:
+            lines += (id_header[0], b": ", id_header[1], b"\r\n")
+        ex = Exchange(method, b"".join(lines), request_id, id_headers, client or legacy)
+
+        name = name_bytes.decode("latin-1")
+        plan = self.router.plan(name)
+        if plan is None:
+            await self._refuse(
+                ex,
+                send,
+                404,
+                "ResourceNotFound",
+                f"No online endpoint named {name!r}.",
+                "no_endpoint",
+            )
+            self._finish(ex, self._unknown, name, target, started)
+            return
+        if not self._authorized(plan, authorization):
+            ex.status, ex.reason = 401, "unauthorized"
+            await send_reply(send, 401, [JSON, *id_headers], _BAD_CREDENTIAL)
+            self._finish(ex, plan.series, name, target, started)
+            return
+        if length is not None and length.isdigit():
+            ex.declared_length = int(length)
+            if ex.declared_length > self.max_body_bytes:
+                message = f"The request body is larger than {self.max_body_bytes} bytes."
+                await self._refuse(ex, send, 413, "PayloadTooLarge", message, "payload_too_large")
+                self._finish(ex, plan.series, name, target, started)
+                return
+
+        mirror = None
+        if wanted is not None:
+            state = plan.by_header.get(wanted)
+            if state is None:
+                message = f"Endpoint {name!r} has no deployment named {wanted.decode('latin-1')!r}."
+                await self._refuse(ex, send, 404, "ResourceNotFound", message, "no_deployment")
+                self._finish(ex, plan.series, name, target, started)
+                return
+        else:
+            state = plan.choose(self._random())
+            if state is None:
+                message = (
+                    f"Endpoint {name!r} has no deployment with traffic > 0: set its traffic, or "
+                    "name a deployment in the 'azureml-model-deployment' header."
+                )
+                await self._refuse(ex, send, 404, "ResourceNotFound", message, "no_traffic")
+                self._finish(ex, plan.series, name, target, started)
+                return
+            # Azure mirrors only requests that the traffic split routed (no deployment header).
+            if plan.mirror is not None and self._random() * 100 < plan.mirror[1]:
+                mirror = self._mirror
+        ex.deployment = state
+        if not state.replicas:
+            message = f"Deployment {state.name!r} of endpoint {name!r} has no ready replica."
+            await self._refuse(ex, send, 503, "ServiceUnavailable", message, "no_replica")
+        elif state.in_flight >= state.limit:
+            message = (
+                f"Deployment {state.name!r} already has {state.in_flight} requests in flight, "
+                "the most it takes (2 x max_concurrent_requests_per_instance x ready instances)."
+            )
+            await self._refuse(ex, send, 429, "TooManyRequests", message, "too_many_requests")
+        else:
+            await forward(ex, state, receive, send, max_body=self.max_body_bytes, mirror=mirror)
+        self._finish(ex, state.series, name, target, started)
+
+    def _authorized(self, plan: EndpointPlan, authorization: bytes | None) -> bool:
+        if authorization is None or authorization[:7].lower() != b"bearer ":
+            return False
+        credential = authorization[7:].strip()
+        if not credential:
+            return False
+        keys = plan.keys
+        if keys is not None:
+            # Compare with every key, always, in constant time: timing tells nothing.
+            matched = False
+            for key in keys:
+                matched |= hmac.compare_digest(credential, key)
+            return matched
+        if plan.verifier is None:
+            return False
+        try:
+            plan.verifier(credential.decode("latin-1"))
+        except Exception:
+            return False
+        return True
+
+    async def _refuse(
+        self, ex: Exchange, send: Send, status: int, code: str, message: str, reason: str
+    ) -> None:
+        ex.status, ex.reason = status, reason
+        headers = [JSON, *ex.id_headers]
+        if ex.deployment is not None:
+            headers.append(ex.deployment.header)
+        if status == 429:
+            headers.append(OVERLOADED_REASON)
+        await send_reply(send, status, headers, error_body(code, message))
+
+    # -- mirror --------------------------------------------------------------------------------
+    def _mirror(self, ex: Exchange) -> None:
+        state = ex.deployment
+        assert state is not None and ex.body is not None
+        plan = self.router.plans.get(state.endpoint)
+        if plan is None or plan.mirror is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._send_mirror(plan, ex, ex.body))
+        self._mirrors.add(task)
+        task.add_done_callback(self._mirrors.discard)
+
+    async def _send_mirror(self, plan: EndpointPlan, ex: Exchange, body: bytes) -> None:
+        assert plan.mirror is not None
+        target = plan.mirror[0]
+        started = time.perf_counter()
+        status = await send_copy(target, ex.method, ex.head, body)
+        elapsed = time.perf_counter() - started
+        target.series.observe_mirror(status)
+        if self.sink is not None:
+            copy = Exchange(ex.method, ex.head, ex.request_id, ex.id_headers, ex.client_request_id)
+            copy.deployment, copy.status, copy.model_status = target, status, status
+            copy.request_bytes, copy.upstream_s = len(body), elapsed
+            self._record(copy, target.endpoint, _path_of(ex.head), started, elapsed, mirror=True)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _finish(
+        self, ex: Exchange, series: Series, endpoint: str, target: bytes, started: float
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        series.observe(ex.status, elapsed, ex.upstream_s)
+        if self.sink is not None:
+            self._record(ex, endpoint, target, started, elapsed, mirror=False)
+
+    def _record(
+        self,
+        ex: Exchange,
+        endpoint: str,
+        target: bytes,
+        started: float,
+        elapsed: float,
+        *,
+        mirror: bool,
+    ) -> None:
+        assert self.sink is not None
+        cut = target.find(b"?")
+        path = (target if cut < 0 else target[:cut]).decode("latin-1")
+        record = RequestRecord(
+            time=time.time() - (time.perf_counter() - started),
+            endpoint=endpoint,
+            deployment=ex.deployment.name if ex.deployment is not None else None,
+            method=ex.method.decode("latin-1"),
+            path=path,
+            status=ex.status,
+            model_status=ex.model_status,
+            duration_ms=round(elapsed * 1000, 3),
+            upstream_ms=round(ex.upstream_s * 1000, 3) if ex.upstream_s is not None else None,
+            request_id=ex.request_id.decode("latin-1"),
+            client_request_id=(
+                ex.client_request_id.decode("latin-1") if ex.client_request_id else None
+            ),
+            request_bytes=ex.request_bytes,
+            response_bytes=ex.response_bytes,
+            reason=ex.reason,
+            mirror=mirror,
+        )
+        try:
+            self.sink(record)
+        except Exception:  # the sink must never fail a request
+            logger.exception("the request log sink failed")
+
+
+def _path_of(head: bytes) -> bytes:
+    """The target of a request line (``POST /score?x HTTP/1.1`` -> ``/score?x``)."""
+    line = head[: head.find(b"\r\n")]
+    return line[line.find(b" ") + 1 : line.rfind(b" ")]

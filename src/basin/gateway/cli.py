@@ -1,0 +1,137 @@
+"""The gateway as its own process, fed by a routing-table JSON file that it watches.
+
+    python -m basin.gateway --table routes.json [--host 127.0.0.1] [--port 0]
+        [--request-log requests.jsonl | -] [--max-body-bytes N] [--token-verifier module:attr]
+
+The control plane rewrites the file (write a temporary file, then rename it over the old one);
+the gateway reloads it within ``--reload-interval`` seconds and keeps the old table if the new
+one is not valid. The file holds endpoint keys: make it readable by the gateway's user only.
+Once listening, the process prints ``basin gateway listening on http://HOST:PORT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from basin.errors import ValidationError
+from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
+from basin.gateway.records import RequestRecord
+from basin.gateway.server import bind, new_event_loop, uvicorn_server
+from basin.gateway.table import RoutingTable, TokenVerifier
+
+__all__ = ["main"]
+
+logger = logging.getLogger("basin.gateway")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m basin.gateway", description=__doc__)
+    parser.add_argument("--table", type=Path, required=True, help="routing table JSON file")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port (printed)")
+    parser.add_argument("--request-log", help="append one JSON line per request here ('-': stdout)")
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--reload-interval", type=float, default=0.5, help="seconds")
+    parser.add_argument(
+        "--token-verifier",
+        help="'module:attribute' naming verify(token) for aml_token endpoints",
+    )
+    return parser
+
+
+def _load_verifier(spec: str | None) -> TokenVerifier | None:
+    if not spec:
+        return None
+    module, _, attribute = spec.partition(":")
+    verifier = getattr(importlib.import_module(module), attribute)
+    if not callable(verifier):
+        raise ValidationError(f"--token-verifier {spec!r} is not callable")
+    return verifier  # type: ignore[no-any-return]
+
+
+def _json_lines(stream: IO[str]) -> Callable[[RequestRecord], None]:
+    def write(record: RequestRecord) -> None:
+        stream.write(json.dumps(record.to_dict()) + "\n")
+        stream.flush()
+
+    return write
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+async def _watch(
+    table: RoutingTable, path: Path, interval: float, stop: Callable[[], bool]
+) -> None:
+    """Reload the table when the file changes; keep the old one if the new one is bad."""
+    seen = _stamp(path)
+    while not stop():
+        await asyncio.sleep(interval)
+        stamp = _stamp(path)
+        if stamp is None or stamp == seen:
+            continue
+        seen = stamp
+        try:
+            routes = RoutingTable.routes_from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, ValidationError) as ex:
+            logger.error("routing table %s not reloaded: %s", path, ex)
+            continue
+        table.replace_all(routes)
+        logger.info("routing table reloaded from %s (%d endpoints)", path, len(table))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        table = RoutingTable.from_json(args.table.read_text())
+        verifier = _load_verifier(args.token_verifier)
+    except (OSError, ValidationError, ImportError, AttributeError) as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    log_file: IO[str] | None = None
+    sink = None
+    if args.request_log == "-":
+        sink = _json_lines(sys.stdout)
+    elif args.request_log:
+        log_file = open(args.request_log, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
+        sink = _json_lines(log_file)
+    app = GatewayApp(table, token_verifier=verifier, sink=sink, max_body_bytes=args.max_body_bytes)
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    server = uvicorn_server(app)
+
+    async def run() -> None:
+        watcher = asyncio.create_task(
+            _watch(table, args.table, args.reload_interval, lambda: server.should_exit)
+        )
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            print(f"basin gateway listening on http://{host}:{port}", flush=True)
+        await serving
+        watcher.cancel()
+
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()
+        sock.close()
+        if log_file is not None:
+            log_file.close()
+    return 0

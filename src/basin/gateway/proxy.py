@@ -1,0 +1,369 @@
+"""Forwarding one request to a replica and its answer back: streaming, timeout, 424, mirror copy.
+
+The hot path. A body that arrives in one piece (the common case) is written to the replica
+together with the request head in one write, and an answer that has fully arrived when its
+headers are parsed goes back in one ``send``; larger bodies stream both ways with back-pressure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from basin.gateway.balance import DeploymentState, ReplicaState
+from basin.gateway.replies import (
+    CLOSE,
+    JSON,
+    MODEL_ERROR_REASON,
+    MODEL_ERROR_STATUS,
+    Header,
+    Send,
+    error_body,
+    send_reply,
+    status_bytes,
+)
+from basin.gateway.upstream import Connection, UpstreamError
+
+__all__ = ["MIRROR_MAX_BODY_BYTES", "Exchange", "Receive", "forward"]
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+MIRROR_MAX_BODY_BYTES = 4 * 1024 * 1024  # a streamed body past this is not mirrored (held in RAM)
+_PASSED_THROUGH = 200  # Azure's front door turns every other replica status into a 424
+_BODILESS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"DELETE"})
+_SMALL = 64 * 1024  # below this, head and body go out in one write
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class Exchange:
+    """What one request was and what became of it (filled in as it goes)."""
+
+    __slots__ = (
+        "body",
+        "client_request_id",
+        "declared_length",
+        "deployment",
+        "head",
+        "id_headers",
+        "method",
+        "model_status",
+        "reason",
+        "request_bytes",
+        "request_id",
+        "response_bytes",
+        "status",
+        "upstream_s",
+    )
+
+    def __init__(
+        self,
+        method: bytes,
+        head: bytes,
+        request_id: bytes,
+        id_headers: list[Header],
+        client_request_id: bytes | None,
+    ) -> None:
+        self.method = method
+        self.head = head  # request line and forwarded headers, without framing or the blank line
+        self.request_id = request_id
+        self.id_headers = id_headers
+        self.client_request_id = client_request_id
+        self.deployment: DeploymentState | None = None
+        self.body: bytes | None = None  # the whole body, when it is held (for a mirror copy)
+        self.declared_length: int | None = None  # the client's content-length, if it sent one
+        self.status = 0
+        self.model_status: int | None = None
+        self.upstream_s: float | None = None
+        self.reason: str | None = None
+        self.request_bytes = 0
+        self.response_bytes = 0
+
+
+async def forward(
+    ex: Exchange,
+    state: DeploymentState,
+    receive: Receive,
+    send: Send,
+    *,
+    max_body: int,
+    mirror: Callable[[Exchange], None] | None,
+) -> None:
+    """Send the request to a replica of ``state`` and its answer to the client.
+
+    The caller has checked that the deployment has a ready replica and room under its limit.
+    ``mirror`` is called with the exchange once its whole body is in ``ex.body`` (unless the
+    body is too large to hold for a copy).
+    """
+    ex.deployment = state
+    replica = state.pick()
+    state.in_flight += 1
+    replica.in_flight += 1
+    try:
+        await _forward(ex, state, replica, receive, send, max_body, mirror)
+    finally:
+        state.in_flight -= 1
+        replica.in_flight -= 1
+
+
+async def _forward(
+    ex: Exchange,
+    state: DeploymentState,
+    replica: ReplicaState,
+    receive: Receive,
+    send: Send,
+    max_body: int,
+    mirror: Callable[[Exchange], None] | None,
+) -> None:
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        ex.status, ex.reason = 499, "client_disconnected"
+        return
+    body: bytes = message.get("body", b"")
+    streamed = message.get("more_body", False)
+    if not streamed and len(body) > max_body:
+        await _too_large(ex, send, max_body)
+        return
+    started = time.perf_counter()
+    response_started = False
+    conn: Connection | None = None
+    try:
+        async with asyncio.timeout(state.timeout_s):
+            if streamed:
+                conn = await _open(replica, ex, fresh=False)
+                await _stream_body(ex, conn, body, receive, max_body, mirror is not None)
+                if mirror is not None and ex.body is not None:
+                    mirror(ex)
+            else:
+                ex.request_bytes = len(body)
+                if mirror is not None:
+                    ex.body = body
+                    mirror(ex)  # a task: it starts once this one waits for the replica
+                conn = await _send_whole(ex, replica, body)
+            await conn.response_head()
+            response_started = True
+            await _relay(ex, state, replica, conn, send, started)
+    except TimeoutError:
+        _drop(conn, ex)  # cancels the request on the replica's side
+        if response_started:
+            raise  # half an answer went out: only closing the connection can tell the client
+        ex.status, ex.reason = 408, "timeout"
+        ex.upstream_s = time.perf_counter() - started
+        await send_reply(
+            send,
+            408,
+            [JSON, *ex.id_headers, state.header],
+            error_body(
+                "RequestTimeout",
+                f"Deployment {state.name!r} did not answer within its request_timeout_ms "
+                f"({round(state.timeout_s * 1000)} ms).",
+            ),
+        )
+    except _TooLarge:
+        _drop(conn, ex)
+        await _too_large(ex, send, max_body)
+    except _ClientGone:
+        _drop(conn, ex)
+        ex.status, ex.reason = 499, "client_disconnected"
+    except UpstreamError as error:
+        _drop(conn, ex)
+        if response_started:
+            raise
+        ex.status, ex.reason = 502, "replica_unreachable"
+        ex.upstream_s = time.perf_counter() - started
+        await send_reply(
+            send,
+            502,
+            [JSON, *ex.id_headers, state.header],
+            error_body("BadGateway", f"A replica of deployment {state.name!r} failed: {error}"),
+        )
+
+
+async def _open(replica: ReplicaState, ex: Exchange, *, fresh: bool) -> Connection:
+    conn, reused = await replica.pool.acquire(fresh=fresh)
+    conn.begin(ex, head_only=ex.method == b"HEAD", reused=reused)
+    return conn
+
+
+def _drop(conn: Connection | None, ex: Exchange) -> None:
+    """Abort ``conn`` if this exchange still holds it (not once it went back to the pool)."""
+    if conn is not None and conn.owner is ex:
+        conn.abort()
+
+
+async def _send_whole(ex: Exchange, replica: ReplicaState, body: bytes) -> Connection:
+    """Write head and body held in memory; retry once if a kept-alive socket was stale."""
+    if body or ex.method not in _BODILESS:
+        head = b"%scontent-length: %d\r\n\r\n" % (ex.head, len(body))
+    else:
+        head = ex.head + b"\r\n"
+    payload = head + body if len(body) < _SMALL else None
+    for attempt in (0, 1):
+        conn = await _open(replica, ex, fresh=attempt > 0)
+        if payload is not None:
+            conn.send(payload)
+        else:
+            conn.send(head)
+            conn.send(body)
+        if attempt or not conn.reused:
+            return conn
+        # A reused socket may have been closed by the replica just before our request reached
+        # it; nothing was processed then, so the request can go again on a new connection.
+        try:
+            await conn.response_head()
+            return conn
+        except UpstreamError as error:
+            conn.abort()
+            if not error.before_response:
+                raise
+        except BaseException:  # a timeout: the caller does not hold this connection yet
+            conn.abort()
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _stream_body(
+    ex: Exchange,
+    conn: Connection,
+    first: bytes,
+    receive: Receive,
+    max_body: int,
+    keep_body: bool,
+) -> None:
+    """Pass a body that arrives in pieces on as it comes.
+
+    With the client's content-length, the pieces go on as they are; without one, chunked.
+    """
+    length = ex.declared_length
+    chunked = length is None
+    if length is None:
+        conn.send(ex.head + b"transfer-encoding: chunked\r\n\r\n")
+    else:
+        conn.send(b"%scontent-length: %d\r\n\r\n" % (ex.head, length))
+    kept: list[bytes] | None = [] if keep_body else None
+    chunk = first
+    total = 0
+    more = True
+    while True:
+        if chunk:
+            total += len(chunk)
+            if total > max_body:
+                raise _TooLarge()
+            if kept is not None:
+                kept = kept if total <= MIRROR_MAX_BODY_BYTES else None
+                if kept is not None:
+                    kept.append(chunk)
+            if chunked:
+                chunk = b"%x\r\n%s\r\n%s" % (len(chunk), chunk, b"" if more else b"0\r\n\r\n")
+            await conn.send_chunk(chunk)
+        elif not more and chunked:
+            await conn.send_chunk(b"0\r\n\r\n")
+        if not more:
+            break
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone()
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
+    ex.request_bytes = total
+    if kept is not None:
+        ex.body = b"".join(kept)
+
+
+async def _relay(
+    ex: Exchange,
+    state: DeploymentState,
+    replica: ReplicaState,
+    conn: Connection,
+    send: Send,
+    started: float,
+) -> None:
+    """Send the replica's answer to the client: 200 as is, anything else as a 424."""
+    status = conn.status
+    headers = conn.headers  # this exchange's own list: safe to extend
+    headers.append(state.header)
+    headers += ex.id_headers
+    ex.model_status = status
+    if status == _PASSED_THROUGH:
+        ex.status = status
+    else:
+        ex.status, ex.reason = 424, "model_error"
+        headers.append((MODEL_ERROR_STATUS, status_bytes(status)))
+        headers.append(MODEL_ERROR_REASON)
+    body = conn.take_body()
+    if body is not None:  # all of it is here already: one send, and the socket goes back first
+        replica.pool.release(conn)
+        ex.upstream_s = time.perf_counter() - started
+        ex.response_bytes = len(body)
+        await send({"type": "http.response.start", "status": ex.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": ex.status, "headers": headers})
+    sent = 0
+    while (chunk := await conn.read_body()) is not None:
+        sent += len(chunk)
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    replica.pool.release(conn)
+    ex.upstream_s = time.perf_counter() - started
+    ex.response_bytes = sent
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _too_large(ex: Exchange, send: Send, max_body: int) -> None:
+    ex.status, ex.reason = 413, "payload_too_large"
+    headers = [JSON, CLOSE, *ex.id_headers]
+    if ex.deployment is not None:
+        headers.append(ex.deployment.header)
+    await send_reply(
+        send,
+        413,
+        headers,
+        error_body("PayloadTooLarge", f"The request body is larger than {max_body} bytes."),
+    )
+
+
+async def send_copy(state: DeploymentState, method: bytes, head: bytes, body: bytes) -> int:
+    """Send a mirrored copy to a replica of ``state``, read and drop its answer; its status.
+
+    Never raises: 408, 429, 502 and 503 stand for what went wrong.
+    """
+    if not state.replicas:
+        return 503
+    if state.in_flight >= state.limit:
+        return 429  # the mirror never queues, nor takes capacity it does not have
+    replica = state.pick()
+    state.in_flight += 1
+    replica.in_flight += 1
+    conn: Connection | None = None
+    token = object()
+    try:
+        async with asyncio.timeout(state.timeout_s):
+            conn, reused = await replica.pool.acquire(fresh=False)
+            conn.begin(token, head_only=method == b"HEAD", reused=reused)
+            if body or method not in _BODILESS:
+                conn.send(b"%scontent-length: %d\r\n\r\n" % (head, len(body)))
+                conn.send(body)
+            else:
+                conn.send(head + b"\r\n")
+            await conn.response_head()
+            while await conn.read_body() is not None:
+                pass
+            replica.pool.release(conn)
+            return conn.status
+    except TimeoutError:
+        return 408
+    except UpstreamError:
+        return 502
+    finally:
+        if conn is not None and conn.owner is token:
+            conn.abort()
+        state.in_flight -= 1
+        replica.in_flight -= 1

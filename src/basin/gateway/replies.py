@@ -1,0 +1,77 @@
+"""The answers the gateway gives by itself, and the request-id rules, built once where possible."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = [
+    "JSON",
+    "MODEL_ERROR_REASON",
+    "Header",
+    "Send",
+    "error_body",
+    "new_request_id",
+    "send_reply",
+    "status_bytes",
+]
+
+Header = tuple[bytes, bytes]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+JSON: Header = (b"content-type", b"application/json")
+CLOSE: Header = (b"connection", b"close")
+# Azure's front door names a replica's non-200 answer this way (its status goes alongside).
+MODEL_ERROR_REASON: Header = (b"ms-azureml-model-error-reason", b"model_error")
+MODEL_ERROR_STATUS = b"ms-azureml-model-error-statuscode"
+OVERLOADED_REASON: Header = (b"ms-azureml-model-error-reason", b"too_many_pending_request")
+
+_STATUS_BYTES = {code: str(code).encode() for code in range(100, 600)}
+
+
+def status_bytes(status: int) -> bytes:
+    return _STATUS_BYTES.get(status) or str(status).encode()
+
+
+def error_body(code: str, message: str) -> bytes:
+    """basin's error shape, so the SDK can raise the matching class."""
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID string, cheaper than ``str(uuid.uuid4())``."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def request_id_headers(
+    request_id: bytes | None, legacy_id: bytes | None, client_id: bytes | None
+) -> tuple[bytes, list[Header]]:
+    """The request id and the id headers to return, by the inference server's rules.
+
+    ``x-request-id`` is echoed or generated; ``x-ms-request-id`` is echoed, else copied from
+    ``x-ms-client-request-id``, else from the request id; ``x-ms-client-request-id`` is echoed,
+    else copied from ``x-ms-request-id`` (and absent when neither was sent).
+    """
+    rid = request_id or new_request_id().encode()
+    headers: list[Header] = [(b"x-request-id", rid)]
+    if legacy_id:
+        headers.append((b"x-ms-request-id", legacy_id))
+        headers.append((b"x-ms-client-request-id", client_id or legacy_id))
+    elif client_id:
+        headers.append((b"x-ms-request-id", client_id))
+        headers.append((b"x-ms-client-request-id", client_id))
+    else:
+        headers.append((b"x-ms-request-id", rid))
+    return rid, headers
+
+
+async def send_reply(send: Send, status: int, headers: list[Header], body: bytes) -> None:
+    """Send a whole answer at once."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,105 @@
+"""Serving the gateway with uvicorn (httptools + uvloop): in a thread, or as the main loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable
+
+import uvicorn
+
+from basin.gateway.app import GatewayApp
+
+__all__ = ["GatewayThread", "bind", "new_event_loop", "uvicorn_server"]
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket (port 0: the system picks a free one; read it from the socket)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_server(app: GatewayApp) -> uvicorn.Server:
+    """A uvicorn server tuned for proxying: httptools, no access log (the sink has it)."""
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        loop="none",  # the caller runs it on a loop of its choice (new_event_loop)
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        ws="none",
+        backlog=2048,
+        proxy_headers=False,  # the gateway is the front door: no proxy in front to trust
+        server_header=False,
+        date_header=False,  # the replica's Date header is passed through instead
+        timeout_graceful_shutdown=30,  # then requests still running are cancelled
+    )
+    return uvicorn.Server(config)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop loop where uvloop is installed, else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+class GatewayThread:
+    """The gateway served by uvicorn on its own event loop in a background thread.
+
+    For running the data plane inside another process (and for tests)::
+
+        with GatewayThread(GatewayApp(table)) as gateway:
+            url = f"http://127.0.0.1:{gateway.port}/endpoints/my-endpoint/score"
+    """
+
+    def __init__(self, app: GatewayApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._sock = bind(host, port)
+        self.port: int = self._sock.getsockname()[1]
+        self._server = uvicorn_server(app)
+        self._thread = threading.Thread(target=self._run, name="basin-gateway", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        loop = self._loop = new_event_loop()
+        try:
+            loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+        except BaseException as ex:  # surfaced by start()
+            self._error = ex
+        finally:
+            loop.close()
+
+    def start(self) -> GatewayThread:
+        self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            self._thread.join(0.01)
+        if not self._server.started:
+            raise RuntimeError(f"the gateway did not start: {self._error!r}")
+        return self
+
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the gateway's loop (thread-safe)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(callback)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+        self._sock.close()
+
+    def __enter__(self) -> GatewayThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,78 @@
+"""The monitoring sink: one JSON line per scoring request, in the workspace's monitoring folder.
+
+Records come from the gateway's event loop; a writer thread appends them, so scoring never waits
+on the disk. The folder is named after the workspace's monitoring resource (Application Insights
+in Azure): ``<home>/monitoring/<component>/requests.jsonl``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from basin.entities import ManagedOnlineEndpoint, Workspace
+from basin.ids import ResourceId
+from basin.services.platform import Platform
+
+__all__ = ["RequestLog", "requests_path"]
+
+logger = logging.getLogger("basin.monitoring")
+
+
+def requests_path(platform: Platform, workspace: Workspace) -> Path:
+    component = ResourceId.parse(workspace.application_insights or "/subscriptions/x").name
+    return platform.state_dir / "monitoring" / component / "requests.jsonl"
+
+
+class RequestLog:
+    """A sink for the gateway (``write(record)``), writing in the background."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._paths: dict[str, Path | None] = {}
+        self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
+        self._thread.start()
+
+    def write(self, record: Any) -> None:
+        self._queue.put(record)
+
+    def forget(self, _endpoint_id: str) -> None:
+        """Endpoints changed: look their workspaces up again."""
+        self._paths.clear()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _path(self, endpoint_name: str) -> Path | None:
+        if endpoint_name not in self._paths:
+            path = None
+            for row in self._platform.store.list(
+                type=ManagedOnlineEndpoint.resource_type, name=endpoint_name
+            ):
+                stored = self._platform.store.get(row.id.split("/onlineEndpoints/")[0])
+                if stored is not None:
+                    path = requests_path(self._platform, Workspace.model_validate(stored.body))
+            self._paths[endpoint_name] = path
+        return self._paths[endpoint_name]
+
+    def _run(self) -> None:
+        while (record := self._queue.get()) is not None:
+            try:
+                data = (
+                    dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
+                )
+                path = self._path(str(data.get("endpoint", "")))
+                if path is None:
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(data, default=str) + "\n")
+            except Exception:  # the log must never stop the gateway
+                logger.exception("Could not write a request record")

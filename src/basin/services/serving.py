@@ -1,0 +1,345 @@
+"""The serving controller: from stored deployments to running replicas and gateway routes.
+
+It reconciles: a deployment that is created, updated or found at start is provisioned in the
+background (environment built or reused, model and code laid out, the identity's roles checked,
+replicas applied to the compute back end and awaited); every change of an endpoint, a deployment
+or a replica's readiness rebuilds that endpoint's route in the gateway's table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from basin.compute import (
+    ComputeBackend,
+    DeploymentState,
+    DeploymentStatus,
+    ProbeSettings,
+    ReplicaSpec,
+)
+from basin.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint, Workspace
+from basin.entities import ProbeSettings as EntityProbe
+from basin.errors import BasinError, DeploymentFailedError
+from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, RoutingTable
+from basin.identity import ACR_PULL, BLOB_READ
+from basin.services import access, deployments, endpoints, environments, msi, workspaces
+from basin.services._resources import from_stored
+from basin.services.platform import Platform
+
+__all__ = ["ServingController"]
+
+logger = logging.getLogger("basin.serving")
+
+ReplicaHook = Callable[[str, str], Mapping[str, str]]
+GoneHook = Callable[[str, str], None]
+
+#: How long a deployment may take to get all its replicas ready before it is Failed.
+PROVISION_TIMEOUT_S = 900.0
+#: What a user-assigned identity needs, as in Azure ML: (role, action, data action?, workspace field).
+REQUIRED_ROLES = (
+    ("AcrPull", ACR_PULL, False, "container_registry"),
+    ("Storage Blob Data Reader", BLOB_READ, True, "storage_account"),
+)
+#: Environment a replica never takes from the user (the platform sets it).
+_RESERVED = (
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZUREML_MODEL_DIR",
+    "AZUREML_ENTRY_SCRIPT",
+    "AML_APP_ROOT",
+)
+
+
+def _probe(settings: EntityProbe) -> ProbeSettings:
+    return ProbeSettings(
+        initial_delay=settings.initial_delay,
+        period=settings.period,
+        timeout=settings.timeout,
+        success_threshold=settings.success_threshold,
+        failure_threshold=settings.failure_threshold,
+    )
+
+
+class ServingController:
+    def __init__(
+        self,
+        platform: Platform,
+        compute_factory: Callable[[ReplicaHook, GoneHook], ComputeBackend],
+        table: RoutingTable,
+        *,
+        ca_bundle: Path | None = None,
+    ) -> None:
+        """``compute_factory(replica_env, replica_gone)`` makes the back end with this
+        controller's per-replica hooks (each replica's own managed-identity secret)."""
+        self.platform = platform
+        self.compute = compute_factory(self.replica_env, self.replica_gone)
+        self.table = table
+        self.ca_bundle = ca_bundle
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="provision")
+        self._generation: dict[str, int] = {}
+        self._lock = threading.Lock()
+        platform.events.subscribe(deployments.CHANGED, self._deployment_changed)
+        platform.events.subscribe(endpoints.CHANGED, self._endpoint_changed)
+        self._unsubscribe = self.compute.subscribe(self._status_changed)
+
+    # ---------------------------------------------------------------------------- life cycle
+    def start(self) -> None:
+        """Bring every stored deployment back to its desired state (after a restart)."""
+        msi.unbind_under(self.platform, "/subscriptions")  # secrets of replicas of a past life
+        for row in self.platform.store.list(type=endpoints.TYPE):
+            self.refresh_route(row.id)
+        for deployment in deployments.all_deployments(self.platform):
+            if deployment.id:
+                self._submit(deployment.id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._unsubscribe()
+        self.compute.close()
+
+    def logs(self, deployment_id: str | None, lines: int) -> str:
+        return self.compute.logs(deployment_id or "", lines)
+
+    # ------------------------------------------------------------------------------ events
+    def _deployment_changed(self, deployment_id: str) -> None:
+        self._submit(deployment_id)
+        self.refresh_route(deployment_id.split("/deployments/")[0])
+
+    def _endpoint_changed(self, endpoint_id: str) -> None:
+        if self.platform.store.get(endpoint_id) is None:  # deleted: stop its deployments
+            for status in self.compute.deployments():
+                if status.key.lower().startswith(endpoint_id.lower() + "/deployments/"):
+                    self.compute.remove(status.key)
+        self.refresh_route(endpoint_id)
+
+    def _status_changed(self, key: str, _status: DeploymentStatus | None) -> None:
+        if "/deployments/" in key:
+            try:
+                self.refresh_route(key.split("/deployments/")[0])
+            except Exception:  # a listener must not fail the back end's thread
+                logger.exception("Could not refresh the route of %s", key)
+
+    # ------------------------------------------------------------------------------ routes
+    def refresh_route(self, endpoint_id: str) -> None:
+        """Rebuild one endpoint's gateway entry from the store and the back end."""
+        stored = self.platform.store.get(endpoint_id)
+        name = endpoint_id.rstrip("/").rsplit("/", 1)[-1]
+        if stored is None:
+            self.table.remove(name)
+            return
+        endpoint = from_stored(ManagedOnlineEndpoint, stored)
+        routes = {}
+        for row in self.platform.store.list(type=deployments.TYPE, under=endpoint_id):
+            deployment = from_stored(ManagedOnlineDeployment, row)
+            settings = deployment.request_settings
+            routes[deployment.name] = DeploymentRoute(
+                replicas=tuple(self.compute.ready_endpoints(row.id)),
+                request_timeout_ms=settings.request_timeout_ms,
+                max_concurrent_requests_per_instance=settings.max_concurrent_requests_per_instance,
+            )
+        traffic = {k: v for k, v in endpoint.traffic.items() if k in routes}
+        if sum(traffic.values()) not in (0, 100):
+            traffic = {}
+        mirror = None
+        for target, percent in endpoint.mirror_traffic.items():
+            if target in routes and percent:
+                mirror = MirrorTraffic(target, percent)
+        keys = (
+            endpoints.keys(self.platform, endpoint_id) if endpoint.auth_mode.value == "key" else ()
+        )
+        uri = endpoint.scoring_uri or ""
+        self.table.put(
+            EndpointRoute(
+                name=endpoint.name,
+                auth_mode=endpoint.auth_mode.value,
+                keys=tuple(k for k in keys if k),
+                traffic=traffic,
+                mirror=mirror,
+                deployments=routes,
+                token_verifier=lambda token: endpoints.verify_token(self.platform, uri, token),
+            )
+        )
+
+    # ------------------------------------------------------------------------ provisioning
+    def _submit(self, deployment_id: str) -> None:
+        with self._lock:
+            generation = self._generation.get(deployment_id, 0) + 1
+            self._generation[deployment_id] = generation
+        self._pool.submit(self._provision, deployment_id, generation)
+
+    def _current(self, deployment_id: str, generation: int) -> bool:
+        with self._lock:
+            return self._generation.get(deployment_id) == generation
+
+    def _provision(self, deployment_id: str, generation: int) -> None:
+        deployment = deployments.get_by_id(self.platform, deployment_id)
+        if deployment is None:
+            self.compute.remove(deployment_id)
+            msi.unbind_under(self.platform, deployment_id)
+            return
+        endpoint = deployments.endpoint_of(self.platform, deployment)
+        if endpoint is None or endpoint.id is None:
+            return
+        group, ws = endpoints.workspace_of(endpoint.id)
+        try:
+            spec = self._spec(group, ws, endpoint, deployment)
+            if not self._current(deployment_id, generation):
+                return  # a newer change took over
+            self.compute.apply(spec, deployment.instance_count)
+            status = self.compute.wait_settled(deployment_id, PROVISION_TIMEOUT_S)
+            if status is not None and status.state == DeploymentState.FAILED:
+                raise DeploymentFailedError(status.message or "The replicas did not become ready.")
+        except BasinError as error:
+            if self._current(deployment_id, generation):
+                deployments.set_state(self.platform, deployment_id, "Failed", error.message)
+            return
+        except TimeoutError:
+            deployments.set_state(
+                self.platform,
+                deployment_id,
+                "Failed",
+                f"The replicas were not ready after {PROVISION_TIMEOUT_S:.0f} s.",
+            )
+            return
+        except Exception:
+            logger.exception("Provisioning %s crashed", deployment_id)
+            deployments.set_state(
+                self.platform, deployment_id, "Failed", "Provisioning crashed; see the server log."
+            )
+            return
+        if self._current(deployment_id, generation):
+            deployments.set_state(self.platform, deployment_id, "Succeeded")
+        self.refresh_route(endpoint.id)
+
+    def _check_identity(self, endpoint: ManagedOnlineEndpoint, workspace: Workspace) -> None:
+        """A user-assigned identity must hold AcrPull and Storage Blob Data Reader on the
+        workspace's registry and storage (a system-assigned one was given them)."""
+        _, user_ids = endpoints.identity_of(endpoint)
+        for configured in (
+            (endpoint.identity.user_assigned_identities or []) if endpoint.identity else []
+        ):
+            principal = configured.principal_id or configured.object_id
+            if principal is None or configured.resource_id not in user_ids:
+                continue
+            for role, action, data, field in REQUIRED_ROLES:
+                scope = getattr(workspace, field)
+                if scope and not access.is_allowed(
+                    self.platform, principal, action, scope, data=data
+                ):
+                    raise DeploymentFailedError(
+                        f"The endpoint's identity '{configured.resource_id}' lacks the role {role} at "
+                        f"scope '{scope}'. Assign it: basin role assignment create --assignee-object-id "
+                        f'{principal} --role "{role}" --scope {scope}'
+                    )
+
+    def _spec(
+        self,
+        group: str,
+        ws: str,
+        endpoint: ManagedOnlineEndpoint,
+        deployment: ManagedOnlineDeployment,
+    ) -> ReplicaSpec:
+        platform = self.platform
+        assert (
+            deployment.id
+            and deployment.code_configuration
+            and isinstance(deployment.environment, str)
+        )
+        workspace = workspaces.get(platform, group, ws)
+        self._check_identity(endpoint, workspace)
+        environment = environments.resolve(platform, group, ws, deployment.environment)
+        built = environments.ensure_built(platform, group, ws, environment)
+        code_dir = deployments.layout_code(platform, group, ws, deployment.code_configuration.code)
+        script = deployment.code_configuration.scoring_script
+        if not (code_dir / script).is_file():
+            raise DeploymentFailedError(
+                f"The scoring script '{script}' is not in the uploaded code folder."
+            )
+        argv = [
+            str(built.python),
+            "-m",
+            "basin.runtime",
+            "--entry_script",
+            script,
+            "--port",
+            "{port}",
+        ]
+        env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        if isinstance(deployment.model, str):
+            model_dir = deployments.layout_model(platform, group, ws, deployment.model)
+            env["AZUREML_MODEL_DIR"] = str(model_dir)
+        home = (
+            platform.state_dir
+            / "serving"
+            / "home"
+            / hashlib.sha256(deployment.id.encode()).hexdigest()[:16]
+        )
+        home.mkdir(parents=True, exist_ok=True)
+        env.update(
+            {
+                "PATH": os.pathsep.join(
+                    [str(built.path / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
+                ),
+                "HOME": str(home),
+                "LANG": "C.UTF-8",
+                "PYTHONUNBUFFERED": "1",
+                "AML_APP_ROOT": str(code_dir),
+                "AZUREML_ENTRY_SCRIPT": script,
+                "MSI_ENDPOINT": f"{platform.api_endpoint}/basin/msi/token",
+                "BASIN_UV": str(platform.builds.builder.uv) if platform.builds else "",
+                "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
+            }
+        )
+        if self.ca_bundle is not None:
+            env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
+        spec = ReplicaSpec(
+            key=deployment.id,
+            revision="",
+            argv=argv,
+            env=env,
+            cwd=code_dir,
+            liveness=_probe(deployment.liveness_probe),
+            readiness=_probe(deployment.readiness_probe),
+        )
+        revision = hashlib.sha256(
+            json.dumps(
+                [
+                    spec.argv,
+                    sorted(spec.env.items()),
+                    str(spec.cwd),
+                    repr(spec.liveness),
+                    repr(spec.readiness),
+                ]
+            ).encode()
+        ).hexdigest()[:16]
+        return ReplicaSpec(
+            spec.key, revision, spec.argv, spec.env, spec.cwd, spec.liveness, spec.readiness
+        )
+
+    # ------------------------------------------------------------------ per-replica secrets
+    def replica_env(self, key: str, replica_id: str) -> dict[str, str]:
+        """Each replica gets its own MSI secret, standing for its endpoint's identities only."""
+        deployment = deployments.get_by_id(self.platform, key)
+        endpoint = deployments.endpoint_of(self.platform, deployment) if deployment else None
+        if endpoint is None:
+            return {}
+        system, users = endpoints.identity_of(endpoint)
+        if system is None and not users:
+            return {}
+        secret = msi.bind(
+            self.platform,
+            f"{key}/replicas/{replica_id}",
+            system_assigned=system,
+            user_assigned_ids=users,
+        )
+        return {"MSI_SECRET": secret}
+
+    def replica_gone(self, key: str, replica_id: str) -> None:
+        msi.unbind_under(self.platform, f"{key}/replicas/{replica_id}")
