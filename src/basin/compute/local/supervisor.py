@@ -1,9 +1,9 @@
 """``LocalSupervisor``: replicas as local processes, kept equal to the desired state.
 
 Threading: one background thread (not an asyncio task: the supervisor must keep probing and
-restarting even while the server's event loop is busy, and it must outlive no caller thread,
-because Linux sends ``PR_SET_PDEATHSIG`` when the *thread* that started a child ends). That
-thread alone starts, probes and stops processes; it waits on one selector (replica output,
+restarting even while the server's event loop is busy, and no caller's thread may start a
+replica, because Linux sends ``PR_SET_PDEATHSIG`` when the *thread* that started a child ends).
+That thread alone starts, probes and stops processes; it waits on one selector (replica output,
 pidfds, probe sockets) with a timeout set by the next timer. Public methods only exchange
 values with it under a lock: ``apply``/``remove`` write the desired state and wake it, and it
 publishes immutable ``DeploymentStatus`` snapshots that ``status`` and the waits read.

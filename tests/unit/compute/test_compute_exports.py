@@ -1,0 +1,33 @@
+"""The public interface of basin.compute is what __all__ says."""
+
+from __future__ import annotations
+
+import basin.compute
+import basin.compute.local
+
+
+def test_exports() -> None:
+    assert sorted(basin.compute.__all__) == sorted(
+        [
+            "PORT_PLACEHOLDER",
+            "ComputeBackend",
+            "DeploymentState",
+            "DeploymentStatus",
+            "LocalSupervisor",
+            "ProbeSettings",
+            "ReplicaSpec",
+            "ReplicaState",
+            "ReplicaStatus",
+            "RestartPolicy",
+            "Run",
+            "StatusListener",
+            "crash_streak",
+            "restart_delay",
+        ]
+    )
+    assert all(hasattr(basin.compute, name) for name in basin.compute.__all__)
+    assert basin.compute.local.__all__ == ["LocalSupervisor"]
+
+
+def test_local_supervisor_is_a_compute_backend() -> None:
+    assert issubclass(basin.compute.LocalSupervisor, basin.compute.ComputeBackend)
