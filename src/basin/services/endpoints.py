@@ -202,7 +202,7 @@ def create_or_update(
             existing.body = to_stored(result, rid, TYPE).body
             stored = tx.update(existing)
     platform.events.publish(CHANGED, rid)
-    return from_stored(ManagedOnlineEndpoint, stored)
+    return _present(platform, from_stored(ManagedOnlineEndpoint, stored))
 
 
 def _identity_key(identity: IdentityConfiguration | None) -> tuple[str, tuple[str, ...]]:
@@ -226,6 +226,16 @@ def update(
     )
 
 
+def _present(platform: Platform, endpoint: ManagedOnlineEndpoint) -> ManagedOnlineEndpoint:
+    """URIs are made from where the gateway listens now (it may move between server starts)."""
+    return endpoint.model_copy(
+        update={
+            "scoring_uri": scoring_uri(platform, endpoint.name),
+            "openapi_uri": f"{platform.gateway_endpoint}/endpoints/{endpoint.name}/swagger.json",
+        }
+    )
+
+
 def get(platform: Platform, group: str, workspace_name: str, name: str) -> ManagedOnlineEndpoint:
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None
@@ -234,7 +244,7 @@ def get(platform: Platform, group: str, workspace_name: str, name: str) -> Manag
         raise NotFoundError(
             f"Online endpoint '{name}' was not found in workspace '{workspace_name}'."
         )
-    return from_stored(ManagedOnlineEndpoint, stored)
+    return _present(platform, from_stored(ManagedOnlineEndpoint, stored))
 
 
 def list_endpoints(
@@ -242,10 +252,8 @@ def list_endpoints(
 ) -> list[ManagedOnlineEndpoint]:
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None
-    return [
-        from_stored(ManagedOnlineEndpoint, r)
-        for r in platform.store.list(type=TYPE, under=workspace.id)
-    ]
+    rows = platform.store.list(type=TYPE, under=workspace.id)
+    return [_present(platform, from_stored(ManagedOnlineEndpoint, r)) for r in rows]
 
 
 def delete(platform: Platform, group: str, workspace_name: str, name: str) -> ManagedOnlineEndpoint:

@@ -1,0 +1,563 @@
+"""The online-endpoint journey against a real server, real replicas and the real clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from basin import MLClient
+from basin.entities import (
+    CodeConfiguration,
+    Environment,
+    IdentityConfiguration,
+    ManagedIdentityConfiguration,
+    ManagedOnlineDeployment,
+    ManagedOnlineEndpoint,
+    OnlineRequestSettings,
+    Workspace,
+)
+from basin.errors import BasinError, ImmutableFieldError
+from basin.testing import ServerProcess
+from tests.e2e.test_workspaces_cli import ok
+
+ECHO = """
+import json, os, time
+from azureml_inference_server_http.api.aml_response import AMLResponse
+
+def init():
+    print("echo init for", os.environ.get("LABEL"))
+
+def run(raw_data):
+    data = json.loads(raw_data) if raw_data else {}
+    if data.get("sleep"):
+        time.sleep(data["sleep"])
+    if data.get("bad"):
+        return AMLResponse("bad input from the client", 400)
+    if data.get("fail"):
+        raise RuntimeError("the scoring script failed")
+    return {"deployment": os.environ.get("LABEL"), "echo": data}
+"""
+
+RAW_MSI = """
+import json, os, ssl, urllib.request
+
+def init():
+    pass
+
+def run(raw_data):
+    query = "api-version=2017-09-01&resource=https://storage.azure.com/&clientid=" + os.environ["UAI_CLIENT_ID"]
+    request = urllib.request.Request(os.environ["MSI_ENDPOINT"] + "?" + query, headers={"secret": os.environ["MSI_SECRET"]})
+    token = json.load(urllib.request.urlopen(request))["access_token"]
+    blob = urllib.request.Request(os.environ["BLOB_URL"], headers={"Authorization": "Bearer " + token, "x-ms-version": "2021-08-06"})
+    context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    return {"content": urllib.request.urlopen(blob, context=context).read().decode()}
+"""
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess) -> Iterator[MLClient]:
+    with MLClient(
+        None, None, "rg-online", "ws-online", server=server.url, token=server.token
+    ) as made:
+        made.resource_groups.create_or_update("rg-online")
+        made.workspaces.begin_create(Workspace(name="ws-online")).result()
+        yield made
+
+
+@pytest.fixture(scope="module")
+def echo_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("echo") / "src"
+    folder.mkdir()
+    (folder / "score.py").write_text(ECHO)
+    return folder
+
+
+def _deployment(name: str, endpoint: str, code: Path, **extra: Any) -> ManagedOnlineDeployment:
+    env_vars = {"LABEL": name, **extra.pop("environment_variables", {})}
+    return ManagedOnlineDeployment(
+        name=name,
+        endpoint_name=endpoint,
+        code_configuration=CodeConfiguration(code=str(code), scoring_script="score.py"),
+        environment=Environment(image="basin:minimal"),
+        instance_type="Standard_DS3_v2",
+        environment_variables=env_vars,
+        **extra,
+    )
+
+
+def _score(client: MLClient, endpoint: str) -> tuple[str, dict[str, str]]:
+    target = client.online_endpoints.get(endpoint)
+    keys = client.online_endpoints.get_keys(endpoint)
+    assert target.scoring_uri
+    return target.scoring_uri, {"Authorization": f"Bearer {keys.primary_key}"}  # type: ignore[union-attr]
+
+
+def _pid_of(client: MLClient, endpoint: str, deployment: str) -> int:
+    logs = client.online_deployments.get_logs(deployment, endpoint)
+    pids = re.findall(r"started \(pid (\d+), port", logs)
+    assert pids, logs
+    return int(pids[-1])
+
+
+def test_system_assigned_identity_journey(
+    client: MLClient, cli: Any, server: ServerProcess, tmp_path: Path
+) -> None:
+    """The demo's journey: init() reads a blob with ManagedIdentityCredential and loads a model."""
+    example = Path(__file__).parents[2] / "examples" / "managed-identity"
+    import shutil
+    import subprocess
+    import sys
+
+    work = tmp_path / "example"
+    shutil.copytree(example, work)
+    subprocess.run([sys.executable, "train.py"], cwd=work, check=True, capture_output=True)
+    ws = ("-g", "rg-online", "-w", "ws-online")
+    account = ok(cli("storage", "account", "create", "-n", "onlinestore1", "-g", "rg-online"))
+    ok(
+        cli(
+            "storage",
+            "container",
+            "create",
+            "-n",
+            "data",
+            "--account-name",
+            "onlinestore1",
+            "-g",
+            "rg-online",
+        )
+    )
+    (work / "greeting.txt").write_text("hello from the blob")
+    ok(
+        cli(
+            "storage",
+            "blob",
+            "upload",
+            "-n",
+            "greeting.txt",
+            "-c",
+            "data",
+            "--account-name",
+            "onlinestore1",
+            "-g",
+            "rg-online",
+            "-f",
+            str(work / "greeting.txt"),
+        )
+    )
+    ok(
+        cli(
+            "model",
+            "create",
+            "-n",
+            "sklearn-regression",
+            "-v",
+            "1",
+            "--path",
+            str(work / "model"),
+            *ws,
+        )
+    )
+    endpoint = ok(cli("online-endpoint", "create", "-f", str(work / "endpoint.yml"), *ws))
+    assert (
+        endpoint["identity"]["type"] == "system_assigned" and endpoint["identity"]["principal_id"]
+    )
+    assert endpoint["provisioning_state"] == "Succeeded" and endpoint["scoring_uri"].endswith(
+        "/endpoints/demo-endpoint/score"
+    )
+    ok(
+        cli(
+            "role",
+            "assignment",
+            "create",
+            "--assignee-object-id",
+            endpoint["identity"]["principal_id"],
+            "--role",
+            "Storage Blob Data Reader",
+            "--scope",
+            account["id"],
+        )
+    )
+    created = ok(
+        cli(
+            "online-deployment", "create", "-f", str(work / "blue.yml"), "--all-traffic", *ws,
+            "--set", f"environment_variables.STORAGE_ACCOUNT_URL={account['primaryEndpoints']['blob']}",
+            "--set", "environment_variables.STORAGE_CONTAINER=data",
+            "--set", "environment_variables.STORAGE_BLOB=greeting.txt",
+        )
+    )  # fmt: skip
+    assert created["provisioning_state"] == "Succeeded", created.get("provisioning_message")
+    assert ok(cli("online-endpoint", "show", "-n", "demo-endpoint", *ws))["traffic"] == {
+        "blue": 100
+    }
+    answer = cli(
+        "online-endpoint",
+        "invoke",
+        "-n",
+        "demo-endpoint",
+        "--request-file",
+        str(work / "sample-request.json"),
+        *ws,
+    )
+    predictions = json.loads(answer.out)
+    assert len(predictions) == 2 and all(isinstance(p, float) for p in predictions)
+    logs = cli(
+        "online-deployment", "get-logs", "-n", "blue", "-e", "demo-endpoint", "--lines", "200", *ws
+    ).out
+    assert "Read from storage through the managed identity: hello from the blob" in logs
+    # the replica's environment holds its own MSI secret, which no log shows
+    assert "MSI_SECRET" not in logs
+    # deleting the endpoint deletes its identity and role assignments
+    ok(cli("online-endpoint", "delete", "-n", "demo-endpoint", "-y", *ws))
+    leftover = ok(
+        cli("role", "assignment", "list", "--assignee", endpoint["identity"]["principal_id"])
+    )
+    assert leftover == []
+
+
+def test_user_assigned_identity_needs_its_roles(client: MLClient, cli: Any, tmp_path: Path) -> None:
+    identity = ok(cli("identity", "create", "-n", "uai-online", "-g", "rg-online"))
+    account = ok(cli("storage", "account", "create", "-n", "uaistore1", "-g", "rg-online"))
+    ok(
+        cli(
+            "storage",
+            "container",
+            "create",
+            "-n",
+            "files",
+            "--account-name",
+            "uaistore1",
+            "-g",
+            "rg-online",
+        )
+    )
+    note = tmp_path / "note.txt"
+    note.write_text("read with a user-assigned identity")
+    ok(
+        cli(
+            "storage",
+            "blob",
+            "upload",
+            "-n",
+            "note.txt",
+            "-c",
+            "files",
+            "--account-name",
+            "uaistore1",
+            "-g",
+            "rg-online",
+            "-f",
+            str(note),
+        )
+    )
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "score.py").write_text(RAW_MSI)
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(
+            name="uai-endpoint",
+            identity=IdentityConfiguration(
+                type="user_assigned",
+                user_assigned_identities=[ManagedIdentityConfiguration(resource_id=identity["id"])],
+            ),
+        )
+    ).result()
+    with pytest.raises(ImmutableFieldError):
+        client.online_endpoints.begin_create_or_update(
+            ManagedOnlineEndpoint(
+                name="uai-endpoint", identity=IdentityConfiguration(type="system_assigned")
+            )
+        )
+    workspace = client.workspaces.get("ws-online")
+    deployment = _deployment(
+        "blue", "uai-endpoint", code,
+        environment_variables={"UAI_CLIENT_ID": identity["clientId"], "BLOB_URL": account["primaryEndpoints"]["blob"] + "files/note.txt"},
+    )  # fmt: skip
+    with pytest.raises(BasinError) as no_acr:
+        client.online_deployments.begin_create_or_update(deployment).result()
+    assert "AcrPull" in str(no_acr.value) and str(workspace.container_registry) in str(no_acr.value)
+    ok(
+        cli(
+            "role",
+            "assignment",
+            "create",
+            "--assignee-object-id",
+            identity["principalId"],
+            "--role",
+            "AcrPull",
+            "--scope",
+            str(workspace.container_registry),
+        )
+    )
+    with pytest.raises(BasinError) as no_reader:
+        client.online_deployments.begin_create_or_update(deployment).result()
+    assert "Storage Blob Data Reader" in str(no_reader.value)
+    for scope in (str(workspace.storage_account), account["id"]):
+        ok(
+            cli(
+                "role",
+                "assignment",
+                "create",
+                "--assignee-object-id",
+                identity["principalId"],
+                "--role",
+                "Storage Blob Data Reader",
+                "--scope",
+                scope,
+            )
+        )
+    done = client.online_deployments.begin_create_or_update(deployment).result()
+    assert done.provisioning_state == "Succeeded"
+    answer = client.online_endpoints.invoke("uai-endpoint", data={}, deployment_name="blue")
+    assert json.loads(answer) == {"content": "read with a user-assigned identity"}
+
+
+def test_traffic_split_header_override_and_mirror(
+    client: MLClient, echo_code: Path, server: ServerProcess
+) -> None:
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="split-endpoint")
+    ).result()
+    for name in ("blue", "green", "shadow"):
+        settings = OnlineRequestSettings(max_concurrent_requests_per_instance=8)
+        client.online_deployments.begin_create_or_update(
+            _deployment(name, "split-endpoint", echo_code, request_settings=settings)
+        ).result()
+    client.online_endpoints.begin_update(
+        "split-endpoint", {"traffic": {"blue": 90, "green": 10}, "mirror_traffic": {"shadow": 20}}
+    ).result()
+    uri, headers = _score(client, "split-endpoint")
+    counts: Counter[str] = Counter()
+    with httpx.Client(headers=headers, timeout=30) as http:
+        for _ in range(1000):
+            response = http.post(uri, json={"n": 1})
+            assert response.status_code == 200, response.text
+            counts[response.json()["deployment"]] += 1
+            assert response.headers["azureml-model-deployment"] == response.json()["deployment"]
+        # 90/10 within 4 standard deviations of a binomial(1000, 0.1): 100 +- 38
+        assert abs(counts["green"] - 100) <= 38 and counts["blue"] + counts["green"] == 1000
+        assert counts["shadow"] == 0  # the mirror's answers never reach clients
+        pinned = http.post(uri, json={}, headers={"azureml-model-deployment": "shadow"})
+        assert pinned.status_code == 200 and pinned.json()["deployment"] == "shadow"
+        unknown = http.post(uri, json={}, headers={"azureml-model-deployment": "purple"})
+        assert unknown.status_code == 404
+    mirrored = 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # mirrored copies are sent in the background
+        mirrored = client.online_deployments.get_logs("shadow", "split-endpoint").count(
+            "POST /score 200"
+        )
+        if mirrored >= 140:
+            break
+        time.sleep(0.2)
+    assert 120 <= mirrored <= 290, mirrored  # about 20% of 1,000 (+ the pinned call)
+    # one record per request in the workspace's monitoring sink, without the key
+    sink = next((server.home / "monitoring").glob("*/requests.jsonl"))
+    text = sink.read_text()
+    assert text.count('"endpoint": "split-endpoint"') >= 1000
+    assert headers["Authorization"].split()[1] not in text
+
+
+def test_status_codes_and_keys(client: MLClient, echo_code: Path) -> None:
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="codes-endpoint")
+    ).result()
+    uri, headers = _score(client, "codes-endpoint")
+    with httpx.Client(timeout=30) as http:
+        assert http.post(uri, json={}, headers=headers).status_code == 404  # no deployment yet
+        settings = OnlineRequestSettings(
+            request_timeout_ms=1500, max_concurrent_requests_per_instance=1
+        )
+        client.online_deployments.begin_create_or_update(
+            _deployment("blue", "codes-endpoint", echo_code, request_settings=settings)
+        ).result()
+        assert http.post(uri, json={}, headers=headers).status_code == 404  # no traffic yet
+        client.online_endpoints.begin_update("codes-endpoint", {"traffic": {"blue": 100}}).result()
+        assert http.post(uri, json={"x": 1}, headers=headers).status_code == 200
+        assert http.post(uri, json={}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert http.post(uri, json={}).status_code == 401
+        assert (
+            http.post(
+                uri.replace("codes-endpoint", "no-such-endpoint"), json={}, headers=headers
+            ).status_code
+            == 404
+        )
+        assert http.post(uri, json={"sleep": 3}, headers=headers).status_code == 408
+        bad = http.post(uri, json={"bad": True}, headers=headers)
+        assert bad.status_code == 424
+        assert bad.headers["ms-azureml-model-error-statuscode"] == "400"
+        failed = http.post(uri, json={"fail": True}, headers=headers)
+        assert (
+            failed.status_code == 424
+            and failed.headers["ms-azureml-model-error-statuscode"] == "500"
+        )
+        assert http.post(uri, json={}, headers=headers).status_code == 200  # the replica survived
+
+        # more than 2 x 1 x 1 requests in flight -> 429 at once
+        def slow(_: int) -> int:
+            return http.post(uri, json={"sleep": 1}, headers=headers).status_code
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            codes = Counter(pool.map(slow, range(6)))
+        assert codes[429] >= 1 and codes[200] >= 1, codes
+
+        old = headers["Authorization"]
+        client.online_endpoints.begin_regenerate_keys("codes-endpoint", key_type="primary").result()
+        assert http.post(uri, json={}, headers={"Authorization": old}).status_code == 401  # at once
+        fresh = client.online_endpoints.get_keys("codes-endpoint")
+        assert (
+            http.post(
+                uri, json={}, headers={"Authorization": f"Bearer {fresh.primary_key}"}
+            ).status_code
+            == 200
+        )  # type: ignore[union-attr]
+        assert (
+            http.post(
+                uri, json={}, headers={"Authorization": f"Bearer {fresh.secondary_key}"}
+            ).status_code
+            == 200
+        )  # type: ignore[union-attr]
+
+
+def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="token-endpoint", auth_mode="aml_token")
+    ).result()
+    client.online_deployments.begin_create_or_update(
+        _deployment("blue", "token-endpoint", echo_code)
+    ).result()
+    client.online_endpoints.begin_update("token-endpoint", {"traffic": {"blue": 100}}).result()
+    assert json.loads(client.online_endpoints.invoke("token-endpoint", data={"a": 1}))["echo"] == {
+        "a": 1
+    }
+    token = client.online_endpoints.get_keys("token-endpoint")
+    other = (
+        client.online_endpoints.get("codes-endpoint")
+        if any(e.name == "codes-endpoint" for e in client.online_endpoints.list())
+        else None
+    )
+    uri = client.online_endpoints.get("token-endpoint").scoring_uri or ""
+    assert (
+        httpx.post(uri, json={}, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    )
+    if other is not None and other.scoring_uri:  # a token is only good for its own endpoint
+        response = httpx.post(
+            other.scoring_uri, json={}, headers={"Authorization": f"Bearer {token.access_token}"}
+        )  # type: ignore[union-attr]
+        assert response.status_code == 401
+
+
+def test_update_under_load_replicas_killed_and_server_restarted(
+    tmp_path: Path, echo_code: Path, build_cache: Path
+) -> None:
+    """Blue-to-green style update with zero failed requests; a SIGKILLed replica is replaced;
+    a SIGKILLed server, started again, brings the deployment back."""
+    server = ServerProcess(
+        tmp_path / "home", extra_env={"BASIN_BUILD_CACHE": str(build_cache)}
+    ).start()
+    try:
+        with MLClient(
+            None, None, "rg-life", "ws-life", server=server.url, token=server.token
+        ) as client:
+            client.resource_groups.create_or_update("rg-life")
+            client.workspaces.begin_create(Workspace(name="ws-life")).result()
+            client.online_endpoints.begin_create_or_update(
+                ManagedOnlineEndpoint(name="life-endpoint")
+            ).result()
+            settings = OnlineRequestSettings(max_concurrent_requests_per_instance=8)
+            client.online_deployments.begin_create_or_update(
+                _deployment(
+                    "blue", "life-endpoint", echo_code, instance_count=2, request_settings=settings
+                )
+            ).result()
+            client.online_endpoints.begin_update(
+                "life-endpoint", {"traffic": {"blue": 100}}
+            ).result()
+            uri, headers = _score(client, "life-endpoint")
+            failures: list[int] = []
+            answered: Counter[str] = Counter()
+            stop = threading.Event()
+
+            def load() -> None:
+                with httpx.Client(headers=headers, timeout=30) as http:
+                    while not stop.is_set():
+                        response = http.post(uri, json={})
+                        if response.status_code != 200:
+                            failures.append(response.status_code)
+                        else:
+                            answered[response.json()["deployment"]] += 1
+
+            worker = threading.Thread(target=load)
+            worker.start()
+            try:
+                update = _deployment(
+                    "blue",
+                    "life-endpoint",
+                    echo_code,
+                    instance_count=2,
+                    request_settings=settings,
+                    environment_variables={"LABEL": "blue-v2"},
+                )
+                client.online_deployments.begin_create_or_update(update).result()
+                time.sleep(0.5)
+            finally:
+                stop.set()
+                worker.join()
+            assert failures == [], Counter(failures)  # no request failed during the update
+            assert answered["blue-v2"] > 0 and sum(answered.values()) > 20
+
+            victim = _pid_of(client, "life-endpoint", "blue")
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while (
+                _pid_of(client, "life-endpoint", "blue") == victim and time.monotonic() < deadline
+            ):
+                time.sleep(0.1)
+            assert _pid_of(client, "life-endpoint", "blue") != victim  # replaced
+            with httpx.Client(headers=headers, timeout=30) as http:
+                codes = Counter(http.post(uri, json={}).status_code for _ in range(50))
+            assert codes == {200: 50}  # and the endpoint keeps answering
+            replica = _pid_of(client, "life-endpoint", "blue")
+        server.kill()  # SIGKILL: the server cannot stop its replicas itself
+        deadline = time.monotonic() + 10
+        while _alive(replica) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(replica)  # replicas die with their server (no orphans)
+        server.start()
+        with MLClient(
+            None, None, "rg-life", "ws-life", server=server.url, token=server.token
+        ) as client:
+            uri, headers = _score(client, "life-endpoint")  # the gateway may listen elsewhere now
+            deadline = time.monotonic() + 60
+            while True:
+                response = httpx.post(uri, json={}, headers=headers, timeout=10)
+                if response.status_code == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert response.status_code == 200, response.text
+            assert response.json()["deployment"] == "blue-v2"
+    finally:
+        server.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (not yet reaped by anyone) counts as gone
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
