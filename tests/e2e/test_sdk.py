@@ -82,7 +82,15 @@ def test_exported_members() -> None:
     import basin.errors
     import basin.sdk
 
-    assert basin.__all__ == ["MLClient", "load_workspace"]
+    assert basin.__all__ == [
+        "MLClient",
+        "load_environment",
+        "load_model",
+        "load_online_deployment",
+        "load_online_endpoint",
+        "load_workspace",
+    ]
+    assert all(callable(getattr(basin, name)) for name in basin.__all__)
     assert set(basin.sdk.__all__) == {"BasinPoller", "MLClient"}
     assert {"Workspace", "ResourceGroup", "StorageAccount"} <= set(basin.entities.__all__)
     for name in basin.errors.__all__:
