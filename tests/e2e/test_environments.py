@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from basin import MLClient
-from basin.entities import Environment, PatTokenConfiguration, WorkspaceConnection
+from basin.entities import Environment, PatTokenConfiguration, Workspace, WorkspaceConnection
 from basin.errors import BuildFailedError, ValidationError
 from basin.testing import ServerProcess
 from basin.testing.packages import PrivateIndex, make_wheel, start_pypiserver
@@ -29,10 +29,8 @@ PAT_USER = "basin"
 def client(server: ServerProcess) -> Iterator[MLClient]:
     with MLClient(None, None, "rg-env", "ws-env", server=server.url, token=server.token) as made:
         made.resource_groups.create_or_update("rg-env")
-        made.workspaces.begin_create(__import__("basin").entities.Workspace(name="ws-env")).result()
-        made.workspaces.begin_create(
-            __import__("basin").entities.Workspace(name="ws-other")
-        ).result()
+        made.workspaces.begin_create(Workspace(name="ws-env")).result()
+        made.workspaces.begin_create(Workspace(name="ws-other")).result()
         yield made
 
 
@@ -262,3 +260,110 @@ def test_uploaded_wheel_and_workspace_index(
     assert {"name": "basin-uploaded-pkg"} in listing["projects"]
     with pytest.raises(ValidationError):
         client.environments.add_private_pip_wheel(tmp_path / "not-a-wheel.txt")
+
+
+def test_v1_style_private_packages(
+    client: MLClient,
+    server: ServerProcess,
+    private_index: PrivateIndex,
+    tmp_path: Path,
+    build_cache: Path,
+) -> None:
+    """The v1 calls of the Azure ML private-packages doc, with the import changed."""
+    from basin.v1 import Environment as V1Environment
+    from basin.v1 import Workspace as V1Workspace
+
+    ws = V1Workspace.get("ws-other", resource_group="rg-env", server=server.url, token=server.token)
+    ws.set_connection(
+        name="v1-feed", category="PythonFeed", target=private_index.url, authType="PAT", value=PAT
+    )
+    shown = ws.client.connections.get("v1-feed")
+    assert shown.type.value == "python_feed" and PAT not in json.dumps(shown.to_dict())
+    wheel = make_wheel(tmp_path, "basin-v1-pkg", "2.0.0")
+    url = V1Environment.add_private_pip_wheel(workspace=ws, file_path=wheel)
+    with pytest.raises(ValidationError, match="exist_ok"):
+        V1Environment.add_private_pip_wheel(workspace=ws, file_path=wheel)
+    assert V1Environment.add_private_pip_wheel(workspace=ws, file_path=wheel, exist_ok=True) == url
+    env = Environment(
+        name="v1-env",
+        image="basin:minimal",
+        conda_file={
+            "dependencies": [
+                "python=3.11",
+                {
+                    "pip": [
+                        url,
+                        f"--extra-index-url {private_index.simple}",
+                        "basin-private-pkg==1.2.3",
+                    ]
+                },
+            ]
+        },
+    )
+    made = ws.client.environments.create_or_update(env)
+    built = ws.client.environments.wait_for_build(made.name or "", made.version or "")
+    python = _env_python(build_cache, built.build_key or "")
+    done = subprocess.run(
+        [str(python), "-c", "import basin_v1_pkg, basin_private_pkg; print(basin_v1_pkg.VERSION)"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "2.0.0", done.stderr
+    ws.client.close()
+
+
+def test_wheel_from_another_account_needs_the_workspace_identity_role(
+    client: MLClient, cli: Any, tmp_path: Path, build_cache: Path
+) -> None:
+    ok(cli("storage", "account", "create", "-n", "wheelhouse1", "-g", "rg-env"))
+    acct = ("--account-name", "wheelhouse1", "-g", "rg-env")
+    ok(cli("storage", "container", "create", "-n", "wheels", *acct))
+    wheel = make_wheel(tmp_path, "basin-shelf-pkg", "0.1.0")
+    ok(cli("storage", "blob", "upload", "-n", wheel.name, "-c", "wheels", "-f", str(wheel), *acct))
+    account = ok(cli("storage", "account", "show", "-n", "wheelhouse1", "-g", "rg-env"))
+    url = account["primaryEndpoints"]["blob"] + "wheels/" + wheel.name
+    env = Environment(
+        name="shelf-env",
+        image="basin:minimal",
+        conda_file={"dependencies": ["python=3.11", {"pip": [url]}]},
+    )
+    with pytest.raises(Exception) as refused:
+        client.environments.create_or_update(env)
+    assert "Storage Blob Data Reader" in str(refused.value)
+    principal = client.workspaces.get("ws-env").identity.principal_id  # type: ignore[union-attr]
+    ok(
+        cli(
+            "role",
+            "assignment",
+            "create",
+            "--assignee-object-id",
+            str(principal),
+            "--role",
+            "Storage Blob Data Reader",
+            "--scope",
+            account["id"],
+        )
+    )
+    built = client.environments.wait_for_build(*_create(client, env))
+    python = _env_python(build_cache, built.build_key or "")
+    done = subprocess.run(
+        [str(python), "-c", "import basin_shelf_pkg as p; print(p.VERSION)"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "0.1.0", done.stderr
+
+
+def test_air_gapped_server_refuses_public_packages(tmp_path: Path) -> None:
+    env_vars = {"BASIN_BUILD_CACHE": str(tmp_path / "cache"), "BASIN_AIR_GAPPED": "true"}
+    server = ServerProcess(tmp_path / "home", extra_env=env_vars)
+    with server, MLClient(None, None, "rg", "ws-air", server=server.url, token=server.token) as air:
+        air.resource_groups.create_or_update("rg")
+        air.workspaces.begin_create(Workspace(name="ws-air")).result()
+        public = {"dependencies": ["python=3.11", {"pip": ["six==1.16.0"]}]}
+        made = air.environments.create_or_update(
+            Environment(name="public", image="basin:minimal", conda_file=public)
+        )
+        with pytest.raises(BuildFailedError) as refused:
+            air.environments.wait_for_build(made.name or "", made.version or "")
+        assert "air-gapped" in str(refused.value).lower()
