@@ -8,25 +8,18 @@ from typing import Any
 
 from basin.entities import Environment, EnvironmentBuildState, parse_entity
 from basin.errors import BuildFailedError, ValidationError
-from basin.ids import validate_name
 from basin.loaders import read_conda_file
-from basin.sdk.operations._scope import Scope
-from basin.sdk.operations.models import WORKSPACE, upload_local_path
+from basin.sdk.operations._assets import VersionedAssetOperations
+from basin.sdk.operations.models import upload_local_path
 
 __all__ = ["EnvironmentOperations"]
 
 _DONE = (EnvironmentBuildState.SUCCEEDED, EnvironmentBuildState.FAILED)
 
 
-class EnvironmentOperations:
-    def __init__(self, scope: Scope) -> None:
-        self._scope = scope
-
-    def _workspace(self) -> str:
-        return self._scope.group_path() + WORKSPACE.format(ws=self._scope.workspace())
-
-    def _base(self, name: str) -> str:
-        return f"{self._workspace()}/environments/{validate_name('asset', name)}"
+class EnvironmentOperations(VersionedAssetOperations[Environment]):
+    kind = "environments"
+    entity = Environment
 
     def create_or_update(self, environment: Environment, **_: Any) -> Environment:
         """Register a version and start its build (``wait_for_build`` waits for it).
@@ -44,38 +37,6 @@ class EnvironmentOperations:
             f"{base}/versions/{environment.version}" if environment.version else f"{base}/versions"
         )
         return parse_entity(Environment, self._scope.transport.request("PUT", path, json=body))
-
-    def get(self, name: str, version: str | None = None, label: str | None = None) -> Environment:
-        which = version or label or "latest"
-        return parse_entity(
-            Environment,
-            self._scope.transport.request("GET", f"{self._base(name)}/versions/{which}"),
-        )
-
-    def list(
-        self,
-        name: str | None = None,
-        *,
-        archived_only: bool = False,
-        include_archived: bool = False,
-    ) -> list[Environment]:
-        path = f"{self._base(name)}/versions" if name else f"{self._workspace()}/environments"
-        params = {
-            "archived_only": str(archived_only).lower(),
-            "include_archived": str(include_archived).lower(),
-        }
-        data = self._scope.transport.request("GET", path, params=params)
-        return [parse_entity(Environment, item) for item in data["value"]]
-
-    def archive(self, name: str, version: str | None = None, **_: Any) -> None:
-        self._scope.transport.request(
-            "POST", f"{self._base(name)}/versions/{version or 'all'}/archive"
-        )
-
-    def restore(self, name: str, version: str | None = None, **_: Any) -> None:
-        self._scope.transport.request(
-            "POST", f"{self._base(name)}/versions/{version or 'all'}/restore"
-        )
 
     def get_logs(self, name: str, version: str) -> str:
         """The build log (what uv printed; secrets redacted)."""

@@ -9,13 +9,10 @@ from typing import Any
 from basin.archive import hash_tree, safe_member_path, tar_chunks
 from basin.entities import Model, parse_entity
 from basin.errors import NotFoundError, ValidationError
-from basin.ids import validate_name
+from basin.sdk.operations._assets import WORKSPACE, VersionedAssetOperations
 from basin.sdk.operations._scope import Scope
 
 __all__ = ["ModelOperations", "upload_local_path"]
-
-WORKSPACE = "/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
-MODELS = WORKSPACE + "/models"
 
 
 def _uri(digest: str, name: str) -> str:
@@ -36,13 +33,9 @@ def upload_local_path(scope: Scope, path: str | Path) -> str:
     return str(data["path"])
 
 
-class ModelOperations:
-    def __init__(self, scope: Scope) -> None:
-        self._scope = scope
-
-    def _base(self, name: str | None = None) -> str:
-        base = self._scope.group_path() + MODELS.format(ws=self._scope.workspace())
-        return base if name is None else f"{base}/{validate_name('asset', name)}"
+class ModelOperations(VersionedAssetOperations[Model]):
+    kind = "models"
+    entity = Model
 
     def create_or_update(self, model: Model, **_: Any) -> Model:
         """Register a version; a local ``path`` is uploaded first (the same content only once)."""
@@ -58,36 +51,6 @@ class ModelOperations:
             body["path"] = upload_local_path(self._scope, model.path)
         path = f"{base}/versions/{model.version}" if model.version else f"{base}/versions"
         return parse_entity(Model, self._scope.transport.request("PUT", path, json=body))
-
-    def get(self, name: str, version: str | None = None, label: str | None = None) -> Model:
-        which = version or label or "latest"
-        data = self._scope.transport.request("GET", f"{self._base(name)}/versions/{which}")
-        return parse_entity(Model, data)
-
-    def list(
-        self,
-        name: str | None = None,
-        *,
-        archived_only: bool = False,
-        include_archived: bool = False,
-    ) -> list[Model]:
-        path = f"{self._base(name)}/versions" if name else self._base()
-        params = {
-            "archived_only": str(archived_only).lower(),
-            "include_archived": str(include_archived).lower(),
-        }
-        data = self._scope.transport.request("GET", path, params=params)
-        return [parse_entity(Model, item) for item in data["value"]]
-
-    def archive(self, name: str, version: str | None = None, **_: Any) -> None:
-        self._scope.transport.request(
-            "POST", f"{self._base(name)}/versions/{version or 'all'}/archive"
-        )
-
-    def restore(self, name: str, version: str | None = None, **_: Any) -> None:
-        self._scope.transport.request(
-            "POST", f"{self._base(name)}/versions/{version or 'all'}/restore"
-        )
 
     def download(self, name: str, version: str, download_path: str | Path = ".") -> Path:
         """Write the model's files under ``<download_path>/<name>/`` (as azure-ai-ml does)."""

@@ -21,8 +21,9 @@ from basin.entities import (
 from basin.errors import BasinError, NotFoundError, ValidationError, error_from_code
 from basin.ids import validate_name
 from basin.loaders import read_conda_file
+from basin.sdk.operations._assets import WORKSPACE
 from basin.sdk.operations._scope import Scope
-from basin.sdk.operations.models import WORKSPACE, upload_local_path
+from basin.sdk.operations.models import upload_local_path
 from basin.sdk.poller import BasinPoller
 
 __all__ = ["OnlineDeploymentOperations", "OnlineEndpointOperations"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import PlainTextResponse
 
 from basin.entities import Environment, parse_entity
-from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
+from basin.server.routes._assets import add_versioned_routes
+from basin.server.routes._common import WORKSPACE, platform_for, workspace_for
 from basin.services import environments, wheels
 
 router = APIRouter()
@@ -17,47 +18,9 @@ ENVIRONMENTS = WORKSPACE + "/environments"
 VERSIONS = ENVIRONMENTS + "/{name}/versions"
 ONE = VERSIONS + "/{version}"
 
-
-@router.get(ENVIRONMENTS)
-def list_latest(
-    request: Request,
-    subscription_id: str,
-    group: str,
-    workspace: str,
-    archived_only: bool = False,
-    include_archived: bool = False,
-) -> dict[str, Any]:
-    workspace_for(request, subscription_id, group, workspace)
-    found = environments.list_environments(
-        platform_for(request, subscription_id),
-        group,
-        workspace,
-        archived_only=archived_only,
-        include_archived=include_archived,
-    )
-    return listing(found)
-
-
-@router.get(VERSIONS)
-def list_versions(
-    request: Request,
-    subscription_id: str,
-    group: str,
-    workspace: str,
-    name: str,
-    archived_only: bool = False,
-    include_archived: bool = False,
-) -> dict[str, Any]:
-    workspace_for(request, subscription_id, group, workspace)
-    found = environments.list_environments(
-        platform_for(request, subscription_id),
-        group,
-        workspace,
-        name,
-        archived_only=archived_only,
-        include_archived=include_archived,
-    )
-    return listing(found)
+add_versioned_routes(
+    router, ENVIRONMENTS, environments.list_environments, environments.set_archived
+)
 
 
 def _create(
@@ -115,30 +78,6 @@ def logs(
     workspace_for(request, subscription_id, group, workspace)
     platform = platform_for(request, subscription_id)
     return PlainTextResponse(environments.build_log(platform, group, workspace, name, version))
-
-
-@router.post(ONE + "/archive")
-def archive(
-    request: Request, subscription_id: str, group: str, workspace: str, name: str, version: str
-) -> Response:
-    workspace_for(request, subscription_id, group, workspace)
-    which = None if version == "all" else version
-    environments.set_archived(
-        platform_for(request, subscription_id), group, workspace, name, which, True
-    )
-    return Response(status_code=200)
-
-
-@router.post(ONE + "/restore")
-def restore(
-    request: Request, subscription_id: str, group: str, workspace: str, name: str, version: str
-) -> Response:
-    workspace_for(request, subscription_id, group, workspace)
-    which = None if version == "all" else version
-    environments.set_archived(
-        platform_for(request, subscription_id), group, workspace, name, which, False
-    )
-    return Response(status_code=200)
 
 
 @router.put(WORKSPACE + "/wheels/{filename}", status_code=201)

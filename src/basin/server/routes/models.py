@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import StreamingResponse
 
 from basin.archive import tar_members
 from basin.entities import Model, parse_entity
-from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
+from basin.server.routes._assets import add_versioned_routes
+from basin.server.routes._common import WORKSPACE, platform_for, workspace_for
 from basin.services import models
 
 router = APIRouter()
@@ -19,45 +20,7 @@ MODELS = WORKSPACE + "/models"
 VERSIONS = MODELS + "/{name}/versions"
 ONE = VERSIONS + "/{version}"
 
-
-@router.get(MODELS)
-def list_latest(
-    request: Request,
-    subscription_id: str,
-    group: str,
-    workspace: str,
-    archived_only: bool = False,
-    include_archived: bool = False,
-) -> dict[str, Any]:
-    workspace_for(request, subscription_id, group, workspace)
-    platform = platform_for(request, subscription_id)
-    found = models.list_models(
-        platform, group, workspace, archived_only=archived_only, include_archived=include_archived
-    )
-    return listing(found)
-
-
-@router.get(VERSIONS)
-def list_versions(
-    request: Request,
-    subscription_id: str,
-    group: str,
-    workspace: str,
-    name: str,
-    archived_only: bool = False,
-    include_archived: bool = False,
-) -> dict[str, Any]:
-    workspace_for(request, subscription_id, group, workspace)
-    platform = platform_for(request, subscription_id)
-    found = models.list_models(
-        platform,
-        group,
-        workspace,
-        name,
-        archived_only=archived_only,
-        include_archived=include_archived,
-    )
-    return listing(found)
+add_versioned_routes(router, MODELS, models.list_models, models.set_archived)
 
 
 @router.put(VERSIONS, status_code=201)
@@ -99,30 +62,6 @@ def show(
     if version == "latest":
         return models.get(platform, group, workspace, name, label="latest").to_dict()
     return models.get(platform, group, workspace, name, version).to_dict()
-
-
-@router.post(ONE + "/archive")
-def archive(
-    request: Request, subscription_id: str, group: str, workspace: str, name: str, version: str
-) -> Response:
-    workspace_for(request, subscription_id, group, workspace)
-    platform = platform_for(request, subscription_id)
-    models.set_archived(
-        platform, group, workspace, name, None if version == "all" else version, True
-    )
-    return Response(status_code=200)
-
-
-@router.post(ONE + "/restore")
-def restore(
-    request: Request, subscription_id: str, group: str, workspace: str, name: str, version: str
-) -> Response:
-    workspace_for(request, subscription_id, group, workspace)
-    platform = platform_for(request, subscription_id)
-    models.set_archived(
-        platform, group, workspace, name, None if version == "all" else version, False
-    )
-    return Response(status_code=200)
 
 
 @router.get(ONE + "/content")
