@@ -217,6 +217,5 @@ def test_principals_need_an_owner(server: ServerProcess, cli: Any) -> None:
         client.info  # noqa: B018 - the old password stopped working
     user = ok(cli("ad", "user", "create", "--display-name", "alice"))
     assert user["principalType"] == "User"
-    with pytest.raises(NotFoundError):
-        with _as(server, server.token) as client:
-            client.principals.delete("no-such-principal")
+    with pytest.raises(NotFoundError), _as(server, server.token) as client:
+        client.principals.delete("no-such-principal")

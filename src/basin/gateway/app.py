@@ -226,7 +226,13 @@ class GatewayApp:
             )
             await self._refuse(ex, send, 429, "TooManyRequests", message, "too_many_requests")
         else:
-            await forward(ex, state, receive, send, max_body=self.max_body_bytes, mirror=mirror)
+            try:
+                await forward(ex, state, receive, send, max_body=self.max_body_bytes, mirror=mirror)
+            finally:  # also when the answer broke off half-way (uvicorn then drops the connection)
+                if ex.status == 0:
+                    ex.status, ex.reason = 500, ex.reason or "internal_error"
+                self._finish(ex, state.series, name, target, started)
+            return
         self._finish(ex, state.series, name, target, started)
 
     def _authorized(self, plan: EndpointPlan, authorization: bytes | None) -> bool:

@@ -154,6 +154,7 @@ async def _forward(
     except TimeoutError:
         _drop(conn, ex)  # cancels the request on the replica's side
         if response_started:
+            ex.reason = "timeout_while_answering"
             raise  # half an answer went out: only closing the connection can tell the client
         ex.status, ex.reason = 408, "timeout"
         ex.upstream_s = time.perf_counter() - started
@@ -176,6 +177,7 @@ async def _forward(
     except UpstreamError as error:
         _drop(conn, ex)
         if response_started:
+            ex.reason = "replica_failed_while_answering"
             raise
         ex.status, ex.reason = 502, "replica_unreachable"
         ex.upstream_s = time.perf_counter() - started

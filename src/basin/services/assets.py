@@ -69,7 +69,7 @@ def register(
 ) -> A:
     """Store a new version of ``asset`` (numbered if it has none); ``finish(asset, version, id)``
     returns the entity to store."""
-    name = str(asset.name)
+    name = str(asset.name)  # type: ignore[attr-defined]
     given = getattr(asset, "version", None)
     for _attempt in range(5):
         with platform.store.transaction() as tx:
@@ -83,9 +83,8 @@ def register(
                         "number)."
                     )
                 continue  # someone took this number at the same time: take the next one
-            stored = tx.insert(
-                to_stored(finish(asset, version, rid), rid, type(asset).resource_type)
-            )  # type: ignore[attr-defined]
+            type_: str = type(asset).resource_type  # type: ignore[attr-defined]
+            stored = tx.insert(to_stored(finish(asset, version, rid), rid, type_))
             return from_stored(type(asset), stored)
     raise ConflictError(f"Could not number a new version of {what.lower()} '{name}'; retry.")
 
@@ -145,7 +144,7 @@ def list_assets(
     by_name: dict[str, list[A]] = {}
     for row in platform.store.list(type=cls.resource_type, under=f"{workspace_id}/{kind}"):  # type: ignore[attr-defined]
         item = from_stored(cls, row)
-        by_name.setdefault(str(item.name), []).append(item)
+        by_name.setdefault(str(item.name), []).append(item)  # type: ignore[attr-defined]
     result = []
     for items in by_name.values():
         newest = latest([i for i in items if keep(i)], include_archived=True)

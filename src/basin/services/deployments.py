@@ -221,7 +221,7 @@ def layout_model(platform: Platform, group: str, ws: str, reference: str) -> Pat
     """The folder to give as AZUREML_MODEL_DIR: ``…/<name>/<version>/`` holding what was uploaded
     (a folder keeps its name), as Azure ML lays models out."""
     model = models.resolve(platform, group, ws, reference)
-    assert model.path is not None and model.version is not None
+    assert model.path is not None and model.version is not None and model.name is not None
     digest = hashlib.sha256(model.path.encode()).hexdigest()[:16]
     root = platform.state_dir / "serving" / "models" / digest
     _copy_tree(platform, ws, group, model.path, root / "files")

@@ -65,9 +65,8 @@ class RequestLog:
     def _run(self) -> None:
         while (record := self._queue.get()) is not None:
             try:
-                data = (
-                    dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
-                )
+                is_record = dataclasses.is_dataclass(record) and not isinstance(record, type)
+                data = dataclasses.asdict(record) if is_record else dict(record)
                 path = self._path(str(data.get("endpoint", "")))
                 if path is None:
                     continue

@@ -8,6 +8,7 @@ Every change happens inside :meth:`MetadataStore.transaction`, which commits all
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -84,7 +85,7 @@ class Reader(abc.ABC):
     def get_principal(self, object_id: str) -> Principal | None: ...
 
     @abc.abstractmethod
-    def list_principals(self) -> list[Principal]: ...
+    def list_principals(self) -> builtins.list[Principal]: ...
 
 
 class Transaction(Reader):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from basin.archive import hash_tree, safe_member_path, tar_chunks
 from basin.entities import Model, parse_entity
@@ -59,7 +59,7 @@ class ModelOperations(VersionedAssetOperations[Model]):
         path = f"{self._base(name)}/versions/{version}/content"
         with (
             self._scope.transport.stream("GET", path) as chunks,
-            tarfile.open(fileobj=_Reader(chunks), mode="r|") as tar,
+            tarfile.open(fileobj=cast(IO[bytes], _Reader(chunks)), mode="r|") as tar,
         ):
             for member in tar:
                 if not member.isfile():

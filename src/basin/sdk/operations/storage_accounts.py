@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from basin.entities import StorageAccount, parse_entity
@@ -46,7 +47,9 @@ class StorageAccountOperations:
         self._scope.transport.request("DELETE", self._path(name, resource_group))
         return BasinPoller.completed(None)
 
-    def list_keys(self, name: str, *, resource_group: str | None = None) -> list[dict[str, str]]:
+    def list_keys(
+        self, name: str, *, resource_group: str | None = None
+    ) -> builtins.list[dict[str, str]]:
         data = self._scope.transport.request("POST", self._path(name, resource_group) + "/listKeys")
         return list(data["keys"])
 
@@ -66,7 +69,7 @@ class StorageAccountOperations:
 
     def regenerate_key(
         self, name: str, key_name: str, *, resource_group: str | None = None
-    ) -> list[dict[str, str]]:
+    ) -> builtins.list[dict[str, str]]:
         data = self._scope.transport.request(
             "POST", self._path(name, resource_group) + "/regenerateKey", json={"keyName": key_name}
         )

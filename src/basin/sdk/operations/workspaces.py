@@ -77,10 +77,11 @@ class WorkspaceOperations:
             patch = workspace.model_dump(
                 mode="json", exclude_unset=True, exclude={"created_at", "deleted_at"}
             )
-            name, group = workspace.name, workspace.resource_group
+            name: str | None = workspace.name
+            group = workspace.resource_group
         else:
             patch = dict(workspace)
-            name, group = patch.get("name"), patch.get("resource_group")
+            name, group = patch.get("name"), patch.get("resource_group")  # may be defaults
         data = self._scope.transport.request("PATCH", self._path(name, group), json=patch)
         return BasinPoller.completed(parse_entity(Workspace, data))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from collections.abc import Iterator
@@ -133,7 +134,7 @@ class _SqlReader(Reader):
         row = self._session.get(PrincipalRow, object_id)
         return None if row is None else row.to_record()
 
-    def list_principals(self) -> list[Principal]:
+    def list_principals(self) -> builtins.list[Principal]:
         rows = self._session.scalars(select(PrincipalRow).order_by(PrincipalRow.created_at))
         return [row.to_record() for row in rows]
 
@@ -332,7 +333,7 @@ class SqlMetadataStore(MetadataStore):
         with self._reader() as reader:
             return reader.get_principal(object_id)
 
-    def list_principals(self) -> list[Principal]:
+    def list_principals(self) -> builtins.list[Principal]:
         with self._reader() as reader:
             return reader.list_principals()
 
