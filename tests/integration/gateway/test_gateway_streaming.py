@@ -1,0 +1,74 @@
+"""Bodies stream through the gateway both ways instead of being held whole."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from basin.gateway import DeploymentRoute
+
+from .conftest import KEY1, Gateway, endpoint
+from .test_gateway_status import _wait_for
+
+
+def test_a_large_body_goes_both_ways_intact(make_gateway, fresh) -> None:
+    gw: Gateway = make_gateway(
+        endpoint("ep-big", {"blue": DeploymentRoute((fresh["blue"].address,))})
+    )
+    body = os.urandom(8 * 1024 * 1024)
+    response = gw.score("ep-big", content=body)
+    assert response.status_code == 200
+    assert response.content == body
+    large = gw.score("ep-big", path="score?size=5000000")
+    assert large.content == b"x" * 5_000_000
+
+
+def test_the_request_body_reaches_the_replica_before_it_is_all_sent(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(endpoint("ep-upload", {"blue": DeploymentRoute((blue.address,))}))
+
+    def body() -> Iterator[bytes]:
+        yield b"a" * 1000
+        # The rest is sent only once the replica has the first piece: a gateway that held
+        # the body whole would never pass it on, and this test would time out.
+        _wait_for(lambda: blue.stats()["receiving_bytes"] >= 1000, "the first piece")
+        yield b"b" * 1000
+
+    response = gw.score("ep-upload", content=body())
+    assert response.status_code == 200
+    assert response.content == b"a" * 1000 + b"b" * 1000
+
+
+def test_the_answer_reaches_the_client_before_the_replica_is_done(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(endpoint("ep-download", {"blue": DeploymentRoute((blue.address,))}))
+    with gw.client.stream(
+        "POST",
+        gw.url("ep-download", "score?stream=1"),
+        headers={"Authorization": f"Bearer {KEY1}"},
+    ) as response:
+        assert response.status_code == 200
+        pieces = response.iter_raw()
+        first = next(pieces)
+        assert first == b"first|"  # the replica is still holding the rest
+        assert blue.stats()["in_flight"] == 1
+        blue.release()
+        rest = b"".join(pieces)
+    assert rest == b"second"
+
+
+def test_a_timeout_after_the_answer_started_breaks_the_connection(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(
+        endpoint("ep-late", {"blue": DeploymentRoute((blue.address,), request_timeout_ms=300)})
+    )
+    with pytest.raises(httpx.RemoteProtocolError):  # a 200 cut short, never a complete one
+        gw.score("ep-late", path="score?stream=1")
+    blue.release()
+    _wait_for(lambda: len(gw.records) == 1, "the record")
+    record = gw.records[0]
+    assert (record.status, record.reason) == (200, "timeout_while_answering")
+    assert gw.score("ep-late").status_code == 200
