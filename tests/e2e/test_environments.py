@@ -275,7 +275,8 @@ def test_v1_style_private_packages(
     from basin.v1 import Environment as V1Environment
     from basin.v1 import Workspace as V1Workspace
 
-    ws = V1Workspace.get("ws-other", resource_group="rg-env", server=server.url, token=server.token)
+    client.workspaces.begin_create(Workspace(name="ws-v1")).result()
+    ws = V1Workspace.get("ws-v1", resource_group="rg-env", server=server.url, token=server.token)
     ws.set_connection(
         name="v1-feed", category="PythonFeed", target=private_index.url, authType="PAT", value=PAT
     )

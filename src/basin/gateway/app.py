@@ -87,6 +87,8 @@ class GatewayApp:
         random_source: Callable[[], float] | None = None,
     ) -> None:
         self.table = table
+        #: Names the table's source as loaded (the cli sets the file's SHA-256).
+        self.table_tag = ""
         self.metrics = GatewayMetrics()
         self.router = Router(table, self.metrics, token_verifier)
         self.sink = sink
@@ -104,7 +106,10 @@ class GatewayApp:
                 body = self.metrics.render(self.router.deployment_states())
                 await send_reply(send, 200, [(b"content-type", CONTENT_TYPE)], body)
             elif path == "/health":
-                await send_reply(send, 200, [_TEXT], b"Healthy")
+                # The tag of the loaded table lets a feeder wait until its change is live.
+                await send_reply(
+                    send, 200, [_TEXT, (b"x-basin-table", self.table_tag.encode())], b"Healthy"
+                )
             else:
                 await send_reply(send, 404, [JSON], error_body("ResourceNotFound", "Not found."))
         elif scope["type"] == "lifespan":

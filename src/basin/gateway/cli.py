@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import hashlib
 import importlib
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +29,11 @@ from basin.errors import ValidationError
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord
 from basin.gateway.server import bind, new_event_loop, uvicorn_server
-from basin.gateway.table import RoutingTable, TokenVerifier
+from basin.gateway.table import EndpointRoute, RoutingTable, TokenVerifier
 
 __all__ = ["main"]
 
+_PR_SET_PDEATHSIG = 1
 logger = logging.getLogger("basin.gateway")
 
 
@@ -44,7 +49,40 @@ def _parser() -> argparse.ArgumentParser:
         "--token-verifier",
         help="'module:attribute' naming verify(token) for aml_token endpoints",
     )
+    parser.add_argument(
+        "--token-verifier-factory",
+        help="'module:attribute' naming factory(endpoint_name) -> verify(token), so that each "
+        "aml_token endpoint gets a verifier of its own",
+    )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        help="exit when this process (the server that started the gateway) dies",
+    )
     return parser
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGTERM us when the parent dies (a SIGKILLed server leaves no gateway)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the signal was armed
+        sys.exit(0)
+
+
+VerifierFactory = Callable[[str], TokenVerifier]
+
+
+def _bind(routes: list[EndpointRoute], factory: VerifierFactory | None) -> list[EndpointRoute]:
+    """Give each aml_token endpoint its own verifier (routes from JSON carry none)."""
+    if factory is None:
+        return routes
+    return [
+        route.evolve(token_verifier=factory(route.name))
+        if route.auth_mode == "aml_token"
+        else route
+        for route in routes
+    ]
 
 
 def _load_verifier(spec: str | None) -> TokenVerifier | None:
@@ -73,8 +111,17 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def table_tag(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 async def _watch(
-    table: RoutingTable, path: Path, interval: float, stop: Callable[[], bool]
+    app: GatewayApp,
+    table: RoutingTable,
+    path: Path,
+    interval: float,
+    stop: Callable[[], bool],
+    factory: VerifierFactory | None = None,
 ) -> None:
     """Reload the table when the file changes; keep the old one if the new one is bad."""
     seen = _stamp(path)
@@ -85,21 +132,29 @@ async def _watch(
             continue
         seen = stamp
         try:
-            routes = RoutingTable.routes_from_dict(json.loads(path.read_text()))
+            text = path.read_text()
+            routes = RoutingTable.routes_from_dict(json.loads(text))
         except (OSError, ValueError, ValidationError) as ex:
             logger.error("routing table %s not reloaded: %s", path, ex)
             continue
-        table.replace_all(routes)
+        table.replace_all(_bind(routes, factory))
+        app.table_tag = table_tag(text)
         logger.info("routing table reloaded from %s (%d endpoints)", path, len(table))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.parent_pid:
+        _die_with_parent(args.parent_pid)
     try:
-        table = RoutingTable.from_json(args.table.read_text())
+        factory = _load_verifier(args.token_verifier_factory)
+        text = args.table.read_text()
+        table = RoutingTable(
+            _bind(RoutingTable.routes_from_dict(json.loads(text)), factory)  # type: ignore[arg-type]
+        )
         verifier = _load_verifier(args.token_verifier)
-    except (OSError, ValidationError, ImportError, AttributeError) as ex:
+    except (OSError, ValueError, ValidationError, ImportError, AttributeError) as ex:
         print(f"error: {ex}", file=sys.stderr)
         return 2
     log_file: IO[str] | None = None
@@ -110,13 +165,21 @@ def main(argv: list[str] | None = None) -> int:
         log_file = open(args.request_log, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
         sink = _json_lines(log_file)
     app = GatewayApp(table, token_verifier=verifier, sink=sink, max_body_bytes=args.max_body_bytes)
+    app.table_tag = table_tag(text)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     server = uvicorn_server(app)
 
     async def run() -> None:
         watcher = asyncio.create_task(
-            _watch(table, args.table, args.reload_interval, lambda: server.should_exit)
+            _watch(
+                app,
+                table,
+                args.table,
+                args.reload_interval,
+                lambda: server.should_exit,
+                factory,  # type: ignore[arg-type]
+            )
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():

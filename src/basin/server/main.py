@@ -19,7 +19,8 @@ from uv import find_uv_bin
 from basin.blobs import LocalBlobStore
 from basin.compute import ComputeBackend, LocalSupervisor
 from basin.envbuild import EnvironmentBuilder
-from basin.gateway import GatewayApp, GatewayThread, RoutingTable
+from basin.gateway import RoutingTable
+from basin.gateway.process import GatewayProcess, write_table
 from basin.identity import KeyRing, TokenIssuer
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
@@ -85,7 +86,7 @@ class ServerHandle:
     store: MetadataStore
     servers: list[_Server]
     sockets: list[socket.socket]
-    gateway: GatewayThread
+    gateway: GatewayProcess
     serving: ServingController
     request_log: RequestLog
 
@@ -108,9 +109,24 @@ def build(settings: ServerSettings) -> ServerHandle:
     vault = SecretVault(load_or_create_master_key(home / "master.key"))
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
-    gateway_table = RoutingTable()
-    gateway = GatewayThread(GatewayApp(gateway_table), settings.host, settings.gateway_port)
     keyring = KeyRing(home / "keys")
+    gateway_table = RoutingTable()
+    gateway_dir = home / "gateway"
+    gateway_dir.mkdir(mode=0o700, exist_ok=True)
+    gateway = GatewayProcess(
+        gateway_dir / "routes.json",
+        gateway_dir / "requests.jsonl",
+        host=settings.host,
+        port=settings.gateway_port,
+        env={
+            **os.environ,
+            "BASIN_KEYRING_DIR": str(keyring.directory),
+            "BASIN_TENANT_ID": installation.tenant_id,
+        },
+        verifier_factory="basin.identity.endpoint_tokens:verifier_from_environment",
+    )
+    write_table(gateway_table, gateway.table_file)  # no routes of a past life until reconciled
+    gateway.start()
     platform = Platform(
         store=store,
         vault=vault,
@@ -128,7 +144,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             )
         ),
         state_dir=home,
-        gateway_endpoint=f"http://{settings.host}:{gateway.port}",
+        gateway_endpoint=gateway.url,
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -146,7 +162,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     cert = _certificate(settings, home)
     write_credentials(credentials, ca_file=str(cert.bundle))
     request_log = RequestLog(platform)
-    gateway.app.sink = request_log.write
+    request_log.follow(gateway.request_log)
     platform.events.subscribe(endpoints.CHANGED, request_log.forget)
 
     def local_compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
@@ -154,7 +170,9 @@ def build(settings: ServerSettings) -> ServerHandle:
             home / "replicas", home / "logs", replica_env=replica_env, on_replica_gone=replica_gone
         )
 
-    serving = ServingController(platform, local_compute, gateway_table, ca_bundle=cert.bundle)
+    serving = ServingController(
+        platform, local_compute, gateway_table, ca_bundle=cert.bundle, publish=gateway.publish
+    )
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     api = _Server(
         uvicorn.Config(
@@ -240,7 +258,6 @@ def run_server(settings: ServerSettings) -> None:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     handle = build(settings)
-    handle.gateway.start()
     handle.serving.start()
     logger.info(
         "basin server: management API %s, blob service %s, gateway %s, home %s",

@@ -22,6 +22,7 @@ from basin.entities import (
 from basin.errors import ConflictError, ImmutableFieldError, NotFoundError, ValidationError
 from basin.identity import ManagedIdentity
 from basin.identity import Principal as TokenPrincipal
+from basin.identity.endpoint_tokens import verify_endpoint_token
 from basin.ids import ResourceId, id_key, validate_name
 from basin.services import identities, msi, role_assignments, workspaces
 from basin.services._resources import from_stored, to_stored
@@ -306,10 +307,10 @@ def get_credentials(
     )
 
 
-def verify_token(platform: Platform, scoring_uri_: str, token: str) -> None:
+def verify_token(platform: Platform, name: str, token: str) -> None:
     """Accept a token issued by get_credentials for this endpoint (its scoring URI is the audience)."""
     assert platform.tokens is not None
-    platform.tokens.verify(token, scoring_uri_)
+    verify_endpoint_token(platform.tokens, token, name)
 
 
 def regenerate_key(

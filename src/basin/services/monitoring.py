@@ -36,6 +36,7 @@ class RequestLog:
         self._platform = platform
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._paths: dict[str, Path | None] = {}
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
         self._thread.start()
 
@@ -47,8 +48,31 @@ class RequestLog:
         self._paths.clear()
 
     def close(self) -> None:
+        self._stop.set()
         self._queue.put(None)
         self._thread.join(timeout=5)
+
+    def follow(self, path: Path) -> None:
+        """Forward the JSON lines a gateway process appends to ``path`` (read as they come)."""
+        threading.Thread(target=self._follow, args=(path,), name="gateway-log", daemon=True).start()
+
+    def _follow(self, path: Path) -> None:
+        path.touch()
+        with path.open(encoding="utf-8") as handle:
+            handle.seek(0, 2)  # records of a past life were forwarded then
+            pending = ""
+            while not self._stop.is_set():
+                chunk = handle.readline()
+                if not chunk:
+                    self._stop.wait(0.2)
+                    continue
+                pending += chunk
+                if pending.endswith("\n"):
+                    try:
+                        self.write(json.loads(pending))
+                    except ValueError:
+                        logger.warning("Skipped a request record that is not JSON")
+                    pending = ""
 
     def _path(self, endpoint_name: str) -> Path | None:
         if endpoint_name not in self._paths:

@@ -75,6 +75,7 @@ class ServingController:
         table: RoutingTable,
         *,
         ca_bundle: Path | None = None,
+        publish: Callable[[RoutingTable], None] | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
         controller's per-replica hooks (each replica's own managed-identity secret)."""
@@ -82,6 +83,9 @@ class ServingController:
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
         self.ca_bundle = ca_bundle
+        #: Hands the table to a gateway in its own process after every change.
+        self._publish_to = publish
+        self._table_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="provision")
         self._generation: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -133,6 +137,7 @@ class ServingController:
         name = endpoint_id.rstrip("/").rsplit("/", 1)[-1]
         if stored is None:
             self.table.remove(name)
+            self._publish()
             return
         endpoint = from_stored(ManagedOnlineEndpoint, stored)
         routes = {}
@@ -154,7 +159,6 @@ class ServingController:
         keys = (
             endpoints.keys(self.platform, endpoint_id) if endpoint.auth_mode.value == "key" else ()
         )
-        uri = endpoint.scoring_uri or ""
         self.table.put(
             EndpointRoute(
                 name=endpoint.name,
@@ -163,9 +167,17 @@ class ServingController:
                 traffic=traffic,
                 mirror=mirror,
                 deployments=routes,
-                token_verifier=lambda token: endpoints.verify_token(self.platform, uri, token),
+                token_verifier=lambda token: endpoints.verify_token(
+                    self.platform, endpoint.name, token
+                ),
             )
         )
+        self._publish()
+
+    def _publish(self) -> None:
+        if self._publish_to is not None:
+            with self._table_lock:
+                self._publish_to(self.table)
 
     # ------------------------------------------------------------------------ provisioning
     def _submit(self, deployment_id: str) -> None:
