@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import queue
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from basin.services.platform import Platform
 __all__ = ["RequestLog", "requests_path"]
 
 logger = logging.getLogger("basin.monitoring")
+
+_ENDPOINT = re.compile(r'"endpoint": ?"([^"]+)"')
 
 
 def requests_path(platform: Platform, workspace: Workspace) -> Path:
@@ -57,22 +60,32 @@ class RequestLog:
         threading.Thread(target=self._follow, args=(path,), name="gateway-log", daemon=True).start()
 
     def _follow(self, path: Path) -> None:
+        # Lines are passed on as they are (no JSON decode and encode): this runs once per
+        # scoring request, on the server's CPU.
         path.touch()
-        with path.open(encoding="utf-8") as handle:
-            handle.seek(0, 2)  # records of a past life were forwarded then
-            pending = ""
-            while not self._stop.is_set():
-                chunk = handle.readline()
-                if not chunk:
-                    self._stop.wait(0.2)
-                    continue
-                pending += chunk
-                if pending.endswith("\n"):
-                    try:
-                        self.write(json.loads(pending))
-                    except ValueError:
-                        logger.warning("Skipped a request record that is not JSON")
-                    pending = ""
+        files: dict[Path, Any] = {}
+        try:
+            with path.open(encoding="utf-8") as handle:
+                handle.seek(0, 2)  # records of a past life were forwarded then
+                while not self._stop.is_set():
+                    lines = handle.readlines(1 << 20)
+                    if not lines:
+                        for out in files.values():
+                            out.flush()
+                        self._stop.wait(0.2)
+                        continue
+                    for line in lines:
+                        match = _ENDPOINT.search(line)
+                        target = self._path(match[1]) if match else None
+                        if target is None or not line.endswith("\n"):
+                            continue
+                        if target not in files:
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            files[target] = target.open("a", encoding="utf-8")
+                        files[target].write(line)
+        finally:
+            for out in files.values():
+                out.close()
 
     def _path(self, endpoint_name: str) -> Path | None:
         if endpoint_name not in self._paths:

@@ -50,6 +50,10 @@ class _Desired:
     generation: int
 
 
+#: The loop runs at most this often (probes, output and exits wait at most this long).
+_MIN_TICK_S = 0.01
+
+
 class LocalSupervisor(ComputeBackend):
     """Runs replicas as processes on this machine.
 
@@ -250,6 +254,11 @@ class LocalSupervisor(ComputeBackend):
             for deployment in self._deployments.values():
                 deployment.reconcile(now, self._make_replica)
             self._publish()
+            # Replicas log a line per request: without a pause, thousands of one-line reads a
+            # second would each cost a whole reconcile. Output waits in the pipe meanwhile.
+            pause = _MIN_TICK_S - (self._clock() - now)
+            if pause > 0:
+                time.sleep(pause)
             self._reactor.poll(self._wait_time(self._clock()))
         except Exception:
             # A bug must not leave replicas unsupervised: log it and keep the loop alive.
