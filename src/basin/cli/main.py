@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors print one line to stderr and exit 1 (usage errors exit 2)."""
     args = spread_multi_values(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, standalone_mode=False, prog_name="basin")
+        # Without standalone mode, click hands back the code of a typer.Exit instead of raising.
+        result = app(args=args, standalone_mode=False, prog_name="basin")
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
     except BasinError as error:
         print(f"ERROR: ({error.code}) {error.message}", file=sys.stderr)
         return 1
