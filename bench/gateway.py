@@ -24,17 +24,19 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import resource
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _wrk import Result, ensure_wrk, pin
+from _wrk import run_wrk as wrk_run
+from _wrk import write_lua as wrk_lua
 
 ROOT = Path(__file__).resolve().parents[1]
 # Replica and gateway run on the project's venv even when this script runs elsewhere (e.g. a
@@ -77,33 +79,8 @@ SCRIPTS = {
 }
 
 
-@dataclass
-class Result:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if not found:
-        log("installing wrk (apt-get install -y wrk)")
-        subprocess.run(["apt-get", "update"], check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
-        found = shutil.which("wrk")
-    assert found, "wrk is not installed"
-    return found
-
-
-def pin(cpus: str) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", cpus]
-    return []
 
 
 def other_cpus() -> str:
@@ -190,38 +167,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-    assert match, text
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def run_wrk(wrk: str, url: str, lua: Path, conns: int, seconds: int) -> Result:
-    cmd = [*pin(other_cpus()), wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "--latency"]
-    done = subprocess.run([*cmd, "-s", str(lua), url], capture_output=True, text=True, check=True)
-    out = done.stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    errors = 0
-    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?timeout (\d+)"):
-        match = re.search(pattern, out)
-        errors += int(match.group(1)) if match else 0
-    return Result(rps, p50, p99, errors)
-
-
 def write_lua(path: Path, body: str, key: str | None) -> None:
-    lines = [
-        'wrk.method = "POST"',
-        f"wrk.body = {json.dumps(body)}",
-        'wrk.headers["Content-Type"] = "application/json"',
-    ]
-    if key:
-        lines.append(f'wrk.headers["Authorization"] = "Bearer {key}"')
-    path.write_text("\n".join(lines) + "\n")
+    wrk_lua(path, body, {"Authorization": f"Bearer {key}"} if key else None)
 
 
 def train_model(model_dir: Path) -> None:
@@ -289,13 +236,15 @@ def bench(args: argparse.Namespace) -> int:
                 for target, (url, key) in targets.items():
                     luas[target] = work / f"{name}-{target}.lua"
                     write_lua(luas[target], body, key)
-                    run_wrk(wrk, url, luas[target], max(levels), args.warmup)
+                    wrk_run(wrk, url, luas[target], max(levels), args.warmup, cpus=other_cpus())
                 for conns in levels:
                     rounds: dict[str, list[Result]] = {t: [] for t in targets}
                     for _ in range(args.rounds):
                         for target, (url, _) in targets.items():
                             rounds[target].append(
-                                run_wrk(wrk, url, luas[target], conns, args.duration)
+                                wrk_run(
+                                    wrk, url, luas[target], conns, args.duration, cpus=other_cpus()
+                                )
                             )
                     for target in targets:
                         r = max(rounds[target], key=lambda res: res.rps)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -34,9 +33,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _wrk import Result, ensure_wrk, pin, run_wrk, write_lua
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "bench" / "serving"
@@ -53,22 +54,9 @@ SCRIPTS = {
 }
 
 
-@dataclass
-class Result:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
 def _log(message: str) -> None:
     print(message, flush=True)
 
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
     _log("installing wrk (apt-get install -y wrk)")
     subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, capture_output=True)
     found = shutil.which("wrk")
@@ -113,16 +101,14 @@ def train_model(model_dir: Path) -> None:
     joblib.dump(Ridge().fit(x, y), model_dir / "model" / "sklearn_regression_model.pkl")
 
 
+def _score_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/score"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _pin(cpu: int) -> list[str]:
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu)]
-    return []
 
 
 def start_server(kind: str, script: Path, model_dir: Path, workdir: Path, log: Path):
@@ -144,7 +130,7 @@ def start_server(kind: str, script: Path, model_dir: Path, workdir: Path, log: P
             cmd.append("--contract-headers")
     handle = log.open("w")
     proc = subprocess.Popen(
-        [*_pin(0), *cmd], cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT
+        [*pin("0"), *cmd], cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -167,39 +153,6 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
-    assert match, text
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def run_wrk(wrk: str, port: int, lua: Path, conns: int, seconds: int) -> Result:
-    cmd = [*_pin(1), wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(lua)]
-    done = subprocess.run(
-        [*cmd, f"http://127.0.0.1:{port}/score"], capture_output=True, text=True, check=True
-    )
-    out = done.stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    errors = 0
-    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?timeout (\d+)"):
-        match = re.search(pattern, out)
-        errors += int(match.group(1)) if match else 0
-    return Result(rps, p50, p99, errors)
-
-
-def write_lua(path: Path, body: str) -> None:
-    path.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(body)}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-    )
 
 
 def markdown(results: dict[tuple[str, int, str], Result], servers: list[str]) -> str:
@@ -270,13 +223,15 @@ def main() -> int:
                     running[server] = start_server(
                         server, script, model_dir, work, work / f"{server}-{name}.log"
                     )
-                    run_wrk(wrk, running[server][1], lua, max(levels), args.warmup)
+                    run_wrk(wrk, _score_url(running[server][1]), lua, max(levels), args.warmup)
                 for conns in levels:
                     rounds: dict[str, list[Result]] = {server: [] for server in servers}
                     for _ in range(args.rounds):
                         for server in servers:
                             port = running[server][1]
-                            rounds[server].append(run_wrk(wrk, port, lua, conns, args.duration))
+                            rounds[server].append(
+                                run_wrk(wrk, _score_url(port), lua, conns, args.duration)
+                            )
                     for server in servers:
                         r = max(rounds[server], key=lambda res: res.rps)
                         results[(name, conns, server)] = r
@@ -290,7 +245,7 @@ def main() -> int:
                     stop_server(proc)
     table = markdown(results, servers)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cpu = "one pinned CPU per server" if _pin(0) else "unpinned"
+    cpu = "one pinned CPU per server" if pin("0") else "unpinned"
     header = (
         f"Scoring benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {cpu}, "
         f"best of {args.rounds} wrk runs of {args.duration}s per cell, "
