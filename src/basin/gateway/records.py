@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["RequestRecord", "RequestSink"]
@@ -36,7 +36,8 @@ class RequestRecord:
     mirror: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a flat value: a shallow copy is enough (asdict deep-copies, per request).
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 RequestSink = Callable[[RequestRecord], None]
