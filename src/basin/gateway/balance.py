@@ -55,6 +55,11 @@ class DeploymentState:
         self.in_flight = 0
         self._cursor = 0
 
+    def pick_other(self, refused: ReplicaState) -> ReplicaState | None:
+        """Another replica than ``refused`` (which could not be connected to), if any."""
+        others = [r for r in self.replicas if r is not refused]
+        return min(others, key=lambda r: r.in_flight) if others else None
+
     def pick(self) -> ReplicaState:
         """The replica with the fewest requests in flight; ties go round robin."""
         replicas = self.replicas

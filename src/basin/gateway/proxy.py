@@ -147,7 +147,7 @@ async def _forward(
                 if mirror is not None:
                     ex.body = body
                     mirror(ex)  # a task: it starts once this one waits for the replica
-                conn = await _send_whole(ex, replica, body)
+                conn, replica = await _send_whole(ex, state, replica, body)
             await conn.response_head()
             response_started = True
             await _relay(ex, state, replica, conn, send, started)
@@ -201,27 +201,38 @@ def _drop(conn: Connection | None, ex: Exchange) -> None:
         conn.abort()
 
 
-async def _send_whole(ex: Exchange, replica: ReplicaState, body: bytes) -> Connection:
-    """Write head and body held in memory; retry once if a kept-alive socket was stale."""
+async def _send_whole(
+    ex: Exchange, state: DeploymentState, replica: ReplicaState, body: bytes
+) -> tuple[Connection, ReplicaState]:
+    """Write head and body held in memory; retry once if a kept-alive socket was stale, and on
+    another replica if this one refuses connections (it died before the supervisor noticed:
+    nothing was sent, so the request may go elsewhere)."""
     if body or ex.method not in _BODILESS:
         head = b"%scontent-length: %d\r\n\r\n" % (ex.head, len(body))
     else:
         head = ex.head + b"\r\n"
     payload = head + body if len(body) < _SMALL else None
     for attempt in (0, 1):
-        conn = await _open(replica, ex, fresh=attempt > 0)
+        try:
+            conn = await _open(replica, ex, fresh=attempt > 0)
+        except UpstreamError as error:
+            other = state.pick_other(replica) if error.connect_failed else None
+            if other is None:
+                raise
+            replica = other
+            conn = await _open(replica, ex, fresh=False)
         if payload is not None:
             conn.send(payload)
         else:
             conn.send(head)
             conn.send(body)
         if attempt or not conn.reused:
-            return conn
+            return conn, replica
         # A reused socket may have been closed by the replica just before our request reached
         # it; nothing was processed then, so the request can go again on a new connection.
         try:
             await conn.response_head()
-            return conn
+            return conn, replica
         except UpstreamError as error:
             conn.abort()
             if not error.before_response:

@@ -45,6 +45,9 @@ IDLE_MAX_S = 3.0  # below uvicorn's 5 s keep-alive timeout: never reuse a socket
 class UpstreamError(Exception):
     """The replica could not be reached, or broke the exchange off."""
 
+    #: True when no connection could be made at all (nothing was sent anywhere).
+    connect_failed = False
+
     def __init__(self, message: str, *, before_response: bool = False) -> None:
         super().__init__(message)
         # True when not one byte of an answer arrived: a replayable request may be sent again.
@@ -275,10 +278,12 @@ class ReplicaPool:
         try:
             _, conn = await loop.create_connection(lambda: Connection(loop), self.host, self.port)
         except OSError as ex:
-            raise UpstreamError(
+            error = UpstreamError(
                 f"cannot connect to replica {self.address} ({ex.strerror or ex})",
                 before_response=True,
-            ) from None
+            )
+            error.connect_failed = True
+            raise error from None
         return conn, False
 
     def release(self, conn: Connection) -> None:

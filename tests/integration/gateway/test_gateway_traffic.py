@@ -178,3 +178,25 @@ def test_requests_spread_over_the_ready_replicas(make_gateway, fresh) -> None:
     for _ in range(3):
         assert gw.score("ep-spread").status_code == 200
     assert blue.stats()["calls"] == before
+
+
+def test_a_replica_refusing_connections_costs_no_request(make_gateway, fresh) -> None:
+    """A replica that died before the supervisor noticed: nothing was sent to it, so the gateway
+    sends the request to another ready replica instead of answering 502."""
+    import socket
+
+    with socket.socket() as placeholder:  # a port nobody listens on
+        placeholder.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{placeholder.getsockname()[1]}"
+    gw: Gateway = make_gateway(
+        endpoint(
+            "ep-dead",
+            {
+                "blue": DeploymentRoute(
+                    (dead, fresh["blue"].address), max_concurrent_requests_per_instance=8
+                )
+            },
+            traffic={"blue": 100},
+        )
+    )
+    assert _send_many(gw, "ep-dead", 40, concurrency=4) == Counter({"blue": 40})
