@@ -561,3 +561,53 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_deleting_a_workspace_or_group_deletes_its_endpoints_and_replicas(
+    server: ServerProcess, echo_code: Path
+) -> None:
+    """As in Azure ML: endpoints are deleted with their workspace, even by a soft delete."""
+    with MLClient(
+        None, None, "rg-gone", "ws-gone", server=server.url, token=server.token
+    ) as client:
+        client.resource_groups.create_or_update("rg-gone")
+        for workspace in ("ws-gone", "ws-gone2"):
+            client.workspaces.begin_create(
+                Workspace(name=workspace, resource_group="rg-gone")
+            ).result()
+        client.online_endpoints.begin_create_or_update(
+            ManagedOnlineEndpoint(name="gone-endpoint")
+        ).result()
+        client.online_deployments.begin_create_or_update(
+            _deployment("blue", "gone-endpoint", echo_code)
+        ).result()
+        replica = _pid_of(client, "gone-endpoint", "blue")
+        uri, headers = _score(client, "gone-endpoint")
+        client.workspaces.begin_delete("ws-gone").result()  # a soft delete
+        deadline = time.monotonic() + 30
+        while _alive(replica) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(replica)
+        assert httpx.post(uri, json={}, headers=headers).status_code == 404
+        client.workspaces.begin_recover("ws-gone").result()
+        assert client.online_endpoints.list() == []
+
+    with MLClient(
+        None, None, "rg-gone", "ws-gone2", server=server.url, token=server.token
+    ) as client:
+        client.online_endpoints.begin_create_or_update(
+            ManagedOnlineEndpoint(name="gone-endpoint2")
+        ).result()
+        client.online_deployments.begin_create_or_update(
+            _deployment("blue", "gone-endpoint2", echo_code)
+        ).result()
+        replica = _pid_of(client, "gone-endpoint2", "blue")
+        endpoint = client.online_endpoints.get("gone-endpoint2")
+        client.resource_groups.begin_delete("rg-gone").result()
+        deadline = time.monotonic() + 30
+        while _alive(replica) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(replica)
+        assert endpoint.identity and endpoint.identity.principal_id
+    with MLClient(None, None, server=server.url, token=server.token) as admin:
+        assert admin.role_assignments.list(assignee=endpoint.identity.principal_id) == []

@@ -34,6 +34,7 @@ __all__ = [
     "SYSTEM_ROLES",
     "create_or_update",
     "delete",
+    "delete_all_under",
     "endpoint_id",
     "get",
     "get_credentials",
@@ -261,6 +262,11 @@ def delete(platform: Platform, group: str, workspace_name: str, name: str) -> Ma
     """Delete the endpoint and everything under it; its system identity and roles go too.
     (The caller stops the deployments' replicas.)"""
     endpoint = get(platform, group, workspace_name, name)
+    _delete(platform, endpoint)
+    return endpoint
+
+
+def _delete(platform: Platform, endpoint: ManagedOnlineEndpoint) -> None:
     assert endpoint.id is not None
     with platform.store.transaction() as tx:
         if (
@@ -273,8 +279,19 @@ def delete(platform: Platform, group: str, workspace_name: str, name: str) -> Ma
         tx.delete_secrets(endpoint.id)
         tx.delete_under(endpoint.id)
     msi.unbind_under(platform, endpoint.id)
-    platform.events.publish(CHANGED, endpoint.id)
-    return endpoint
+    platform.events.publish(CHANGED, endpoint.id)  # the serving controller stops its replicas
+
+
+def delete_all_under(platform: Platform, scope: str) -> int:
+    """Delete every endpoint under ``scope`` (a workspace or group going away): as in Azure
+    ML, deleting a workspace deletes its inference endpoints at once, even a soft delete."""
+    found = [
+        from_stored(ManagedOnlineEndpoint, row)
+        for row in platform.store.list(type=TYPE, under=scope)
+    ]
+    for endpoint in found:
+        _delete(platform, endpoint)
+    return len(found)
 
 
 def keys(platform: Platform, endpoint_id_: str) -> tuple[str, str]:

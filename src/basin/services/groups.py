@@ -68,11 +68,12 @@ def list_all(platform: Platform) -> list[ResourceGroup]:
 
 def delete(platform: Platform, name: str) -> int:
     """Delete the group and everything in it (soft-deleted workspaces too); return the count."""
-    # Imported here: storage_accounts itself needs this module (to check groups exist).
-    from basin.services import storage_accounts
+    # Imported here: these modules need this one (to check that groups exist).
+    from basin.services import endpoints, storage_accounts
 
     require_group(platform, name)
     rid = resource_group_id(platform.subscription_id, name)
+    endpoints.delete_all_under(platform, rid)  # their replicas stop too
     accounts = platform.store.list(type=storage_accounts.TYPE, resource_group=name)
     with platform.store.transaction() as tx:
         tx.delete_secrets(rid)

@@ -221,8 +221,14 @@ def update(platform: Platform, group: str, name: str, patch: dict[str, Any]) -> 
 
 
 def delete(platform: Platform, group: str, name: str, *, permanently: bool = False) -> None:
-    """Soft delete (kept RETENTION, hidden from lists) or purge. Dependents are never deleted."""
+    """Soft delete (kept RETENTION, hidden from lists) or purge. Dependents are never deleted;
+    online endpoints always are (as in Azure ML)."""
+    # Imported here: endpoints itself needs this module (to find workspaces).
+    from basin.services import endpoints
+
     ws_id = workspace_id(platform, group, name)
+    if platform.store.get(ws_id) is not None:
+        endpoints.delete_all_under(platform, ws_id)
     with platform.store.transaction() as tx:
         stored = tx.get(ws_id, include_deleted=True)
         if stored is None or stored.type != TYPE:
