@@ -369,7 +369,7 @@ def test_traffic_split_header_override_and_mirror(
     assert headers["Authorization"].split()[1] not in text
 
 
-def test_status_codes_and_keys(client: MLClient, echo_code: Path) -> None:
+def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: ServerProcess) -> None:
     client.online_endpoints.begin_create_or_update(
         ManagedOnlineEndpoint(name="codes-endpoint")
     ).result()
@@ -416,6 +416,9 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path) -> None:
         client.online_endpoints.begin_regenerate_keys("codes-endpoint", key_type="primary").result()
         assert http.post(uri, json={}, headers={"Authorization": old}).status_code == 401  # at once
         fresh = client.online_endpoints.get_keys("codes-endpoint")
+        # the gateway's table on disk holds key digests, never the keys
+        routes = (server.home / "gateway" / "routes.json").read_text()
+        assert "codes-endpoint" in routes and fresh.primary_key not in routes  # type: ignore[union-attr]
         assert (
             http.post(
                 uri, json={}, headers={"Authorization": f"Bearer {fresh.primary_key}"}

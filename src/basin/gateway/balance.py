@@ -8,6 +8,7 @@ here runs on the gateway's event loop; the table may be written from any thread.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
 
 from basin.gateway.metrics import GatewayMetrics, Series
@@ -89,7 +90,10 @@ class EndpointPlan:
     ) -> None:
         self.route = route
         self.series = series  # requests refused before a deployment was chosen
-        self.keys = tuple(key.encode() for key in route.keys) if route.auth_mode == "key" else None
+        # Keys are compared as SHA-256 digests: a route read from disk carries only those.
+        digests = tuple(hashlib.sha256(key.encode()).digest() for key in route.keys)
+        digests += tuple(bytes.fromhex(h) for h in route.key_hashes)
+        self.keys = digests if route.auth_mode == "key" else None
         self.verifier = verifier
         # Header values arrive as bytes: look deployments up without decoding.
         self.by_header = {name.encode("latin-1"): state for name, state in states.items()}

@@ -9,6 +9,7 @@ sees half an update, and serialises to and from JSON for a gateway run in its ow
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -104,6 +105,8 @@ class EndpointRoute:
     name: str
     auth_mode: AuthMode = "key"
     keys: tuple[str, ...] = field(default=(), repr=False)  # primary, secondary: either works
+    #: SHA-256 (hex) of keys: what a route written to disk carries instead of the keys.
+    key_hashes: tuple[str, ...] = field(default=(), repr=False)
     traffic: Mapping[str, int] = field(default_factory=dict)
     mirror: MirrorTraffic | None = None
     deployments: Mapping[str, DeploymentRoute] = field(default_factory=dict)
@@ -121,6 +124,10 @@ class EndpointRoute:
         if any(not isinstance(key, str) or not key for key in keys):
             raise ValidationError("endpoint keys must be non-empty strings")
         object.__setattr__(self, "keys", keys)
+        hashes = tuple(self.key_hashes)
+        if any(not isinstance(h, str) or not re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes):
+            raise ValidationError("endpoint key hashes must be SHA-256 hex digests")
+        object.__setattr__(self, "key_hashes", hashes)
         deployments = dict(self.deployments)
         for name, deployment in deployments.items():
             if not isinstance(deployment, DeploymentRoute):
@@ -158,6 +165,7 @@ class EndpointRoute:
         return {
             "auth_mode": self.auth_mode,
             "keys": list(self.keys),
+            "key_hashes": list(self.key_hashes),
             "traffic": dict(self.traffic),
             "mirror_traffic": (
                 {self.mirror.deployment: self.mirror.percent} if self.mirror is not None else {}
@@ -167,7 +175,8 @@ class EndpointRoute:
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> EndpointRoute:
-        unknown = set(data) - {"auth_mode", "keys", "traffic", "mirror_traffic", "deployments"}
+        known = {"auth_mode", "keys", "key_hashes", "traffic", "mirror_traffic", "deployments"}
+        unknown = set(data) - known
         if unknown:
             raise ValidationError(f"unknown endpoint route fields: {sorted(unknown)}")
         mirrors = {k: v for k, v in dict(data.get("mirror_traffic") or {}).items() if v}
@@ -178,6 +187,7 @@ class EndpointRoute:
             name=name,
             auth_mode=data.get("auth_mode", "key"),
             keys=tuple(data.get("keys", ())),
+            key_hashes=tuple(data.get("key_hashes", ())),
             traffic=dict(data.get("traffic") or {}),
             mirror=mirror,
             deployments={

@@ -163,7 +163,8 @@ class ServingController:
             EndpointRoute(
                 name=endpoint.name,
                 auth_mode=endpoint.auth_mode.value,
-                keys=tuple(k for k in keys if k),
+                # Only digests: the table is written to disk for the gateway process.
+                key_hashes=tuple(hashlib.sha256(k.encode()).hexdigest() for k in keys if k),
                 traffic=traffic,
                 mirror=mirror,
                 deployments=routes,

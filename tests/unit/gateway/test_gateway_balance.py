@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, RoutingTable
 from basin.gateway.balance import Router
 from basin.gateway.metrics import GatewayMetrics
@@ -116,7 +118,7 @@ def test_mirror_and_keys_are_compiled() -> None:
     _, router = _router(_route(mirror=MirrorTraffic("idle", 25)))
     plan = router.plan("ep")
     assert plan is not None
-    assert plan.keys == (b"k",)
+    assert plan.keys == (hashlib.sha256(b"k").digest(),)  # compared as digests
     assert plan.mirror is not None and plan.mirror[0].name == "idle" and plan.mirror[1] == 25
     _, router = _router(_route(mirror=MirrorTraffic("idle", 0), auth_mode="aml_token", keys=()))
     plan = router.plan("ep")

@@ -186,3 +186,19 @@ def test_writers_on_many_threads_lose_no_update() -> None:
         thread.join()
     for i in range(8):
         assert table.get(f"ep{i}").deployments["green"].replicas == ("127.0.0.1:7049",)  # type: ignore[union-attr]
+
+
+def test_key_hashes_travel_instead_of_keys() -> None:
+    """A table written to disk for the gateway process can carry key digests only."""
+    import hashlib
+
+    from basin.gateway.balance import EndpointPlan  # noqa: F401 - the plan compares digests
+
+    digest = hashlib.sha256(b"secret-key").hexdigest()
+    route = EndpointRoute("ep-hashed", key_hashes=(digest,))
+    data = RoutingTable([route]).to_json()
+    assert "secret-key" not in data and digest in data
+    again = RoutingTable.from_json(data).get("ep-hashed")
+    assert again is not None and again.key_hashes == (digest,) and again.keys == ()
+    with pytest.raises(ValidationError, match="SHA-256"):
+        EndpointRoute("ep-bad", key_hashes=("not-a-digest",))
