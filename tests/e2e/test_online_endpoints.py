@@ -431,6 +431,9 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
             ).status_code
             == 200
         )  # type: ignore[union-attr]
+    # the gateway sends the replica no deprecated request-id header (a warning per request)
+    logs = client.online_deployments.get_logs("blue", "codes-endpoint")
+    assert "x-ms-request-id header has been deprecated" not in logs
 
 
 def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:

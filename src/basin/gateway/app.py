@@ -171,7 +171,10 @@ class GatewayApp:
                 length = value
         request_id, id_headers = request_id_headers(rid, legacy, client)
         for id_header in id_headers:
-            lines += (id_header[0], b": ", id_header[1], b"\r\n")
+            # x-ms-request-id goes to the replica only if the client sent it: the inference
+            # server takes it as the deprecated input and logs a warning for every request.
+            if id_header[0] != b"x-ms-request-id" or legacy:
+                lines += (id_header[0], b": ", id_header[1], b"\r\n")
         ex = Exchange(method, b"".join(lines), request_id, id_headers, client or legacy)
 
         name = name_bytes.decode("latin-1")
