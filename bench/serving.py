@@ -57,16 +57,6 @@ SCRIPTS = {
 def _log(message: str) -> None:
     print(message, flush=True)
 
-    _log("installing wrk (apt-get install -y wrk)")
-    subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, capture_output=True)
-    found = shutil.which("wrk")
-    if not found:
-        subprocess.run(["apt-get", "update"], check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
-        found = shutil.which("wrk")
-    assert found, "wrk is not installed"
-    return found
-
 
 def ensure_azmlinfsrv() -> Path:
     """A venv with azmlinfsrv and the same numpy/scikit-learn/joblib as this one."""

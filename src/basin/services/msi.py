@@ -24,7 +24,7 @@ from basin.services import identities
 from basin.services.platform import Platform
 from basin.store import StoredResource
 
-__all__ = ["BINDING_TYPE", "answer", "bind", "unbind", "unbind_under"]
+__all__ = ["BINDING_TYPE", "answer", "bind", "unbind_under"]
 
 BINDING_TYPE = "Basin/msiBindings"
 
@@ -68,11 +68,6 @@ def bind(
             )
         )
     return secret
-
-
-def unbind(platform: Platform, secret: str) -> None:
-    with platform.store.transaction() as tx:
-        tx.delete(_binding_id(platform, hash_msi_secret(secret)))
 
 
 def unbind_under(platform: Platform, owner_prefix: str) -> int:

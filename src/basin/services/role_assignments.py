@@ -6,7 +6,7 @@ import uuid
 
 from basin.entities import RoleAssignment
 from basin.errors import ConflictError, NotFoundError, ValidationError
-from basin.identity import get_role, role_definition_id, scope_covers
+from basin.identity import get_role, role_definition_id
 from basin.ids import ResourceId, id_key
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
@@ -18,7 +18,6 @@ __all__ = [
     "delete",
     "insert",
     "list_assignments",
-    "list_for_principal",
 ]
 
 TYPE = RoleAssignment.resource_type
@@ -158,17 +157,6 @@ def list_assignments(
             continue
         result.append(assignment)
     return result
-
-
-def list_for_principal(
-    platform: Platform, principal_id: str, resource_id: str
-) -> list[RoleAssignment]:
-    """The assignments of one principal that apply to ``resource_id``."""
-    return [
-        a
-        for a in all_assignments(platform.store)
-        if a.principal_id == principal_id and scope_covers(a.scope, resource_id)
-    ]
 
 
 def delete(platform: Platform, assignment_id: str) -> None:

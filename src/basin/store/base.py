@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,7 +130,3 @@ class MetadataStore(Reader):
 
     @abc.abstractmethod
     def close(self) -> None: ...
-
-    def iter_types(self, *types: str) -> Iterator[StoredResource]:
-        for type_ in types:
-            yield from self.list(type=type_)
