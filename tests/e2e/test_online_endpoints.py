@@ -517,11 +517,27 @@ def test_update_under_load_replicas_killed_and_server_restarted(
                 )
                 client.online_deployments.begin_create_or_update(update).result()
                 time.sleep(0.5)
+                # then blue to green: a new deployment takes the traffic, in two steps
+                green = _deployment("green", "life-endpoint", echo_code, request_settings=settings)
+                client.online_deployments.begin_create_or_update(green).result()
+                client.online_endpoints.begin_update(
+                    "life-endpoint", {"traffic": {"blue": 50, "green": 50}}
+                ).result()
+                time.sleep(0.3)
+                client.online_endpoints.begin_update(
+                    "life-endpoint", {"traffic": {"blue": 0, "green": 100}}
+                ).result()
+                time.sleep(0.3)
+                client.online_endpoints.begin_update(
+                    "life-endpoint", {"traffic": {"blue": 100, "green": 0}}
+                ).result()
+                client.online_deployments.begin_delete("green", "life-endpoint").result()
+                time.sleep(0.3)
             finally:
                 stop.set()
                 worker.join()
-            assert failures == [], Counter(failures)  # no request failed during the update
-            assert answered["blue-v2"] > 0 and sum(answered.values()) > 20
+            assert failures == [], Counter(failures)  # no request failed during the updates
+            assert answered["blue-v2"] > 0 and answered["green"] > 0 and sum(answered.values()) > 20
 
             victim = _pid_of(client, "life-endpoint", "blue")
             os.kill(victim, signal.SIGKILL)
