@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from basin.cli import _context
+from basin.cli._assets import add_versioned_commands
 from basin.cli._options import File, Group, Output, Query, Set, Tags, Workspace
 from basin.cli._output import OutputFormat, emit
 from basin.entities import Environment, EnvironmentBuildState, apply_overrides, parse_entity
@@ -18,6 +19,7 @@ from basin.loaders import load_environment, read_conda_file
 from basin.sdk import MLClient
 
 app = typer.Typer(help="Environments (built with uv, cached by content).", no_args_is_help=True)
+add_versioned_commands(app, "environments", "environment")
 
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Environment name.")]
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
@@ -92,21 +94,6 @@ def create(
     emit(created.to_dict(), output, query)
 
 
-@app.command()
-def show(
-    name: Name,
-    version: Version = None,
-    label: Annotated[str | None, typer.Option("--label", "-l")] = None,
-    resource_group: Group = None,
-    workspace_name: Workspace = None,
-    output: Output = OutputFormat.json,
-    query: Query = None,
-) -> None:
-    """Show an environment version (or the latest)."""
-    client = _context.client(resource_group, workspace_name)
-    emit(client.environments.get(name, version, label).to_dict(), output, query)
-
-
 @app.command("show-build")
 def show_build(
     name: Name,
@@ -142,46 +129,6 @@ def get_logs(
     print(
         _context.client(resource_group, workspace_name).environments.get_logs(name, version), end=""
     )
-
-
-@app.command("list")
-def list_(
-    name: OptName = None,
-    archived_only: Annotated[bool, typer.Option("--archived-only")] = False,
-    include_archived: Annotated[bool, typer.Option("--include-archived")] = False,
-    resource_group: Group = None,
-    workspace_name: Workspace = None,
-    output: Output = OutputFormat.json,
-    query: Query = None,
-) -> None:
-    """List environments (latest of each), or the versions of one."""
-    client = _context.client(resource_group, workspace_name)
-    found = client.environments.list(
-        name, archived_only=archived_only, include_archived=include_archived
-    )
-    emit([e.to_dict() for e in found], output, query)
-
-
-@app.command()
-def archive(
-    name: Name,
-    version: Version = None,
-    resource_group: Group = None,
-    workspace_name: Workspace = None,
-) -> None:
-    """Archive a version (or every version)."""
-    _context.client(resource_group, workspace_name).environments.archive(name, version)
-
-
-@app.command()
-def restore(
-    name: Name,
-    version: Version = None,
-    resource_group: Group = None,
-    workspace_name: Workspace = None,
-) -> None:
-    """Restore an archived version (or every version)."""
-    _context.client(resource_group, workspace_name).environments.restore(name, version)
 
 
 @app.command("upload-wheel")

@@ -1,0 +1,84 @@
+"""The commands every versioned asset has (``show``, ``list``, ``archive``, ``restore``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from basin.cli import _context
+from basin.cli._options import Group, Output, Query, Workspace
+from basin.cli._output import OutputFormat, emit
+
+__all__ = ["add_versioned_commands"]
+
+Name = Annotated[str, typer.Option("--name", "-n", help="Name.")]
+OptName = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
+Version = Annotated[str | None, typer.Option("--version", "-v", help="Version.")]
+Label = Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")]
+ArchivedOnly = Annotated[bool, typer.Option("--archived-only")]
+IncludeArchived = Annotated[bool, typer.Option("--include-archived")]
+
+
+def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
+    """Add the four commands over ``ml_client.<group>`` (``models``, ``environments``)."""
+
+    def operations(resource_group: str | None, workspace_name: str | None) -> Any:
+        return getattr(_context.client(resource_group, workspace_name), group)
+
+    @app.command()
+    def show(
+        name: Name,
+        version: Version = None,
+        label: Label = None,
+        resource_group: Group = None,
+        workspace_name: Workspace = None,
+        output: Output = OutputFormat.json,
+        query: Query = None,
+    ) -> None:
+        emit(
+            operations(resource_group, workspace_name).get(name, version, label).to_dict(),
+            output,
+            query,
+        )
+
+    show.__doc__ = f"Show a {what} version (or the latest)."
+
+    @app.command("list")
+    def list_(
+        name: OptName = None,
+        archived_only: ArchivedOnly = False,
+        include_archived: IncludeArchived = False,
+        resource_group: Group = None,
+        workspace_name: Workspace = None,
+        output: Output = OutputFormat.json,
+        query: Query = None,
+    ) -> None:
+        found = operations(resource_group, workspace_name).list(
+            name, archived_only=archived_only, include_archived=include_archived
+        )
+        emit([item.to_dict() for item in found], output, query)
+
+    list_.__doc__ = f"List {what}s (the latest of each), or the versions of one."
+
+    @app.command()
+    def archive(
+        name: Name,
+        version: Version = None,
+        resource_group: Group = None,
+        workspace_name: Workspace = None,
+    ) -> None:
+        operations(resource_group, workspace_name).archive(name, version)
+
+    archive.__doc__ = "Archive a version (or every version): hidden from lists and @latest."
+
+    @app.command()
+    def restore(
+        name: Name,
+        version: Version = None,
+        resource_group: Group = None,
+        workspace_name: Workspace = None,
+    ) -> None:
+        operations(resource_group, workspace_name).restore(name, version)
+
+    restore.__doc__ = "Restore an archived version (or every version)."
