@@ -11,10 +11,13 @@ that body back into the same class, so ``except basin.errors.NotFoundError`` wor
     ├── AuthorizationError          403  AuthorizationFailed   a valid caller without the needed role
     ├── NotFoundError               404  ResourceNotFound
     ├── ConflictError               409  Conflict              already exists, soft-deleted name, busy
+    ├── RequestTimeoutError         408  RequestTimeout        a deployment answered too late
     ├── PreconditionFailedError     412  PreconditionFailed    stale etag
     ├── PayloadTooLargeError        413  PayloadTooLarge
     ├── BuildFailedError            422  BuildFailed           an environment could not be built
     ├── DeploymentFailedError       422  DeploymentFailed      a deployment could not be provisioned
+    ├── TooManyRequestsError        429  TooManyRequests       a deployment's limit is reached
+    ├── BadGatewayError             502  BadGateway            a replica failed
     └── ServiceUnavailableError     503  ServiceUnavailable    a dependency is not running
 """
 
@@ -25,6 +28,7 @@ from typing import ClassVar
 __all__ = [
     "AuthenticationError",
     "AuthorizationError",
+    "BadGatewayError",
     "BasinError",
     "BuildFailedError",
     "ConflictError",
@@ -33,7 +37,9 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PreconditionFailedError",
+    "RequestTimeoutError",
     "ServiceUnavailableError",
+    "TooManyRequestsError",
     "ValidationError",
     "error_from_code",
 ]
@@ -85,6 +91,27 @@ class ConflictError(BasinError):
 class PreconditionFailedError(BasinError):
     code = "PreconditionFailed"
     status = 412
+
+
+class RequestTimeoutError(BasinError):
+    """A deployment did not answer within its request_timeout_ms (the gateway's 408)."""
+
+    code = "RequestTimeout"
+    status = 408
+
+
+class TooManyRequestsError(BasinError):
+    """Too many requests in flight for a deployment (the gateway's 429): retry later."""
+
+    code = "TooManyRequests"
+    status = 429
+
+
+class BadGatewayError(BasinError):
+    """A replica could not be reached or broke the exchange off (the gateway's 502)."""
+
+    code = "BadGateway"
+    status = 502
 
 
 class PayloadTooLargeError(BasinError):

@@ -431,6 +431,11 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
             ).status_code
             == 200
         )  # type: ignore[union-attr]
+    # the SDK raises basin's own classes for the gateway's answers, as retry logic wants
+    from basin.errors import RequestTimeoutError
+
+    with pytest.raises(RequestTimeoutError):
+        client.online_endpoints.invoke("codes-endpoint", data={"sleep": 3})
     # the gateway sends the replica no deprecated request-id header (a warning per request)
     logs = client.online_deployments.get_logs("blue", "codes-endpoint")
     assert "x-ms-request-id header has been deprecated" not in logs
