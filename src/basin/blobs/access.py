@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from basin.errors import AuthenticationError, AuthorizationError, ValidationError
+from basin.identity import actions
 
 __all__ = [
     "BLOBS_ADD",
@@ -29,15 +30,15 @@ __all__ = [
     "StaticAccountDirectory",
 ]
 
-_BLOB_SERVICE = "Microsoft.Storage/storageAccounts/blobServices"
-BLOBS_READ = f"{_BLOB_SERVICE}/containers/blobs/read"
-BLOBS_WRITE = f"{_BLOB_SERVICE}/containers/blobs/write"
-BLOBS_DELETE = f"{_BLOB_SERVICE}/containers/blobs/delete"
-BLOBS_ADD = f"{_BLOB_SERVICE}/containers/blobs/add/action"
-# Container life cycle is control plane in Azure; basin asks bearer callers for these actions.
-CONTAINERS_READ = f"{_BLOB_SERVICE}/containers/read"
-CONTAINERS_WRITE = f"{_BLOB_SERVICE}/containers/write"
-CONTAINERS_DELETE = f"{_BLOB_SERVICE}/containers/delete"
+# Azure's action strings, defined once in the identity library (which checks them). Container
+# life cycle is control plane in Azure; basin asks bearer callers for those actions.
+BLOBS_READ = actions.BLOB_READ
+BLOBS_WRITE = actions.BLOB_WRITE
+BLOBS_DELETE = actions.BLOB_DELETE
+BLOBS_ADD = actions.BLOB_ADD
+CONTAINERS_READ = actions.CONTAINER_READ
+CONTAINERS_WRITE = actions.CONTAINER_WRITE
+CONTAINERS_DELETE = actions.CONTAINER_DELETE
 
 
 class InvalidTokenError(AuthenticationError):

@@ -37,6 +37,16 @@ EXIT_STARTUP = 3
 _CONFIG_ENV = "BASIN_RUNTIME_CONFIG"
 _TREE_LIMIT = 200
 _KEEP_ALIVE_S = 75  # idle keep-alive connections live as long as nginx's default
+#: What both ways of serving (plain and --reload) give uvicorn besides the address.
+_UVICORN_OPTIONS: dict[str, Any] = {
+    "ws": "none",
+    "lifespan": "on",
+    "log_config": None,
+    "access_log": False,
+    "server_header": False,
+    "proxy_headers": False,
+    "timeout_keep_alive": _KEEP_ALIVE_S,
+}
 
 
 class StartupError(Exception):
@@ -175,19 +185,7 @@ def _banner(config: RuntimeConfig) -> None:
 def _uvicorn_config(app: Any, config: RuntimeConfig, **extra: Any) -> Any:
     import uvicorn
 
-    return uvicorn.Config(
-        app,
-        host=config.host,
-        port=config.port,
-        ws="none",
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_keep_alive=_KEEP_ALIVE_S,
-        **extra,
-    )
+    return uvicorn.Config(app, host=config.host, port=config.port, **_UVICORN_OPTIONS, **extra)
 
 
 class _Pending:
@@ -256,13 +254,7 @@ def _serve_reload(config: RuntimeConfig) -> int:
         reload_dirs=[config.script_dir],
         host=config.host,
         port=config.port,
-        ws="none",
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_keep_alive=_KEEP_ALIVE_S,
+        **_UVICORN_OPTIONS,
     )
     return 0
 
