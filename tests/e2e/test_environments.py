@@ -17,7 +17,7 @@ from basin.entities import Environment, PatTokenConfiguration, Workspace, Worksp
 from basin.errors import BuildFailedError, ValidationError
 from basin.testing import ServerProcess
 from basin.testing.packages import PrivateIndex, make_wheel, start_pypiserver
-from tests.e2e.test_workspaces_cli import fails, ok
+from tests.e2e.test_workspaces_cli import assign, fails, ok
 
 WS = ("-g", "rg-env", "-w", "ws-env")
 PAT = "feed-pat-7f3a9c1e5d"
@@ -334,19 +334,7 @@ def test_wheel_from_another_account_needs_the_workspace_identity_role(
         client.environments.create_or_update(env)
     assert "Storage Blob Data Reader" in str(refused.value)
     principal = client.workspaces.get("ws-env").identity.principal_id  # type: ignore[union-attr]
-    ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            str(principal),
-            "--role",
-            "Storage Blob Data Reader",
-            "--scope",
-            account["id"],
-        )
-    )
+    assign(cli, str(principal), "Storage Blob Data Reader", account["id"])
     built = client.environments.wait_for_build(*_create(client, env))
     python = _env_python(build_cache, built.build_key or "")
     done = subprocess.run(

@@ -13,7 +13,7 @@ from basin.entities import Workspace
 from basin.errors import AuthenticationError, AuthorizationError, ConflictError, NotFoundError
 from basin.testing import ServerProcess
 from tests.conftest import run_cli
-from tests.e2e.test_workspaces_cli import fails, ok
+from tests.e2e.test_workspaces_cli import assign, fails, ok
 
 
 def _as(server: ServerProcess, token: str, group: str | None = None) -> MLClient:
@@ -58,19 +58,7 @@ def test_reader_contributor_owner(server: ServerProcess, cli: Any) -> None:
     assert reader["password"].startswith("basin_")
     assert "password" not in ok(cli("ad", "sp", "list"))[0]
     for principal, role in ((reader, "Reader"), (contributor, "Contributor"), (owner, "Owner")):
-        ok(
-            cli(
-                "role",
-                "assignment",
-                "create",
-                "--assignee-object-id",
-                principal["id"],
-                "--role",
-                role,
-                "--scope",
-                group_id,
-            )
-        )
+        assign(cli, principal["id"], role, group_id)
 
     with _as(server, reader["password"], "rg-rbac") as client:
         assert client.workspaces.get("ws-rbac").name == "ws-rbac"  # read: allowed

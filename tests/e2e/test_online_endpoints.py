@@ -30,7 +30,7 @@ from basin.entities import (
 )
 from basin.errors import BasinError, ImmutableFieldError
 from basin.testing import ServerProcess
-from tests.e2e.test_workspaces_cli import ok
+from tests.e2e.test_workspaces_cli import assign, ok
 
 ECHO = """
 import json, os, time
@@ -176,19 +176,7 @@ def test_system_assigned_identity_journey(
     assert endpoint["provisioning_state"] == "Succeeded" and endpoint["scoring_uri"].endswith(
         "/endpoints/demo-endpoint/score"
     )
-    ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            endpoint["identity"]["principal_id"],
-            "--role",
-            "Storage Blob Data Reader",
-            "--scope",
-            account["id"],
-        )
-    )
+    assign(cli, endpoint["identity"]["principal_id"], "Storage Blob Data Reader", account["id"])
     created = ok(
         cli(
             "online-deployment", "create", "-f", str(work / "blue.yml"), "--all-traffic", *ws,
@@ -287,36 +275,12 @@ def test_user_assigned_identity_needs_its_roles(client: MLClient, cli: Any, tmp_
     with pytest.raises(BasinError) as no_acr:
         client.online_deployments.begin_create_or_update(deployment).result()
     assert "AcrPull" in str(no_acr.value) and str(workspace.container_registry) in str(no_acr.value)
-    ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            identity["principalId"],
-            "--role",
-            "AcrPull",
-            "--scope",
-            str(workspace.container_registry),
-        )
-    )
+    assign(cli, identity["principalId"], "AcrPull", str(workspace.container_registry))
     with pytest.raises(BasinError) as no_reader:
         client.online_deployments.begin_create_or_update(deployment).result()
     assert "Storage Blob Data Reader" in str(no_reader.value)
     for scope in (str(workspace.storage_account), account["id"]):
-        ok(
-            cli(
-                "role",
-                "assignment",
-                "create",
-                "--assignee-object-id",
-                identity["principalId"],
-                "--role",
-                "Storage Blob Data Reader",
-                "--scope",
-                scope,
-            )
-        )
+        assign(cli, identity["principalId"], "Storage Blob Data Reader", scope)
     done = client.online_deployments.begin_create_or_update(deployment).result()
     assert done.provisioning_state == "Succeeded"
     answer = client.online_endpoints.invoke("uai-endpoint", data={}, deployment_name="blue")

@@ -18,7 +18,7 @@ from azure.identity import ManagedIdentityCredential
 from azure.storage.blob import BlobClient
 
 from basin.testing import ServerProcess
-from tests.e2e.test_workspaces_cli import fails, ok
+from tests.e2e.test_workspaces_cli import assign, fails, ok
 
 STORAGE = "https://storage.azure.com/.default"
 
@@ -122,19 +122,7 @@ def test_managed_identity_reads_only_with_a_role(
     assert refused.value.status_code == 403
     assert refused.value.error_code == "AuthorizationPermissionMismatch"
 
-    reader = ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            identity["principalId"],
-            "--role",
-            "Storage Blob Data Reader",
-            "--scope",
-            account_id,
-        )
-    )
+    reader = assign(cli, identity["principalId"], "Storage Blob Data Reader", account_id)
     assert _blob(msi_setup).download_blob().readall() == b"read through a managed identity"
     with pytest.raises(HttpResponseError) as no_write:
         _blob(msi_setup, "new.txt").upload_blob(b"nope")
@@ -145,19 +133,7 @@ def test_managed_identity_reads_only_with_a_role(
         _blob(msi_setup).download_blob().readall()
     assert revoked.value.status_code == 403
 
-    ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            identity["principalId"],
-            "--role",
-            "Storage Blob Data Reader",
-            "--scope",
-            msi_setup["group_id"],
-        )
-    )
+    assign(cli, identity["principalId"], "Storage Blob Data Reader", msi_setup["group_id"])
     assert _blob(msi_setup).download_blob().readall().startswith(b"read through")
     # nothing secret in the server's log
     log = "".join(server.output)
@@ -167,19 +143,7 @@ def test_managed_identity_reads_only_with_a_role(
 def test_raw_rest_with_clientid(cli: Any, msi_setup: dict[str, Any]) -> None:
     """The documented REST calls: the MSI endpoint with clientid, then a bearer GET of the blob."""
     identity = msi_setup["identity"]
-    ok(
-        cli(
-            "role",
-            "assignment",
-            "create",
-            "--assignee-object-id",
-            identity["principalId"],
-            "--role",
-            "Storage Blob Data Reader",
-            "--scope",
-            msi_setup["account"]["id"],
-        )
-    )
+    assign(cli, identity["principalId"], "Storage Blob Data Reader", msi_setup["account"]["id"])
     binding = msi_setup["binding"]
     token = httpx.get(
         binding["msi_endpoint"],

@@ -19,6 +19,23 @@ def ok(result: Any) -> Any:
     return result.json() if result.out.strip() else None
 
 
+def assign(cli: Any, principal: str, role: str, scope: str) -> Any:
+    """``basin role assignment create`` for a principal, which must succeed."""
+    return ok(
+        cli(
+            "role",
+            "assignment",
+            "create",
+            "--assignee-object-id",
+            principal,
+            "--role",
+            role,
+            "--scope",
+            scope,
+        )
+    )
+
+
 def fails(result: Any, *fragments: str) -> str:
     assert result.code != 0, result.out
     assert result.err.startswith("ERROR: "), result.err
