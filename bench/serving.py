@@ -106,6 +106,7 @@ def start_server(kind: str, script: Path, model_dir: Path, workdir: Path, log: P
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
     env.pop("PYTHONPATH", None)
     env["AZUREML_MODEL_DIR"] = str(model_dir)
+    env["PYTHONUNBUFFERED"] = "1"  # as basin's replicas run (every log write reaches the file)
     if kind.startswith("basin"):
         cmd = [sys.executable, "-m", "basin.runtime", "--entry_script", str(script)]
         cmd += ["--port", str(port)]

@@ -23,7 +23,7 @@ from basin.runtime.app import ScoringApp
 from basin.runtime.config import VERSION, ConfigError, RuntimeConfig, load_config
 from basin.runtime.extensions import ExtensionError, apply_extensions
 from basin.runtime.logs import banner_print, configure_logging, redirect_print
-from basin.runtime.runners import InlineRunner, Runner, ThreadPoolRunner
+from basin.runtime.runners import AdaptiveRunner, InlineRunner, Runner, ThreadPoolRunner
 from basin.runtime.scoring import Scorer
 from basin.runtime.shims import install_shims
 from basin.runtime.swagger import SwaggerDocs
@@ -116,17 +116,22 @@ def build_app(config: RuntimeConfig) -> ScoringApp:
     )
     timeout_s = config.scoring_timeout_ms / 1000.0
     runner: Runner
-    if config.threads > 0:
-        runner = ThreadPoolRunner(config.threads, timeout_s)
-    else:
+    if config.threads == 0:
         runner = InlineRunner(timeout_s)
+        where = "inline on the event loop"
+    elif config.inline_ms > 0:
+        pool = ThreadPoolRunner(config.threads, timeout_s)
+        runner = AdaptiveRunner(pool, config.inline_ms / 1000.0)
+        where = (
+            f"in a pool of {config.threads} threads, or inline on the event loop while it "
+            f"keeps finishing within {config.inline_ms:g} ms"
+        )
+    else:
+        runner = ThreadPoolRunner(config.threads, timeout_s)
+        where = f"in a pool of {config.threads} threads"
     logger.info(f"Scoring timeout is set to {config.scoring_timeout_ms}")
     if script.is_async:
         where = "on the event loop (async def run)"
-    elif config.threads:
-        where = f"in a pool of {config.threads} threads"
-    else:
-        where = "inline on the event loop"
     logger.info(f"run() executes {where}")
     logger.info(f"Worker with pid {os.getpid()} ready for serving traffic")
     return ScoringApp(
@@ -151,6 +156,7 @@ def _banner(config: RuntimeConfig) -> None:
         "Server Port": config.port,
         "Health Port": config.health_port or config.port,
         "Threads for run()": config.threads,
+        "Inline run() below (ms)": config.inline_ms if config.threads else None,
         "Scoring Timeout (ms)": config.scoring_timeout_ms,
         "Max Request Body (bytes)": config.max_body_bytes,
         "CORS for the specified origins": ", ".join(config.cors_origins) or None,

@@ -1,10 +1,10 @@
 """The runtime's settings, read once at start from flags, environment and an optional JSON file.
 
 Flags as azmlinfsrv (``--entry_script``, ``--model_dir``, ``--port``, ...; dashed spellings
-accepted) plus ``--host``, ``--reload``, ``--threads`` and ``--max-body-bytes``. Environment as
-azmlinfsrv (``AZUREML_ENTRY_SCRIPT``, ``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``,
-``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus ``BASIN_RUNTIME_THREADS`` and
-``BASIN_RUNTIME_MAX_BODY_BYTES``. Priority: flags > environment > config file
+accepted) plus ``--host``, ``--reload``, ``--threads``, ``--inline-ms`` and ``--max-body-bytes``.
+Environment as azmlinfsrv (``AZUREML_ENTRY_SCRIPT``, ``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``,
+``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus ``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``
+and ``BASIN_RUNTIME_MAX_BODY_BYTES``. Priority: flags > environment > config file
 (``--config_file``/``AZUREML_CONFIG_FILE``, else a non-empty ``config.json`` in ``AML_APP_ROOT`` or
 the script's folder), whose keys are the environment variable names.
 """
@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = [
+    "DEFAULT_INLINE_MS",
     "DEFAULT_PORT",
     "DEFAULT_THREADS",
     "VERSION",
@@ -37,6 +38,9 @@ DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 # a few threads overlap the GIL-free parts (numpy, I/O) of several requests without letting a
 # CPU-bound script thrash. BASIN_RUNTIME_THREADS=0 runs run() inline on the event loop.
 DEFAULT_THREADS = 4
+# A run() that keeps finishing within this many ms runs inline: for it the hop to a thread and
+# back costs more than the call (see runners.AdaptiveRunner). 0 keeps every call in the pool.
+DEFAULT_INLINE_MS = 1.0
 
 _FILE_KEYS = (
     "AML_APP_ROOT",
@@ -50,6 +54,7 @@ _FILE_KEYS = (
     "AML_CORS_ORIGINS",
     "AZUREML_LOG_LEVEL",
     "BASIN_RUNTIME_THREADS",
+    "BASIN_RUNTIME_INLINE_MS",
     "BASIN_RUNTIME_MAX_BODY_BYTES",
 )
 
@@ -75,6 +80,7 @@ class RuntimeConfig:
     health_port: int | None = None
     reload: bool = False
     threads: int = DEFAULT_THREADS
+    inline_ms: float = DEFAULT_INLINE_MS
     scoring_timeout_ms: int = DEFAULT_TIMEOUT_MS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     service_name: str = "ML service"
@@ -130,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--config_file", "--config-file", dest="config_file", help="JSON settings file")
     add("--threads", type=int, help="threads running sync run() (0: inline on the event loop)")
+    add(
+        "--inline-ms",
+        "--inline_ms",
+        dest="inline_ms",
+        type=float,
+        help=f"run() calls that keep finishing within this many ms run inline on the event loop "
+        f"(default {DEFAULT_INLINE_MS:g}; 0: always in the thread pool)",
+    )
     add(
         "--max-body-bytes",
         "--max_body_bytes",
@@ -192,6 +206,23 @@ def _int_setting(values: Mapping[str, str], name: str, default: int, minimum: in
     return number
 
 
+def _float_setting(values: Mapping[str, str], name: str, default: float) -> float:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):  # also refuses NaN
+        raise ConfigError(
+            f"{name}: {raw!r} is not a number of milliseconds of 0 or more "
+            f"(environment variable: {name})",
+            3,
+        )
+    return number
+
+
 def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeConfig:
     """Resolve the settings; raises ``ConfigError`` (exit 1 for bad usage, 3 for bad values)."""
     parser = build_parser()
@@ -235,6 +266,12 @@ def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeCo
     )
     if threads < 0:
         raise ConfigError("--threads must be 0 or more", 1)
+    if args.inline_ms is not None:
+        inline_ms = args.inline_ms
+        if not 0 <= inline_ms < float("inf"):
+            raise ConfigError("--inline-ms must be a number of milliseconds of 0 or more", 1)
+    else:
+        inline_ms = _float_setting(values, "BASIN_RUNTIME_INLINE_MS", DEFAULT_INLINE_MS)
     cors = args.cors if args.cors is not None else values.get("AML_CORS_ORIGINS")
     version_on = environ.get("SERVER_VERSION_LOG_RESPONSE_ENABLED", "true").lower() == "true"
     health = args.health_port
@@ -260,6 +297,7 @@ def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeCo
         health_port=health,
         reload=bool(args.reload),
         threads=threads,
+        inline_ms=inline_ms,
         scoring_timeout_ms=_int_setting(values, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 1),
         max_body_bytes=args.max_body_bytes
         or _int_setting(values, "BASIN_RUNTIME_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),

@@ -42,7 +42,45 @@ class AMLLogFormatter(logging.Formatter):
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The default handler of the ``azmlinfsrv`` logger (``RequestLog`` recognises it)."""
+    """The default handler of the ``azmlinfsrv`` logger; ``RequestLog`` recognises it.
+
+    It also holds the request lines ``RequestLog`` has formatted but not yet written: they go out
+    in one write at the next flush, or before the next record this handler emits, so the log
+    keeps its order. (Replicas run with ``PYTHONUNBUFFERED=1``: every stream write is a system
+    call, which per request costs more than a fast request itself.)
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+
+    def add_line(self, line: str) -> None:
+        """Queue one finished line (with its newline) for the next write."""
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(line)
+
+    def _write_pending(self) -> None:
+        # Called with the handler's lock held.
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self.stream.write(text)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # logging.Handler.handle holds the lock around emit().
+        try:
+            self._write_pending()
+        except Exception:
+            self.handleError(record)
+        super().emit(record)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                self._write_pending()
+            except Exception:  # a closed or broken stream: the lines are lost, not the process
+                self._pending.clear()
+        super().flush()
 
 
 def _load_logging_json(folders: list[str]) -> str | None:
@@ -114,11 +152,14 @@ class RequestLog:
     """Writes azmlinfsrv's per-request line (``POST /score 200 0.589ms 43``).
 
     While the ``azmlinfsrv`` logger has its default set-up, the line is formatted here (the
-    timestamp text is cached per second) and written to the handler's stream, with one flush per
-    event-loop iteration instead of one per line: a ``logging`` call costs several times more than
-    the rest of a request. Any other set-up (``logging.json``, handlers added by the script) gets
-    a plain ``logger.info``.
+    timestamp text is cached per second) and queued on the handler, which writes the queued lines
+    at most ``FLUSH_DELAY_S`` later in one write: a ``logging`` call, or a system call per line,
+    costs more than the rest of a fast request. Any other set-up (``logging.json``, handlers added
+    by the script) gets a plain ``logger.info``.
     """
+
+    #: How long a request line may wait before it is written.
+    FLUSH_DELAY_S = 0.05
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger or logging.getLogger("azmlinfsrv")
@@ -127,7 +168,7 @@ class RequestLog:
         self._stamp = ""
         self._flush_pending = False
 
-    def _default_handler(self) -> logging.StreamHandler | None:  # type: ignore[type-arg]
+    def _default_handler(self) -> _StdoutHandler | None:
         logger = self._logger
         handlers = logger.handlers
         if len(handlers) != 1 or logger.filters or logger.disabled:
@@ -151,17 +192,13 @@ class RequestLog:
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
         millis = int((now - second) * 1000)
         line = f"{self._stamp},{millis:03d} I [{self._pid}] {self._logger.name} - {message}\n"
-        handler.acquire()
-        try:
-            handler.stream.write(line)
-        finally:
-            handler.release()
+        handler.add_line(line)
         if loop is None:
             handler.flush()
         elif not self._flush_pending:
             self._flush_pending = True
-            loop.call_soon(self._flush, handler)
+            loop.call_later(self.FLUSH_DELAY_S, self._flush, handler)
 
-    def _flush(self, handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
+    def _flush(self, handler: _StdoutHandler) -> None:
         self._flush_pending = False
         handler.flush()

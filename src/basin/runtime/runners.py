@@ -8,12 +8,17 @@ timeout at once and raises ``ScoringInterrupted`` inside the worker thread
 
 Deadlines are checked by one periodic sweep (pool) or one re-armed interval timer (inline)
 rather than a timer per request: a timer per request costs more than the rest of a fast request.
+
+The default is ``AdaptiveRunner``: the pool, except while ``run()`` keeps finishing in well under
+a millisecond, when the hop to a thread and back costs more than ``run()`` itself; those calls run
+inline until one of them is slow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import queue
 import signal
 import threading
@@ -21,7 +26,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["InlineRunner", "Runner", "ScoringInterrupted", "ScoringTimeout", "ThreadPoolRunner"]
+__all__ = [
+    "AdaptiveRunner",
+    "InlineRunner",
+    "Runner",
+    "ScoringInterrupted",
+    "ScoringTimeout",
+    "ThreadPoolRunner",
+]
+
+logger = logging.getLogger("azmlinfsrv")
 
 
 class ScoringTimeout(Exception):
@@ -201,6 +215,11 @@ class InlineRunner:
             signal.signal(signal.SIGALRM, self._alarm)
             self._installed = True
 
+    @property
+    def enforces_timeout(self) -> bool:
+        """False where SIGALRM cannot be used (started outside the main thread)."""
+        return self._installed
+
     def _alarm(self, signum: int, frame: Any) -> None:
         if not self._armed:
             self._timer_pending = False
@@ -230,3 +249,83 @@ class InlineRunner:
     def close(self) -> None:
         if self._installed:
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class _Timed:
+    """Wraps ``fn`` to record how long its last call took (in whichever thread ran it)."""
+
+    __slots__ = ("elapsed", "fn")
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+        self.elapsed = float("inf")
+
+    def __call__(self, arg: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.fn(arg)
+        finally:
+            self.elapsed = time.perf_counter() - start
+
+
+class AdaptiveRunner:
+    """The pool, with a fast lane: after ``streak`` calls in a row that each finished within
+    ``fast_s``, calls run inline (no thread hop); the first inline call that takes longer sends
+    the next calls back to the pool, and doubles the streak needed to come back, so a script
+    with occasional slow calls settles in the pool.
+
+    Inline calls keep the scoring timeout through SIGALRM; where that is unavailable (not the
+    main thread) every call stays in the pool. While a call runs inline the event loop waits for
+    it, liveness included, as it always does under azmlinfsrv's sync worker; a call only runs
+    inline after ``streak`` calls of the same script finished within ``fast_s``.
+    """
+
+    def __init__(self, pool: ThreadPoolRunner, fast_s: float, streak: int = 64) -> None:
+        self.pool = pool
+        self.inline = InlineRunner(pool.timeout_s)
+        self.fast_s = fast_s
+        self.inline_now = False
+        self._needed = streak
+        self._streak = 0
+
+    def start(self) -> None:
+        self.pool.start()
+        self.inline.start()
+
+    async def call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        if self.inline_now:
+            start = time.perf_counter()
+            try:
+                return await self.inline.call(fn, arg)
+            finally:
+                if time.perf_counter() - start > self.fast_s:
+                    self._to_pool()
+        timed = _Timed(fn)
+        try:
+            return await self.pool.call(timed, arg)
+        finally:
+            self._observe(timed.elapsed)
+
+    def _observe(self, elapsed: float) -> None:
+        if elapsed > self.fast_s:
+            self._streak = 0
+            return
+        self._streak += 1
+        if self._streak >= self._needed and not self.inline_now and self.inline.enforces_timeout:
+            self.inline_now = True
+            logger.info(
+                f"run() finished within {self.fast_s * 1000:g} ms {self._streak} times in a row: "
+                "running it on the event loop"
+            )
+
+    def _to_pool(self) -> None:
+        self.inline_now = False
+        self._streak = 0
+        self._needed *= 2
+        logger.info(
+            f"run() took longer than {self.fast_s * 1000:g} ms: running it in the thread pool"
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+        self.inline.close()

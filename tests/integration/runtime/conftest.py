@@ -53,8 +53,15 @@ class Runtime:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def output(self, containing: str | None = None, wait_s: float = 10.0) -> str:
+        """The process output so far; with ``containing``, once that text has appeared (request
+        lines are written up to ``RequestLog.FLUSH_DELAY_S`` after the response)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            text = self.log_path.read_text(errors="replace")
+            if containing is None or containing in text or time.monotonic() > deadline:
+                return text
+            time.sleep(0.02)
 
     def stop(self) -> int:
         self.client.close()

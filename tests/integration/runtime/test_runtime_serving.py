@@ -113,3 +113,49 @@ def test_separate_health_port(tmp_path: Path) -> None:
         assert httpx.post(f"http://127.0.0.1:{health}/score", content="a").json() == "a"
     finally:
         runtime.stop()
+
+
+ADAPTIVE_SCRIPT = """
+    import threading, time
+
+    def init():
+        pass
+
+    def run(data):
+        if data == "slow":
+            time.sleep(0.05)
+        return threading.current_thread().name
+    """
+
+
+def _threads(runtime: Runtime, calls: int, data: str = "fast") -> list[str]:
+    return [runtime.client.post("/score", content=data).json() for _ in range(calls)]
+
+
+def _calls_until_inline(runtime: Runtime, limit: int) -> int:
+    for calls in range(1, limit + 1):
+        if _threads(runtime, 1) == ["MainThread"]:
+            return calls
+    raise AssertionError(f"run() never moved inline in {limit} calls")
+
+
+def test_fast_run_moves_inline_and_a_slow_call_sends_it_back_to_the_pool(serve) -> None:
+    # The first 64 calls always run in the pool; a call slower than 10 ms on a busy machine
+    # restarts the count, so the test waits for the move instead of expecting it at call 65.
+    runtime = serve(ADAPTIVE_SCRIPT, env=base_env(BASIN_RUNTIME_INLINE_MS="10"))
+    assert all(name.startswith("basin-run-") for name in _threads(runtime, 64))
+    _calls_until_inline(runtime, 1000)
+    assert _threads(runtime, 3) == ["MainThread"] * 3
+    assert _threads(runtime, 1, "slow") == ["MainThread"]  # this one could not be moved...
+    after = _threads(runtime, 128)
+    assert all(name.startswith("basin-run-") for name in after)  # ...the next 128 are
+    _calls_until_inline(runtime, 1000)  # and come back after twice the streak
+    output = runtime.output(containing="running it in the thread pool")
+    assert "run() took longer than 10 ms: running it in the thread pool" in output
+    assert "times in a row: running it on the event loop" in output
+
+
+def test_inline_ms_zero_keeps_every_call_in_the_pool(serve) -> None:
+    runtime = serve(ADAPTIVE_SCRIPT, env=base_env(BASIN_RUNTIME_INLINE_MS="0"))
+    assert all(name.startswith("basin-run-") for name in _threads(runtime, 100))
+    assert "run() executes in a pool of 4 threads\n" in runtime.output()

@@ -59,6 +59,7 @@ def test_environment_settings(script: Path, tmp_path: Path) -> None:
         "SERVICE_VERSION": "2",
         "SERVICE_PATH_PREFIX": "api",
         "BASIN_RUNTIME_THREADS": "0",
+        "BASIN_RUNTIME_INLINE_MS": "2.5",
         "BASIN_RUNTIME_MAX_BODY_BYTES": "2048",
         "AML_CORS_ORIGINS": "https://a.example, https://b.example",
         "SERVER_VERSION_LOG_RESPONSE_ENABLED": "false",
@@ -73,6 +74,7 @@ def test_environment_settings(script: Path, tmp_path: Path) -> None:
         "api",
     )
     assert config.threads == 0
+    assert config.inline_ms == 2.5
     assert config.max_body_bytes == 2048
     assert config.cors_origins == ["https://a.example", "https://b.example"]
     assert config.server_version is None
@@ -84,10 +86,12 @@ def test_flags_beat_environment_which_beats_config_file(script: Path, tmp_path: 
     )
     env = {"AML_APP_ROOT": str(tmp_path), "SERVICE_NAME": "from-env"}
     argv = ["--entry_script", str(script), "--config_file", str(tmp_path / "settings.json")]
-    config = load_config([*argv, "--threads", "3"], env)
+    config = load_config([*argv, "--threads", "3", "--inline-ms", "0"], env)
     assert config.scoring_timeout_ms == 100
     assert config.service_name == "from-env"
     assert config.threads == 3
+    assert config.inline_ms == 0
+    assert load_config(argv, env).inline_ms == 1.0  # the default
 
 
 def test_config_json_in_app_root_is_read(script: Path, tmp_path: Path) -> None:
@@ -110,6 +114,10 @@ def test_main_py_fallback(tmp_path: Path) -> None:
         (["--entry_script", "missing.py"], {}, 3),
         (["--entry_script", "{s}"], {"SCORING_TIMEOUT_MS": "soon"}, 3),
         (["--entry_script", "{s}"], {"BASIN_RUNTIME_THREADS": "-1"}, 3),
+        (["--entry_script", "{s}"], {"BASIN_RUNTIME_INLINE_MS": "-1"}, 3),
+        (["--entry_script", "{s}"], {"BASIN_RUNTIME_INLINE_MS": "nan"}, 3),
+        (["--entry_script", "{s}"], {"BASIN_RUNTIME_INLINE_MS": "soon"}, 3),
+        (["--entry_script", "{s}", "--inline-ms", "-2"], {}, 1),
     ],
 )
 def test_errors(

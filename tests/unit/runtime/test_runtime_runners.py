@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
-from basin.runtime.runners import InlineRunner, ScoringTimeout, ThreadPoolRunner
+from basin.runtime.runners import AdaptiveRunner, InlineRunner, ScoringTimeout, ThreadPoolRunner
 
 
 def _spin(_: object) -> None:
@@ -81,3 +82,61 @@ def test_inline_runner_uses_sigalrm_in_the_main_thread() -> None:
             runner.close()
 
     asyncio.run(main())
+
+
+def _name(_: object) -> str:
+    return threading.current_thread().name
+
+
+def test_adaptive_runner_moves_fast_calls_inline_and_keeps_the_timeout() -> None:
+    async def main() -> None:
+        runner = AdaptiveRunner(ThreadPoolRunner(1, timeout_s=0.2), fast_s=0.05, streak=3)
+        runner.start()
+        try:
+            assert [await runner.call(_name, None) for _ in range(3)] == ["basin-run-0"] * 3
+            assert await runner.call(_name, None) == "MainThread"
+            with pytest.raises(ScoringTimeout):  # inline, SIGALRM still ends a spinning run()
+                await runner.call(_spin, None)
+            assert not runner.inline_now
+            # back in the pool: twice the streak (6 fast calls) before the next move
+            assert [await runner.call(_name, None) for _ in range(6)] == ["basin-run-0"] * 6
+            assert await runner.call(_name, None) == "MainThread"
+        finally:
+            runner.close()
+
+    asyncio.run(main())
+
+
+def test_adaptive_runner_errors_count_as_calls_and_slow_ones_reset_the_streak() -> None:
+    async def main() -> None:
+        runner = AdaptiveRunner(ThreadPoolRunner(1, timeout_s=5), fast_s=0.05, streak=2)
+        runner.start()
+        try:
+            assert await runner.call(_name, None) == "basin-run-0"
+            await runner.call(time.sleep, 0.1)  # slow: the streak starts again
+            with pytest.raises(ValueError, match="boom"):
+                await runner.call(_fail, None)  # a fast call, even though it raised
+            assert await runner.call(_name, None) == "basin-run-0"
+            assert await runner.call(_name, None) == "MainThread"
+        finally:
+            runner.close()
+
+    asyncio.run(main())
+
+
+def test_adaptive_runner_stays_in_the_pool_without_sigalrm() -> None:
+    # Outside the main thread no SIGALRM timeout can be set, so no call may run inline.
+    names: list[str] = []
+
+    async def main() -> None:
+        runner = AdaptiveRunner(ThreadPoolRunner(1, timeout_s=5), fast_s=0.05, streak=2)
+        runner.start()
+        try:
+            names.extend([await runner.call(_name, None) for _ in range(10)])
+        finally:
+            runner.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()))
+    thread.start()
+    thread.join(30)
+    assert names == ["basin-run-0"] * 10
