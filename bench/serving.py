@@ -5,7 +5,8 @@ Serves two scoring scripts (an echo, and a scikit-learn predict in the Azure ML 
 * basin   - ``python -m basin.runtime`` (this checkout, the project venv),
 * azmlinfsrv - ``azureml-inference-server-http==1.5.1`` (one gunicorn worker, its default),
               installed into ``bench/.venvs/azmlinfsrv`` on the first run,
-* basin-inline - the same with ``BASIN_RUNTIME_THREADS=0`` (opt-in; not in the default set),
+* basin-inline - the same with ``BASIN_RUNTIME_THREADS=0`` (run() always inline; opt-in),
+* basin-pool - the same with ``BASIN_RUNTIME_INLINE_MS=0`` (run() always in the pool; opt-in),
 * bare    - a bare ASGI app on uvicorn + httptools + uvloop that calls the same ``run()`` inline
             and answers with the same response headers (``bench/serving/bare_app.py``): the
             practical ceiling for a server of this contract on this stack,
@@ -110,8 +111,10 @@ def start_server(kind: str, script: Path, model_dir: Path, workdir: Path, log: P
     if kind.startswith("basin"):
         cmd = [sys.executable, "-m", "basin.runtime", "--entry_script", str(script)]
         cmd += ["--port", str(port)]
-        if kind == "basin-inline":  # run() on the event loop instead of the thread pool
+        if kind == "basin-inline":  # run() always on the event loop
             env["BASIN_RUNTIME_THREADS"] = "0"
+        elif kind == "basin-pool":  # run() always in the thread pool
+            env["BASIN_RUNTIME_INLINE_MS"] = "0"
     elif kind == "azmlinfsrv":
         cmd = [str(AZ_VENV / "bin" / "azmlinfsrv"), "--entry_script", str(script)]
         cmd += ["--port", str(port)]
