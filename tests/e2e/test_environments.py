@@ -52,6 +52,31 @@ def _env_python(build_cache: Path, key: str) -> Path:
     return build_cache / "envs" / key / "bin" / "python"
 
 
+def _feed_env(name: str, index: str, requirement: str) -> Environment:
+    """An environment whose conda file installs ``requirement`` with ``index`` as an extra index."""
+    pip = [f"--extra-index-url {index}", requirement]
+    return Environment(
+        name=name,
+        image="basin:minimal",
+        conda_file={"dependencies": ["python=3.11", {"pip": pip}]},
+    )
+
+
+def _version_in(build_cache: Path, built: Environment, module: str) -> str:
+    """``module.VERSION`` as the built environment's own interpreter imports it."""
+    done = subprocess.run(
+        [
+            str(_env_python(build_cache, built.build_key or "")),
+            "-c",
+            f"import {module} as p; print(p.VERSION)",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.mark.slow
 def test_azure_shaped_conda_file_builds_once(
     client: MLClient, cli: Any, tmp_path: Path, build_cache: Path
@@ -136,16 +161,7 @@ def test_bad_environments_are_refused_clearly(client: MLClient, cli: Any, tmp_pa
 def test_private_feed_with_a_connection_pat(
     client: MLClient, server: ServerProcess, private_index: PrivateIndex, build_cache: Path
 ) -> None:
-    env = Environment(
-        name="private-feed-env",
-        image="basin:minimal",
-        conda_file={
-            "dependencies": [
-                "python=3.11",
-                {"pip": [f"--extra-index-url {private_index.simple}", "basin-private-pkg==1.2.3"]},
-            ]
-        },
-    )
+    env = _feed_env("private-feed-env", private_index.simple, "basin-private-pkg==1.2.3")
     # without the connection: a clear failure that names the package, and no secret anywhere
     failed = client.environments.create_or_update(env)
     with pytest.raises(BuildFailedError) as no_feed:
@@ -163,13 +179,7 @@ def test_private_feed_with_a_connection_pat(
     built = client.environments.wait_for_build(
         *_create(client, env.model_copy(update={"description": "with feed"}))
     )
-    python = _env_python(build_cache, built.build_key or "")
-    done = subprocess.run(
-        [str(python), "-c", "import basin_private_pkg as p; print(p.VERSION)"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.strip() == "1.2.3", done.stderr
+    assert _version_in(build_cache, built, "basin_private_pkg") == "1.2.3"
 
     # a wrong PAT fails, in another workspace
     with MLClient(None, None, "rg-env", "ws-other", server=server.url, token=server.token) as other:
@@ -220,13 +230,7 @@ def test_uploaded_wheel_and_workspace_index(
         conda_file={"dependencies": ["python=3.11", {"pip": [url]}]},
     )
     built = client.environments.wait_for_build(*_create(client, env))
-    python = _env_python(build_cache, built.build_key or "")
-    done = subprocess.run(
-        [str(python), "-c", "import basin_uploaded_pkg as p; print(p.VERSION)"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.strip() == "0.4.0", done.stderr
+    assert _version_in(build_cache, built, "basin_uploaded_pkg") == "0.4.0"
 
     # the workspace's own index serves it to plain pip with a basin token as the password
     index = client.environments.package_index_url().replace(
@@ -262,6 +266,23 @@ def test_uploaded_wheel_and_workspace_index(
     assert {"name": "basin-uploaded-pkg"} in listing["projects"]
     with pytest.raises(ValidationError):
         client.environments.add_private_pip_wheel(tmp_path / "not-a-wheel.txt")
+
+
+def test_conda_file_naming_the_workspace_index(
+    client: MLClient, tmp_path: Path, build_cache: Path
+) -> None:
+    # The builder holds no token for the workspace's own index: the server reads the uploaded
+    # wheels with the workspace's rights and hands them to the installer as local files.
+    client.environments.add_private_pip_wheel(make_wheel(tmp_path, "basin-indexed-pkg", "0.2.0"))
+    index = client.environments.package_index_url()
+    env = _feed_env("own-index-env", index, "basin-indexed-pkg==0.2.0")
+    built = client.environments.wait_for_build(*_create(client, env))
+    assert _version_in(build_cache, built, "basin_indexed_pkg") == "0.2.0"
+    # another workspace's index is not this workspace's: its wheels are not read for it
+    other = index.replace("/workspaces/ws-env/", "/workspaces/ws-other/")
+    env = _feed_env("other-index-env", other, "basin-indexed-pkg==0.2.0")
+    with pytest.raises(BuildFailedError):
+        client.environments.wait_for_build(*_create(client, env))
 
 
 def test_v1_style_private_packages(
@@ -336,13 +357,7 @@ def test_wheel_from_another_account_needs_the_workspace_identity_role(
     principal = client.workspaces.get("ws-env").identity.principal_id  # type: ignore[union-attr]
     assign(cli, str(principal), "Storage Blob Data Reader", account["id"])
     built = client.environments.wait_for_build(*_create(client, env))
-    python = _env_python(build_cache, built.build_key or "")
-    done = subprocess.run(
-        [str(python), "-c", "import basin_shelf_pkg as p; print(p.VERSION)"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.strip() == "0.1.0", done.stderr
+    assert _version_in(build_cache, built, "basin_shelf_pkg") == "0.1.0"
 
 
 def test_air_gapped_server_refuses_public_packages(tmp_path: Path) -> None:

@@ -232,3 +232,27 @@ def test_connections_keep_their_secret(
     assert pat.encode() not in (server.home / "basin.db").read_bytes()
     for wal in server.home.glob("basin.db-wal"):
         assert pat.encode() not in wal.read_bytes()
+
+
+def test_one_feed_connection_per_feed_url(cli: Any, workspace: None, tmp_path: Path) -> None:
+    def feed(name: str, target: str, pat: str = "pat-0123456789") -> Any:
+        spec = tmp_path / f"{name}.yml"
+        spec.write_text(f"name: {name}\ntype: python_feed\ntarget: {target}\n")
+        return cli("connection", "create", "-f", str(spec), "--set", f"credentials.pat={pat}", *WS)
+
+    ok(feed("feed-a", "https://pkgs.dup.test/org/feed/"))
+    ok(feed("feed-a", "https://pkgs.dup.test/org/feed/", "pat-rotated-0123"))  # an update
+    ok(feed("feed-b", "https://pkgs.dup.test/org/feed/sub/"))  # under it: the longest match wins
+    # the same URL spelled differently: uv would get two credentials for one feed
+    fails(
+        feed("feed-c", "HTTPS://Pkgs.Dup.Test:443/org/feed"),
+        "Connection 'feed-a' already holds the credentials for the feed",
+        "update that connection",
+    )
+    fails(feed("feed-d", "ftp://pkgs.dup.test/"), "must be an http(s) URL")
+    leaked = feed("feed-e", "https://me:hunter2-secret@pkgs.dup.test/x/")
+    fails(leaked, "must not carry credentials in its URL")
+    assert "hunter2-secret" not in leaked.out + leaked.err
+    names = [c["name"] for c in cli("connection", "list", *WS).json()]
+    assert "feed-a" in names and "feed-b" in names
+    assert not {"feed-c", "feed-d", "feed-e"} & set(names)

@@ -82,6 +82,19 @@ class WorkspaceConnection(Entity):
             return value.lower()
         return value
 
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _credential_type(cls, value: Any) -> Any:
+        # `--set credentials.pat=...` on a file without `credentials.type`: the field says which.
+        if isinstance(value, dict) and "type" not in value:
+            if "pat" in value:
+                return {**value, "type": "pat"}
+            if "username" in value or "password" in value:
+                return {**value, "type": "username_password"}
+            if not value:
+                return {"type": "none"}
+        return value
+
     def secret(self) -> str | None:
         """The one secret value, to be sealed in the vault."""
         creds = self.credentials

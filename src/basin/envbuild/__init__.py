@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._bases import CURATED_BASES, CuratedBase, resolve_image
 from ._builder import EnvironmentBuilder
 from ._conda import CondaFile, parse_conda_file, translate_conda_dependency
-from ._feeds import FeedCredential, Redactor, credential_for
+from ._feeds import FeedCredential, Redactor, credential_for, feed_key, validate_feed_target
 from ._indexes import PUBLIC_INDEX_HOSTS, direct_urls
 from ._pep508 import canonical_name, normalise_requirement
 from ._pythons import PythonInstall, find_pythons, select_python
@@ -46,6 +46,7 @@ __all__ = [
     "credential_for",
     "default_python",
     "direct_urls",
+    "feed_key",
     "find_pythons",
     "normalise_requirement",
     "parse_conda_file",
@@ -55,4 +56,5 @@ __all__ = [
     "spec_from_conda",
     "spec_from_requirements",
     "translate_conda_dependency",
+    "validate_feed_target",
 ]

@@ -22,7 +22,14 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 from basin.errors import ValidationError
 
-__all__ = ["FeedCredential", "Redactor", "credential_for", "uv_credentials"]
+__all__ = [
+    "FeedCredential",
+    "Redactor",
+    "credential_for",
+    "feed_key",
+    "uv_credentials",
+    "validate_feed_target",
+]
 
 _MASK = "****"
 
@@ -36,18 +43,36 @@ class FeedCredential:
     secret: str = field(repr=False)
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError(
-                f"feed target {self.target!r} must be an http(s) URL such as "
-                "https://pkgs.example.com/org/feed/"
-            )
-        if parts.username or parts.password:
-            raise ValidationError("a feed target must not carry credentials in its URL")
+        validate_feed_target(self.target)
         if not self.secret:
             raise ValidationError(f"the connection for {self.target!r} has an empty token")
         if any(ch in self.username for ch in ":\r\n"):
             raise ValidationError("a feed username may not contain ':' or line breaks")
+
+
+def validate_feed_target(target: str) -> None:
+    """Raise ``ValidationError`` unless ``target`` is an http(s) URL without credentials."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = "" if "@" in target else f" {target!r}"  # never echo what may be a password
+        raise ValidationError(
+            f"feed target{shown} must be an http(s) URL such as https://pkgs.example.com/org/feed/"
+        )
+    if parts.username or parts.password:
+        raise ValidationError(
+            "a feed target must not carry credentials in its URL: give the token as the "
+            "connection's credentials (type pat) instead"
+        )
+
+
+def feed_key(target: str) -> str:
+    """``target`` as uv matches it: scheme and host in lower case, port explicit, no end slash.
+
+    Two feed connections with the same key would give uv two credentials for one URL.
+    """
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    return f"{parts.scheme.lower()}://{host}:{_port(parts)}{parts.path.rstrip('/')}"
 
 
 def _port(parts: SplitResult) -> int | None:

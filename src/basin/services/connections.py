@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from basin.entities import WorkspaceConnection
-from basin.errors import NotFoundError, ValidationError
+from basin.entities.connection import ConnectionType
+from basin.envbuild import feed_key, validate_feed_target
+from basin.errors import ConflictError, NotFoundError, ValidationError
 from basin.ids import validate_name
 from basin.services import workspaces
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
+from basin.store import Transaction
 
 __all__ = ["create_or_update", "delete", "feed_credentials", "get", "list_connections"]
 
@@ -25,12 +28,17 @@ def create_or_update(
     validate_name("asset", connection.name)
     if not connection.target.strip():
         raise ValidationError("A connection needs a 'target' (for a Python feed: its index URL).")
+    feed = connection.type is ConnectionType.PYTHON_FEED
+    if feed:
+        validate_feed_target(connection.target)
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None
     rid = _id(workspace.id, connection.name)
     public = connection.without_secret().model_copy(update={"id": rid})
     secret = connection.secret()
     with platform.store.transaction() as tx:
+        if feed:
+            _refuse_second_feed(tx, workspace.id, rid, connection.target)
         existing = tx.get(rid)
         if existing is None:
             tx.insert(to_stored(public, rid, TYPE))
@@ -42,6 +50,23 @@ def create_or_update(
         elif existing is None or connection.credentials.type == "none":
             tx.delete_secrets(rid)
     return public
+
+
+def _refuse_second_feed(tx: Transaction, workspace_id: str, rid: str, target: str) -> None:
+    """One feed connection per feed URL: uv would pick one of two credentials, unpredictably."""
+    key = feed_key(target)
+    for row in tx.list(type=TYPE, under=workspace_id):
+        other = from_stored(WorkspaceConnection, row)
+        if (
+            row.id.lower() != rid.lower()
+            and other.type is ConnectionType.PYTHON_FEED
+            and feed_key(other.target) == key
+        ):
+            raise ConflictError(
+                f"Connection '{other.name}' already holds the credentials for the feed "
+                f"{other.target}: update that connection instead, or delete it first "
+                "(a build can use only one credential per feed URL)."
+            )
 
 
 def get(platform: Platform, group: str, workspace_name: str, name: str) -> WorkspaceConnection:

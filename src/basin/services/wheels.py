@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -153,14 +154,90 @@ def _fetch(platform: Platform, workspace: Workspace, url: str, cache: Path) -> s
     return str(target)
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _same_host(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    ha, hb = (pa.hostname or "").lower(), (pb.hostname or "").lower()
+    if ha != hb and not (ha in _LOOPBACK and hb in _LOOPBACK):
+        return False
+    default = {"http": 80, "https": 443}
+    return (pa.port or default.get(pa.scheme)) == (pb.port or default.get(pb.scheme))
+
+
+def _is_own_index(platform: Platform, workspace: Workspace, url: str) -> bool:
+    """Whether ``url`` is this workspace's package index on this server (any spelling)."""
+    if not platform.api_endpoint or not _same_host(url, platform.api_endpoint):
+        return False
+    path = unquote(urlsplit(url).path).rstrip("/").lower()
+    return path == f"{workspace.id}/pypi/simple".lower()
+
+
+def _index_folder(platform: Platform, workspace: Workspace, cache: Path) -> str:
+    """Every wheel uploaded to the workspace, copied into one local folder (named by content)."""
+    found = sorted(list_wheels(platform, workspace), key=lambda w: str(w["filename"]))
+    digest = hashlib.sha256(
+        "\n".join(f"{w['filename']} {w['sha256']}" for w in found).encode()
+    ).hexdigest()[:32]
+    folder = cache / f"index-{digest}"
+    if folder.is_dir():
+        return str(folder)
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix=".index-"))
+    for wheel in found:
+        local = Path(_fetch(platform, workspace, str(wheel["url"]), cache))
+        os.link(local, staging / wheel["filename"])
+    try:
+        os.rename(staging, folder)
+    except OSError:  # another build made the same folder first
+        shutil.rmtree(staging, ignore_errors=True)
+    return str(folder)
+
+
+def _localize_index(
+    platform: Platform, workspace: Workspace, spec: EnvironmentSpec, cache: Path
+) -> EnvironmentSpec:
+    """The workspace's own index named in the spec becomes a local folder of its wheels.
+
+    A conda file may name ``…/pypi/simple/`` (``package_index_url()``) as an index; the builder
+    has no token for it, so the files are read with the workspace's rights, as for a wheel URL.
+    """
+    index = spec.index
+    extras = tuple(u for u in index.extra_index_urls if not _is_own_index(platform, workspace, u))
+    primary_own = bool(index.index_url) and _is_own_index(
+        platform, workspace, index.index_url or ""
+    )
+    if not primary_own and len(extras) == len(index.extra_index_urls):
+        return spec
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = _index_folder(platform, workspace, cache)
+    index_url, no_index = index.index_url, index.no_index
+    if primary_own:
+        # "--index-url <own index>" means "not PyPI": the next index takes its place, or none.
+        index_url, extras = (extras[0], extras[1:]) if extras else (None, extras)
+        no_index = no_index or index_url is None
+    return replace(
+        spec,
+        index=replace(
+            index,
+            index_url=index_url,
+            extra_index_urls=extras,
+            find_links=(*index.find_links, folder),
+            no_index=no_index,
+        ),
+    )
+
+
 def localize(
     platform: Platform, workspace: Workspace, spec: EnvironmentSpec, cache: Path
 ) -> EnvironmentSpec:
-    """Replace requirement lines that point at basin's blob endpoint by local copies.
+    """Replace requirement lines that point at basin's blob endpoint, and the workspace's own
+    package index, by local copies.
 
-    The builder then installs the file itself: no credential ever goes to the installer, and the
+    The builder then installs the files itself: no credential ever goes to the installer, and the
     workspace's rights (not the caller's) decide what may be read.
     """
+    spec = _localize_index(platform, workspace, spec, cache)
     if not platform.blob_endpoint:
         return spec
     prefix = platform.blob_endpoint.rstrip("/") + "/"

@@ -28,6 +28,8 @@ def test_exported_members() -> None:
             "canonical_name",
             "content_hash",
             "credential_for",
+            "feed_key",
+            "validate_feed_target",
             "default_python",
             "direct_urls",
             "find_pythons",
