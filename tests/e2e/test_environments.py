@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from basin import MLClient
-from basin.entities import Environment, PatTokenConfiguration, Workspace, WorkspaceConnection
+from basin.entities import (
+    CodeConfiguration,
+    Environment,
+    ManagedOnlineDeployment,
+    ManagedOnlineEndpoint,
+    PatTokenConfiguration,
+    Workspace,
+    WorkspaceConnection,
+)
 from basin.errors import BuildFailedError, ValidationError
 from basin.testing import ServerProcess
 from basin.testing.packages import PrivateIndex, make_wheel, start_pypiserver
@@ -373,3 +381,31 @@ def test_air_gapped_server_refuses_public_packages(tmp_path: Path) -> None:
         with pytest.raises(BuildFailedError) as refused:
             air.environments.wait_for_build(made.name or "", made.version or "")
         assert "air-gapped" in str(refused.value).lower()
+
+        # With no index at all, a deployment still starts: the runtime's packages come from the
+        # server's own wheels, the team's package from a wheel uploaded to the workspace.
+        url = air.environments.add_private_pip_wheel(make_wheel(tmp_path, "basin-air-pkg", "1.0"))
+        code = tmp_path / "src"
+        code.mkdir()
+        (code / "score.py").write_text(
+            "import basin_air_pkg\n\ndef init():\n    pass\n\n"
+            "def run(raw_data):\n    return {'pkg': basin_air_pkg.VERSION}\n"
+        )
+        air.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="air")).result()
+        conda = {"dependencies": ["python=3.11", {"pip": [url]}]}
+        deployment = ManagedOnlineDeployment(
+            name="blue",
+            endpoint_name="air",
+            code_configuration=CodeConfiguration(code=str(code), scoring_script="score.py"),
+            environment=Environment(image="basin:minimal", conda_file=conda),
+            instance_type="Standard_DS3_v2",
+        )
+        air.online_deployments.begin_create_or_update(deployment).result()
+        air.online_endpoints.begin_update("air", {"traffic": {"blue": 100}}).result()
+        endpoint = air.online_endpoints.get("air")
+        key = air.online_endpoints.get_keys("air").primary_key  # type: ignore[union-attr]
+        answer = httpx.post(
+            endpoint.scoring_uri or "", json={}, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"pkg": "1.0"}

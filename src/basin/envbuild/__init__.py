@@ -18,6 +18,7 @@ from ._feeds import FeedCredential, Redactor, credential_for, feed_key, validate
 from ._indexes import PUBLIC_INDEX_HOSTS, direct_urls
 from ._pep508 import canonical_name, normalise_requirement
 from ._pythons import PythonInstall, find_pythons, select_python
+from ._repack import dependency_closure, repack_installed
 from ._requirements import ParsedRequirements, parse_requirement_lines
 from ._results import BuildEvent, BuildState, BuildStatus, BuiltEnvironment
 from ._sources import ParsedEnvironment, default_python, spec_from_conda, spec_from_requirements
@@ -45,12 +46,14 @@ __all__ = [
     "content_hash",
     "credential_for",
     "default_python",
+    "dependency_closure",
     "direct_urls",
     "feed_key",
     "find_pythons",
     "normalise_requirement",
     "parse_conda_file",
     "parse_requirement_lines",
+    "repack_installed",
     "resolve_image",
     "select_python",
     "spec_from_conda",

@@ -13,6 +13,7 @@ from basin.envbuild import (
     BuiltEnvironment,
     EnvironmentSpec,
     FeedCredential,
+    IndexOptions,
     content_hash,
     credential_for,
     direct_urls,
@@ -83,6 +84,10 @@ def spec_for(
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
     pth = runtime_payload.runtime_pth(platform.state_dir)
     spec = spec.with_platform(runtime_payload.platform_requirements(), (pth,))
+    wheelhouse = runtime_payload.platform_wheelhouse(platform.state_dir)
+    if wheelhouse is not None:
+        links = IndexOptions(find_links=(str(wheelhouse),))
+        spec = replace(spec, index=spec.index.merged(links))
     if _uses_private_feeds(spec, _credentials(platform, workspace)):
         # Built with this workspace's credentials: never handed to another workspace.
         spec = replace(spec, scope=workspace.id)

@@ -8,17 +8,19 @@ pinned to the versions basin itself runs with.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import basin.runtime
-from basin.envbuild import PthFile
+from basin.envbuild import PthFile, dependency_closure, repack_installed
 
-__all__ = ["RUNTIME_PACKAGES", "platform_requirements", "runtime_pth"]
+__all__ = ["RUNTIME_PACKAGES", "platform_requirements", "platform_wheelhouse", "runtime_pth"]
 
 #: Installed into every environment, pinned to basin's own versions.
 RUNTIME_PACKAGES = ("uvicorn", "httptools", "uvloop")
@@ -26,6 +28,34 @@ RUNTIME_PACKAGES = ("uvicorn", "httptools", "uvloop")
 
 def platform_requirements() -> tuple[str, ...]:
     return tuple(f"{name}=={importlib.metadata.version(name)}" for name in RUNTIME_PACKAGES)
+
+
+def platform_wheelhouse(home: Path) -> Path | None:
+    """A folder of wheels of the runtime packages (and what they need) as installed here.
+
+    Given to every build as find-links, so an environment on this server's Python gets uvicorn
+    and its fast parts without any index: an air-gapped server, or a private feed that mirrors
+    only the team's own packages, still builds deployment environments. None when one of them
+    was not installed from a wheel (then the indexes must serve them, as before).
+    """
+    dists = dependency_closure(RUNTIME_PACKAGES)
+    tag = sys.implementation.cache_tag  # e.g. cpython-311: the wheels fit this interpreter
+    names = "\n".join(f"{d.metadata['Name']}=={d.version}" for d in dists)
+    digest = hashlib.sha256(f"{tag}\n{names}".encode()).hexdigest()[:16]
+    target = home / "wheelhouse" / digest
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".wheelhouse-", dir=target.parent))
+    try:
+        for dist in dists:
+            if repack_installed(dist, staging) is None:
+                return None
+        with contextlib.suppress(OSError):  # another process put it there first: the same
+            os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def _source() -> Path:

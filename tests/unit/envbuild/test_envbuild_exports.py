@@ -28,6 +28,8 @@ def test_exported_members() -> None:
             "canonical_name",
             "content_hash",
             "credential_for",
+            "dependency_closure",
+            "repack_installed",
             "feed_key",
             "validate_feed_target",
             "default_python",
