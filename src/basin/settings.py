@@ -53,6 +53,12 @@ class ServerSettings(BaseSettings):
         default=False,
         description="Build environments from private feeds and uploaded wheels only.",
     )
+    key_rotation_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Age at which the token-signing key is replaced by a new one (the old one "
+        "verifies until its tokens have expired); 0: never.",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'basin.db'}"

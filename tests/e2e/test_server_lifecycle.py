@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from basin import MLClient
@@ -97,4 +99,21 @@ def test_credentials_file_lost_gets_a_new_admin_token(home: Path) -> None:
     with ServerProcess(home) as server:
         assert server.token != old
         with _client(server) as client:
+            assert client.info["caller"]["name"] == "admin"
+
+
+def test_signing_key_rotates_on_schedule_and_the_old_one_keeps_verifying(home: Path) -> None:
+    # 0.00003 days is about 2.6 s; the default is 30 days.
+    with ServerProcess(home, extra_env={"BASIN_KEY_ROTATION_DAYS": "0.00003"}) as server:
+        first = httpx.get(f"{server.url}/basin/jwks").json()["keys"]
+        assert len(first) == 1
+        deadline = time.monotonic() + 30
+        keys = first
+        while len(keys) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            keys = httpx.get(f"{server.url}/basin/jwks").json()["keys"]
+        assert len(keys) >= 2, "the signing key was never rotated"
+        assert keys[-1]["kid"] == first[0]["kid"]  # newest first: the old key still verifies
+        assert any("Token-signing key rotated" in line for line in server.output)
+        with _client(server) as client:  # and the server still answers as before
             assert client.info["caller"]["name"] == "admin"

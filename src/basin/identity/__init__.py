@@ -8,6 +8,7 @@ returns typed values; it stores nothing except the signing keys of a :class:`Key
     scopes     scope_covers(scope, resource_id), container_scope(account_id, container)
     access     check_access / is_allowed / require_access over role assignments
     keyring    KeyRing: signing keys in a directory, rotation, retirement, JWKS
+    rotation   KeyRotation: rotates and retires the signing keys on a schedule
     tokens     TokenIssuer.issue(principal, audience) / .verify(token, audience)
     msi        the MSI_ENDPOINT protocol: parse, choose identity, answer, per-replica secrets
 """

@@ -83,6 +83,7 @@ class KeyRing:
         self._alg = _check_alg(alg)
         self._clock = clock
         self._keys: tuple[SigningKey, ...] = ()
+        self._missed_at = -float("inf")
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(PermissionError):  # a directory made earlier with a looser mode
             self._dir.chmod(0o700)
@@ -116,6 +117,17 @@ class KeyRing:
         with self._locked():
             self._refresh()
 
+    def find(self, kid: str, *, reload_after_s: float = 1.0) -> SigningKey | None:
+        """``get(kid)``, re-reading the directory when the kid is unknown (another process
+        rotated), at most once per ``reload_after_s`` so made-up kids cannot keep it busy."""
+        key = self.get(kid)
+        now = time.monotonic()
+        if key is None and now - self._missed_at >= reload_after_s:
+            self._missed_at = now
+            self.reload()
+            key = self.get(kid)
+        return key
+
     def _refresh(self) -> None:
         # Call with the lock held. An emptied directory is an error, never an empty ring.
         keys = self._load()
@@ -127,9 +139,21 @@ class KeyRing:
         """Create a new key that signs from now on; older keys keep verifying."""
         with self._locked():
             self._refresh()
-            key = self._create(_check_alg(alg or self._alg))
-            self._keys = (*self._keys, key)
-            self._save()
+            return self._add(_check_alg(alg or self._alg))
+
+    def rotate_if_older(self, max_age_s: float) -> SigningKey | None:
+        """Rotate when the signing key is ``max_age_s`` old or older; return the new key."""
+        with self._locked():
+            self._refresh()
+            if self._keys[-1].created_at + max_age_s > self._clock():
+                return None
+            return self._add(self._keys[-1].alg)
+
+    def _add(self, alg: str) -> SigningKey:
+        # Call with the lock held, after _refresh.
+        key = self._create(alg)
+        self._keys = (*self._keys, key)
+        self._save()
         return key
 
     def retire(self, kid: str) -> None:

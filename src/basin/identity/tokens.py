@@ -88,6 +88,11 @@ class TokenIssuer:
     def tenant_id(self) -> str:
         return self._tenant_id
 
+    @property
+    def max_lifetime_s(self) -> int:
+        """The longest lifetime a token may be issued with."""
+        return self._max_lifetime
+
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The JWKS document to publish: every key that still verifies."""
         return self._keyring.jwks()
@@ -150,7 +155,7 @@ class TokenIssuer:
                 f"tokens are signed with {' or '.join(SUPPORTED_ALGORITHMS)}."
             )
         kid = header.get("kid")
-        key = self._keyring.get(kid) if isinstance(kid, str) else None
+        key = self._keyring.find(kid) if isinstance(kid, str) else None
         if key is None:
             raise AuthenticationError(
                 "Signature validation failed. Unable to match key: the token's kid is not one of "

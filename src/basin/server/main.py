@@ -22,6 +22,7 @@ from basin.envbuild import EnvironmentBuilder
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
 from basin.identity import KeyRing, TokenIssuer
+from basin.identity.rotation import RETIRE_MARGIN_S, KeyRotation
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
@@ -89,6 +90,7 @@ class ServerHandle:
     gateway: GatewayProcess
     serving: ServingController
     request_log: RequestLog
+    key_rotation: KeyRotation | None
 
     def stop(self) -> None:
         for server in self.servers:
@@ -202,8 +204,23 @@ def build(settings: ServerSettings) -> ServerHandle:
             ssl_keyfile=str(cert.key_path),
         )
     )
+    rotation = None
+    if settings.key_rotation_days > 0:
+        assert platform.tokens is not None
+        rotation = KeyRotation(
+            keyring,
+            max_age_s=settings.key_rotation_days * 86400.0,
+            grace_s=platform.tokens.max_lifetime_s + RETIRE_MARGIN_S,
+        )
     return ServerHandle(
-        platform, store, [api, blob], [api_socket, blob_socket], gateway, serving, request_log
+        platform,
+        store,
+        [api, blob],
+        [api_socket, blob_socket],
+        gateway,
+        serving,
+        request_log,
+        rotation,
     )
 
 
@@ -259,6 +276,8 @@ def run_server(settings: ServerSettings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     handle = build(settings)
     handle.serving.start()
+    if handle.key_rotation is not None:
+        handle.key_rotation.start()
     logger.info(
         "basin server: management API %s, blob service %s, gateway %s, home %s",
         handle.platform.api_endpoint,
@@ -271,6 +290,8 @@ def run_server(settings: ServerSettings) -> None:
     try:
         asyncio.run(_serve(handle))
     finally:
+        if handle.key_rotation is not None:
+            handle.key_rotation.stop()
         handle.serving.close()  # stops every replica: no orphans
         handle.gateway.stop()
         handle.request_log.close()
