@@ -286,11 +286,12 @@ def test_conda_file_naming_the_workspace_index(
     env = _feed_env("own-index-env", index, "basin-indexed-pkg==0.2.0")
     built = client.environments.wait_for_build(*_create(client, env))
     assert _version_in(build_cache, built, "basin_indexed_pkg") == "0.2.0"
-    # another workspace's index is not this workspace's: its wheels are not read for it
+    # another workspace's index is not this workspace's: refused when registered, clearly
     other = index.replace("/workspaces/ws-env/", "/workspaces/ws-other/")
     env = _feed_env("other-index-env", other, "basin-indexed-pkg==0.2.0")
-    with pytest.raises(BuildFailedError):
-        client.environments.wait_for_build(*_create(client, env))
+    with pytest.raises(ValidationError, match="another workspace's package index") as refused:
+        client.environments.create_or_update(env)
+    assert "upload the wheel to this workspace" in str(refused.value)
 
 
 def test_v1_style_private_packages(

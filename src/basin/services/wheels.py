@@ -166,12 +166,32 @@ def _same_host(a: str, b: str) -> bool:
     return (pa.port or default.get(pa.scheme)) == (pb.port or default.get(pb.scheme))
 
 
+_INDEX_PATH = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.machinelearningservices"
+    r"/workspaces/[^/]+/pypi/simple$"
+)
+
+
 def _is_own_index(platform: Platform, workspace: Workspace, url: str) -> bool:
-    """Whether ``url`` is this workspace's package index on this server (any spelling)."""
+    """Whether ``url`` is this workspace's package index on this server (any spelling); raises
+    ``ValidationError`` for another workspace's index (the build could not read it)."""
     if not platform.api_endpoint or not _same_host(url, platform.api_endpoint):
         return False
     path = unquote(urlsplit(url).path).rstrip("/").lower()
-    return path == f"{workspace.id}/pypi/simple".lower()
+    if path == f"{workspace.id}/pypi/simple".lower():
+        return True
+    if _INDEX_PATH.match(path):
+        raise ValidationError(
+            f"'{_without_userinfo(url)}' is another workspace's package index; an environment "
+            f"of workspace '{workspace.name}' can name only its own "
+            f"(.../workspaces/{workspace.name}/pypi/simple/): upload the wheel to this workspace."
+        )
+    return False
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _index_folder(platform: Platform, workspace: Workspace, cache: Path) -> str:
