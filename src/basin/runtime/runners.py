@@ -232,19 +232,26 @@ class InlineRunner:
         raise ScoringInterrupted()
 
     async def call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
-        if not self._installed:
-            return fn(arg)
-        self._started = time.monotonic()
-        self._armed = True
+        # run() must not see the server's loop as running, as it does not under azmlinfsrv or
+        # in a pool thread: a sync run() may call asyncio.run() for an async client.
+        loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(None)
         try:
-            if not self._timer_pending:
-                self._timer_pending = True
-                signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
-            return fn(arg)
-        except ScoringInterrupted:
-            raise ScoringTimeout() from None
+            if not self._installed:
+                return fn(arg)
+            self._started = time.monotonic()
+            self._armed = True
+            try:
+                if not self._timer_pending:
+                    self._timer_pending = True
+                    signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
+                return fn(arg)
+            except ScoringInterrupted:
+                raise ScoringTimeout() from None
+            finally:
+                self._armed = False
         finally:
-            self._armed = False
+            asyncio._set_running_loop(loop)
 
     def close(self) -> None:
         if self._installed:

@@ -159,3 +159,35 @@ def test_inline_ms_zero_keeps_every_call_in_the_pool(serve) -> None:
     runtime = serve(ADAPTIVE_SCRIPT, env=base_env(BASIN_RUNTIME_INLINE_MS="0"))
     assert all(name.startswith("basin-run-") for name in _threads(runtime, 100))
     assert "run() executes in a pool of 4 threads\n" in runtime.output()
+
+
+def test_a_sync_run_may_start_its_own_event_loop_inline_too(serve) -> None:
+    # A sync run() calling asyncio.run() works under azmlinfsrv and in the pool; running inline
+    # on the server's loop must not change that (the running loop is hidden from run()).
+    runtime = serve(
+        """
+        import asyncio, threading
+
+        async def _double(x):
+            await asyncio.sleep(0)
+            return x * 2
+
+        def init():
+            pass
+
+        def run(data):
+            try:
+                asyncio.get_running_loop()
+                seen = "a running loop"
+            except RuntimeError:
+                seen = "no running loop"
+            return [threading.current_thread().name, seen, asyncio.run(_double(len(data)))]
+        """,
+        env=base_env(BASIN_RUNTIME_INLINE_MS="50"),
+    )
+    answers = [runtime.client.post("/score", content="abc") for _ in range(100)]
+    assert all(a.status_code == 200 for a in answers), answers[-1].text
+    bodies = [a.json() for a in answers]
+    assert {tuple(b[1:]) for b in bodies} == {("no running loop", 6)}
+    assert bodies[-1][0] == "MainThread"  # it did move inline
+    assert runtime.client.get("/").status_code == 200  # and the server's own loop still runs
