@@ -117,6 +117,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _milliseconds(value: str) -> float:
+    number = float(value)
+    if not 0 <= number < float("inf"):  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"{value} is not a number of milliseconds of 0 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m basin.runtime",
@@ -140,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--inline-ms",
         "--inline_ms",
         dest="inline_ms",
-        type=float,
+        type=_milliseconds,
         help=f"run() calls that keep finishing within this many ms run inline on the event loop "
         f"(default {DEFAULT_INLINE_MS:g}; 0: always in the thread pool)",
     )
@@ -266,12 +273,11 @@ def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeCo
     )
     if threads < 0:
         raise ConfigError("--threads must be 0 or more", 1)
-    if args.inline_ms is not None:
-        inline_ms = args.inline_ms
-        if not 0 <= inline_ms < float("inf"):
-            raise ConfigError("--inline-ms must be a number of milliseconds of 0 or more", 1)
-    else:
-        inline_ms = _float_setting(values, "BASIN_RUNTIME_INLINE_MS", DEFAULT_INLINE_MS)
+    inline_ms = (
+        args.inline_ms
+        if args.inline_ms is not None
+        else _float_setting(values, "BASIN_RUNTIME_INLINE_MS", DEFAULT_INLINE_MS)
+    )
     cors = args.cors if args.cors is not None else values.get("AML_CORS_ORIGINS")
     version_on = environ.get("SERVER_VERSION_LOG_RESPONSE_ENABLED", "true").lower() == "true"
     health = args.health_port

@@ -283,8 +283,7 @@ class AdaptiveRunner:
 
     Inline calls keep the scoring timeout through SIGALRM; where that is unavailable (not the
     main thread) every call stays in the pool. While a call runs inline the event loop waits for
-    it, liveness included, as it always does under azmlinfsrv's sync worker; a call only runs
-    inline after ``streak`` calls of the same script finished within ``fast_s``.
+    it, liveness included, as it always does under azmlinfsrv's sync worker.
     """
 
     def __init__(self, pool: ThreadPoolRunner, fast_s: float, streak: int = 64) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from basin.entities import (
@@ -22,6 +20,7 @@ from basin.entities import (
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
 from basin.services import datastores, endpoints, environments, models, workspaces
+from basin.services._folders import build_folder
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
 
@@ -194,27 +193,19 @@ def set_state(platform: Platform, rid: str, state: str, message: str | None = No
 
 def _copy_tree(platform: Platform, workspace_name: str, group: str, uri: str, target: Path) -> Path:
     """Lay the files at a datastore URI out under ``target`` (once; atomic rename into place)."""
-    if target.exists():
-        return target
-    workspace = workspaces.get(platform, group, workspace_name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-    try:
+
+    def fill(staging: Path) -> None:
+        workspace = workspaces.get(platform, group, workspace_name)
         for relative, reader in datastores.read_tree(platform, workspace, uri):
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             with reader, destination.open("wb") as handle:
                 for chunk in reader.chunks():
                     handle.write(chunk)
-        os.rename(staging, target)
-    except FileExistsError:
-        pass  # laid out by someone else at the same time: the same content
-    except OSError:
-        if not target.exists():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+
+    made = build_folder(target, fill)
+    assert made is not None
+    return made
 
 
 def layout_model(platform: Platform, group: str, ws: str, reference: str) -> Path:

@@ -8,17 +8,15 @@ pinned to the versions basin itself runs with.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import basin.runtime
 from basin.envbuild import PthFile, dependency_closure, repack_installed
+from basin.services._folders import Abandon, build_folder
 
 __all__ = ["RUNTIME_PACKAGES", "platform_requirements", "platform_wheelhouse", "runtime_pth"]
 
@@ -42,20 +40,13 @@ def platform_wheelhouse(home: Path) -> Path | None:
     tag = sys.implementation.cache_tag  # e.g. cpython-311: the wheels fit this interpreter
     names = "\n".join(f"{d.metadata['Name']}=={d.version}" for d in dists)
     digest = hashlib.sha256(f"{tag}\n{names}".encode()).hexdigest()[:16]
-    target = home / "wheelhouse" / digest
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".wheelhouse-", dir=target.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         for dist in dists:
             if repack_installed(dist, staging) is None:
-                return None
-        with contextlib.suppress(OSError):  # another process put it there first: the same
-            os.rename(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+                raise Abandon()
+
+    return build_folder(home / "wheelhouse" / digest, fill)
 
 
 def _source() -> Path:
@@ -73,15 +64,12 @@ def _digest(folder: Path) -> str:
 def runtime_pth(home: Path) -> PthFile:
     """Copy the runtime under ``home`` (once per content) and return the .pth that finds it."""
     source = _source()
-    target = home / "runtime" / _digest(source)
-    if not (target / "basin" / "runtime" / "__init__.py").exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".runtime-", dir=target.parent))
+
+    def fill(staging: Path) -> None:
         package = staging / "basin"
         shutil.copytree(source, package / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
         (package / "__init__.py").write_text('"""basin (the scoring runtime only)."""\n')
-        try:
-            os.rename(staging, target)
-        except OSError:  # another process put it there first: the same content
-            shutil.rmtree(staging, ignore_errors=True)
+
+    target = build_folder(home / "runtime" / _digest(source), fill)
+    assert target is not None
     return PthFile("basin_runtime.pth", (str(target),))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from basin.errors import AuthorizationError, NotFoundError, ValidationError
 from basin.identity import BLOB_READ, blob_scope
 from basin.ids import ResourceId
 from basin.services import access, datastores
+from basin.services._folders import build_folder
 from basin.services.platform import Platform
 from basin.store import StoredResource
 
@@ -200,18 +200,13 @@ def _index_folder(platform: Platform, workspace: Workspace, cache: Path) -> str:
     digest = hashlib.sha256(
         "\n".join(f"{w['filename']} {w['sha256']}" for w in found).encode()
     ).hexdigest()[:32]
-    folder = cache / f"index-{digest}"
-    if folder.is_dir():
-        return str(folder)
-    staging = Path(tempfile.mkdtemp(dir=cache, prefix=".index-"))
-    for wheel in found:
-        local = Path(_fetch(platform, workspace, str(wheel["url"]), cache))
-        os.link(local, staging / wheel["filename"])
-    try:
-        os.rename(staging, folder)
-    except OSError:  # another build made the same folder first
-        shutil.rmtree(staging, ignore_errors=True)
-    return str(folder)
+
+    def fill(staging: Path) -> None:
+        for wheel in found:
+            local = Path(_fetch(platform, workspace, str(wheel["url"]), cache))
+            os.link(local, staging / wheel["filename"])
+
+    return str(build_folder(cache / f"index-{digest}", fill))
 
 
 def _localize_index(
