@@ -1,14 +1,21 @@
-"""Who gets in: shared key (both keys), service SAS, bearer tokens; and who does not."""
+"""Who gets in: shared key (both keys), service and account SAS, bearer tokens; and who does not."""
 
 from __future__ import annotations
 
 import ssl
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-from azure.storage.blob import BlobSasPermissions, ContainerClient, generate_blob_sas
+from azure.storage.blob import (
+    BlobSasPermissions,
+    BlobServiceClient,
+    ContainerClient,
+    generate_account_sas,
+    generate_blob_sas,
+)
 
 from .conftest import (
     ACCOUNT,
@@ -180,3 +187,59 @@ def test_secrets_never_reach_the_server_log(blob_server: BlobServer, filled: str
     assert "GetBlob" in log  # the log is being written
     for secret in (KEY1, KEY2, WRITER_TOKEN, READER_TOKEN, signature):
         assert secret not in log
+
+
+def _account_sas(permission: str, resource_types: str = "sco", **options: Any) -> str:
+    return generate_account_sas(
+        ACCOUNT, options.pop("key", KEY1), resource_types=resource_types, permission=permission,
+        expiry=options.pop("expiry", datetime.now(UTC) + timedelta(minutes=10)), **options,
+    )  # fmt: skip
+
+
+def _sas_service(server: BlobServer, sas: str) -> BlobServiceClient:
+    return BlobServiceClient(server.account_url, credential=sas, connection_verify=str(server.ca))
+
+
+def test_account_sas_covers_the_account_within_its_types_and_permissions(
+    blob_server: BlobServer, filled: str
+) -> None:
+    # what generate_account_sas makes (a storage key's holder handing out an account-wide URL)
+    everything = _sas_service(blob_server, _account_sas("rwdlc", key=KEY2))
+    assert filled in [c.name for c in everything.list_containers()]
+    made = everything.create_container(new_container_name())
+    made.upload_blob("a.txt", b"account sas")
+    assert made.download_blob("a.txt").readall() == b"account sas"
+    made.delete_blob("a.txt")
+    made.delete_container()
+
+    reader = _sas_service(blob_server, _account_sas("rl"))
+    container = reader.get_container_client(filled)
+    assert container.download_blob("data.bin").readall() == b"payload"
+    assert [b.name for b in container.list_blobs()] == ["data.bin"]
+    with pytest.raises(HttpResponseError) as caught:
+        container.upload_blob("new.bin", b"x")
+    assert caught.value.error_code == "AuthorizationPermissionMismatch"
+
+    objects_only = _sas_service(blob_server, _account_sas("rl", resource_types="o"))
+    assert objects_only.get_blob_client(filled, "data.bin").download_blob().readall() == b"payload"
+    with pytest.raises(HttpResponseError) as caught:
+        list(objects_only.get_container_client(filled).list_blobs())  # a container operation
+    assert caught.value.error_code == "AuthorizationResourceTypeMismatch"
+
+    queues_only = _sas_service(blob_server, _account_sas("rl", services="q"))
+    with pytest.raises(HttpResponseError) as caught:
+        queues_only.get_blob_client(filled, "data.bin").download_blob()
+    assert caught.value.error_code == "AuthorizationServiceMismatch"
+
+
+def test_account_sas_signed_wrongly_or_expired_is_refused(
+    blob_server: BlobServer, filled: str
+) -> None:
+    for sas in (
+        _account_sas("rl", key=WRONG_KEY),
+        _account_sas("r").replace("sp=r", "sp=rwd"),
+        _account_sas("rl", expiry=datetime.now(UTC) - timedelta(minutes=1)),
+    ):
+        blob = _sas_service(blob_server, sas).get_blob_client(filled, "data.bin")
+        with pytest.raises(ClientAuthenticationError):
+            blob.download_blob()

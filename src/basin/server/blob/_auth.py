@@ -1,4 +1,5 @@
-"""Who may do what: shared key signatures, service SAS, bearer tokens (via the injected authorizer).
+"""Who may do what: shared key signatures, service and account SAS, bearer tokens (via the
+injected authorizer).
 
 Every refusal is a WireError with Azure's status and code. Keys, signatures and tokens are never
 put into an error message or a log line.
@@ -154,13 +155,27 @@ class Authenticator:
 
     async def _check_sas(self, request: BlobRequest, operation: Operation) -> None:
         q = request.query
-        if "ss" in q or "srt" in q:
-            raise _refused("Account SAS is not supported; use a service (container/blob) SAS.")
-        if q.get("si") or q.get("skoid"):
-            raise _refused("Stored access policies and user delegation SAS are not supported.")
-        version, resource = q.get("sv", ""), q.get("sr", "")
+        if q.get("si"):
+            raise _refused("Stored access policies are not supported; sign the SAS itself.")
+        if q.get("skoid"):
+            raise _refused("User delegation SAS is not supported; use a service or account SAS.")
+        version = q.get("sv", "")
         if version < _OLDEST_SAS_VERSION:
             raise _refused(f"The SAS version must be {_OLDEST_SAS_VERSION} or later.")
+        if "ss" in q or "srt" in q:
+            await self._check_account_sas(request, operation, version)
+            permissions = operation.account_sas_permissions
+        else:
+            await self._check_service_sas(request, version)
+            permissions = operation.sas_permissions
+            request.sas_overrides = {
+                header: q[name] for name, header in _SAS_OVERRIDES.items() if q.get(name)
+            }
+        self._check_sas_limits(request, permissions)
+
+    async def _check_service_sas(self, request: BlobRequest, version: str) -> None:
+        q = request.query
+        resource = q.get("sr", "")
         if resource not in ("b", "c") or request.container is None:
             raise WireError(
                 403, "AuthorizationResourceTypeMismatch",
@@ -183,6 +198,34 @@ class Authenticator:
         keys = await self._keys(request.account)
         if not _matches(keys, "\n".join(fields), q["sig"]):
             raise _refused("Signature did not match.")
+
+    async def _check_account_sas(
+        self, request: BlobRequest, operation: Operation, version: str
+    ) -> None:
+        q = request.query
+        fields = [request.account, q.get("sp", ""), q.get("ss", ""), q.get("srt", "")]
+        fields += [q.get("st", ""), q.get("se", ""), q.get("sip", ""), q.get("spr", ""), version]
+        if version >= _SAS_ENCRYPTION_SCOPE_VERSION:
+            fields.append(q.get("ses", ""))
+        keys = await self._keys(request.account)
+        if not _matches(keys, "\n".join(fields) + "\n", q["sig"]):
+            raise _refused("Signature did not match.")
+        if "b" not in q.get("ss", ""):
+            raise WireError(
+                403, "AuthorizationServiceMismatch",
+                "This request is not authorized to perform this operation using this service: "
+                "the SAS does not name the blob service (ss=b).",
+            )  # fmt: skip
+        if operation.account_resource_type not in q.get("srt", ""):
+            raise WireError(
+                403, "AuthorizationResourceTypeMismatch",
+                "This request is not authorized to perform this operation using this resource "
+                f"type: {operation.name} needs srt={operation.account_resource_type}.",
+            )  # fmt: skip
+
+    def _check_sas_limits(self, request: BlobRequest, permissions: str) -> None:
+        """Time window, protocol, address and permission letters: the same for every SAS."""
+        q = request.query
         now = self._clock()
         if not q.get("se") or now >= _parse_sas_time(q["se"]):
             raise _refused("The SAS has expired.")
@@ -196,16 +239,11 @@ class Authenticator:
             raise WireError(
                 403, "AuthorizationSourceIPMismatch", "This SAS does not allow this address."
             )
-        if not operation.sas_permissions or not any(
-            p in q.get("sp", "") for p in operation.sas_permissions
-        ):
+        if not permissions or not any(p in q.get("sp", "") for p in permissions):
             raise WireError(
                 403, "AuthorizationPermissionMismatch",
                 "This request is not authorized to perform this operation using this permission.",
             )  # fmt: skip
-        request.sas_overrides = {
-            header: q[name] for name, header in _SAS_OVERRIDES.items() if q.get(name)
-        }
 
     @staticmethod
     def _ip_allowed(allowed: str, client: str | None) -> bool:

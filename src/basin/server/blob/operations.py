@@ -1,22 +1,23 @@
 """Which REST operation a request is, and what each one needs to be allowed.
 
-| operation                          | bearer data action (any one)                 | service SAS |
-|------------------------------------|----------------------------------------------|-------------|
-| ListContainers                     | containers/read                              | refused     |
-| CreateContainer                    | containers/write                             | refused     |
-| DeleteContainer                    | containers/delete                            | refused     |
-| GetContainerProperties / metadata  | containers/read                              | sr=c, r     |
-| SetContainerMetadata               | containers/write                             | sr=c, w     |
-| ListBlobs                          | containers/blobs/read                        | sr=c, l     |
-| GetBlob, GetBlobProperties,        | containers/blobs/read                        | r           |
-|   GetBlobMetadata, GetBlockList    |                                              |             |
-| PutBlob, PutBlockList              | blobs/write; also blobs/add/action when the  | w; also c   |
-|                                    |   request may only create (If-None-Match: *) |   likewise  |
-| PutBlock                           | blobs/write or blobs/add/action              | w or c      |
-| SetBlobProperties, SetBlobMetadata | blobs/write                                  | w           |
-| DeleteBlob                         | blobs/delete                                 | d           |
+| operation                          | bearer data action (any one)                 | service SAS | account SAS |
+|------------------------------------|----------------------------------------------|-------------|-------------|
+| ListContainers                     | containers/read                              | refused     | srt=s, l    |
+| CreateContainer                    | containers/write                             | refused     | srt=c, c/w  |
+| DeleteContainer                    | containers/delete                            | refused     | srt=c, d    |
+| GetContainerProperties / metadata  | containers/read                              | sr=c, r     | srt=c, r    |
+| SetContainerMetadata               | containers/write                             | sr=c, w     | srt=c, w    |
+| ListBlobs                          | containers/blobs/read                        | sr=c, l     | srt=c, l    |
+| GetBlob, GetBlobProperties,        | containers/blobs/read                        | r           | srt=o, r    |
+|   GetBlobMetadata, GetBlockList    |                                              |             |             |
+| PutBlob, PutBlockList              | blobs/write; also blobs/add/action when the  | w; also c   | srt=o, w;   |
+|                                    |   request may only create (If-None-Match: *) |   likewise  |   also c    |
+| PutBlock                           | blobs/write or blobs/add/action              | w or c      | srt=o, w/c  |
+| SetBlobProperties, SetBlobMetadata | blobs/write                                  | w           | srt=o, w    |
+| DeleteBlob                         | blobs/delete                                 | d           | srt=o, d    |
 
-(data actions abbreviated: all start ``Microsoft.Storage/storageAccounts/blobServices/``.)
+(data actions abbreviated: all start ``Microsoft.Storage/storageAccounts/blobServices/``; an
+account SAS must also name the blob service, ``ss`` containing ``b``.)
 """
 
 from __future__ import annotations
@@ -40,15 +41,24 @@ class Operation:
     data_actions: tuple[str, ...]
     sas_permissions: str
     """Letters of which any one suffices with a service SAS; empty: not allowed with one."""
+    account_sas_permissions: str
+    """Letters of which any one suffices with an account SAS."""
+
+    @property
+    def account_resource_type(self) -> str:
+        """The ``srt`` letter an account SAS needs: service, container or object."""
+        return {"account": "s", "container": "c", "blob": "o"}[self.level]
 
 
-def _op(name: str, level: Level, actions: tuple[str, ...], sas: str) -> Operation:
-    return Operation(name, level, actions, sas)
+def _op(
+    name: str, level: Level, actions: tuple[str, ...], sas: str, account_sas: str | None = None
+) -> Operation:
+    return Operation(name, level, actions, sas, sas if account_sas is None else account_sas)
 
 
-LIST_CONTAINERS = _op("ListContainers", "account", (a.CONTAINERS_READ,), "")
-CREATE_CONTAINER = _op("CreateContainer", "container", (a.CONTAINERS_WRITE,), "")
-DELETE_CONTAINER = _op("DeleteContainer", "container", (a.CONTAINERS_DELETE,), "")
+LIST_CONTAINERS = _op("ListContainers", "account", (a.CONTAINERS_READ,), "", "l")
+CREATE_CONTAINER = _op("CreateContainer", "container", (a.CONTAINERS_WRITE,), "", "cw")
+DELETE_CONTAINER = _op("DeleteContainer", "container", (a.CONTAINERS_DELETE,), "", "d")
 GET_CONTAINER_PROPERTIES = _op("GetContainerProperties", "container", (a.CONTAINERS_READ,), "r")
 SET_CONTAINER_METADATA = _op("SetContainerMetadata", "container", (a.CONTAINERS_WRITE,), "w")
 LIST_BLOBS = _op("ListBlobs", "container", (a.BLOBS_READ,), "l")
