@@ -27,24 +27,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from importlib.metadata import version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _wrk import Result, ensure_wrk, pin, run_wrk, write_lua
 
+from basin.testing.azmlinfsrv import AZMLINFSRV_VERSION, ensure_azmlinfsrv, pins_like_here
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "bench" / "serving"
 AZ_VENV = ROOT / "bench" / ".venvs" / "azmlinfsrv"
 RESULTS = ROOT / "bench" / "results"
-AZ_VERSION = "1.5.1"
 
 SCRIPTS = {
     "echo": (HERE / "echo_score.py", json.dumps({"data": [[1.0, 2.0, 3.0, 4.0]], "id": "abc"})),
@@ -57,29 +56,6 @@ SCRIPTS = {
 
 def _log(message: str) -> None:
     print(message, flush=True)
-
-
-def ensure_azmlinfsrv() -> Path:
-    """A venv with azmlinfsrv and the same numpy/scikit-learn/joblib as this one."""
-    pins = [
-        f"azureml-inference-server-http=={AZ_VERSION}",
-        f"numpy=={version('numpy')}",
-        f"scikit-learn=={version('scikit-learn')}",
-        f"joblib=={version('joblib')}",
-    ]
-    marker = AZ_VENV / ".installed"
-    if marker.exists() and marker.read_text() == "\n".join(pins):
-        return AZ_VENV / "bin" / "azmlinfsrv"
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    py = f"{sys.version_info.major}.{sys.version_info.minor}"
-    _log(f"creating {AZ_VENV} ({', '.join(pins)})")
-    subprocess.run([uv, "venv", "--quiet", "--python", py, str(AZ_VENV)], check=True)
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(AZ_VENV / "bin" / "python"), *pins],
-        check=True,
-    )
-    marker.write_text("\n".join(pins))
-    return AZ_VENV / "bin" / "azmlinfsrv"
 
 
 def train_model(model_dir: Path) -> None:
@@ -199,7 +175,8 @@ def main() -> int:
 
     wrk = ensure_wrk()
     if "azmlinfsrv" in servers:
-        ensure_azmlinfsrv()
+        # The same numpy/scikit-learn/joblib as this venv (shared with the parity tests).
+        ensure_azmlinfsrv(AZ_VENV, pins_like_here())
     results: dict[tuple[str, int, str], Result] = {}
     with tempfile.TemporaryDirectory(prefix="basin-bench-") as tmp:
         work = Path(tmp)
@@ -243,7 +220,7 @@ def main() -> int:
     header = (
         f"Scoring benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {cpu}, "
         f"best of {args.rounds} wrk runs of {args.duration}s per cell, "
-        f"azmlinfsrv {AZ_VERSION} with 1 worker)\n\n"
+        f"azmlinfsrv {AZMLINFSRV_VERSION} with 1 worker)\n\n"
     )
     args.out.write_text(header + table)
     _log("\n" + header + table)

@@ -18,7 +18,7 @@ from http.cookies import SimpleCookie
 from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
-from basin.runtime.datastructures import FileStorage, Headers, MultiDict
+from basin.runtime.datastructures import FileStorage, Headers, MultiDict, query_pairs
 
 __all__ = ["AMLRequest", "BadRequest", "UnsupportedMediaType", "rawhttp", "title_case_headers"]
 
@@ -123,7 +123,7 @@ class AMLRequest:
 
     @cached_property
     def args(self) -> MultiDict:
-        return MultiDict(parse_qsl(self.query_string.decode("utf-8", "replace"), True))
+        return MultiDict(query_pairs(self.query_string))
 
     @cached_property
     def cookies(self) -> MultiDict:

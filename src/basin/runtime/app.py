@@ -13,8 +13,8 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
 
+from basin.runtime.datastructures import query_pairs
 from basin.runtime.inputs import ScoreRequest
 from basin.runtime.logs import RequestLog
 from basin.runtime.requestid import resolve_request_ids
@@ -99,6 +99,10 @@ class ScoringApp:
         kind = scope["type"]
         if kind == "http":
             path = scope["path"]
+            if path.startswith("//"):
+                # werkzeug ignores repeated leading slashes ("//score" is "/score"): a client's
+                # base URL ending in "/" still reaches the route.
+                path = scope["path"] = "/" + path.lstrip("/")
             if path == "/score":
                 await self._score(scope, receive, send)
             elif path == "/":
@@ -192,7 +196,10 @@ class ScoringApp:
             return
         version = _query_value(scope.get("query_string", b""), "version")
         try:
-            reply = Reply(200, _SWAGGER_HEADERS, self.swagger.get(version or "2"))
+            # An empty ?version= is an invalid version (404), not the default.
+            reply = Reply(
+                200, _SWAGGER_HEADERS, self.swagger.get("2" if version is None else version)
+            )
         except SwaggerError as ex:
             reply = error_reply(404, str(ex))
         await _send(send, reply, extra)
@@ -306,7 +313,9 @@ def _collect(scope: Scope) -> dict[bytes, bytes]:
     found: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
         if name in _WANTED:
-            found[name] = value
+            previous = found.get(name)
+            # A repeated header reads as its values joined by "," (gunicorn's WSGI environ).
+            found[name] = value if previous is None else previous + b"," + value
     return found
 
 
@@ -319,7 +328,7 @@ def _mimetype(content_type: bytes) -> str:
 
 
 def _query_value(query_string: bytes, key: str) -> str | None:
-    for name, value in parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True):
+    for name, value in query_pairs(query_string):
         if name == key:
             return value
     return None

@@ -1,4 +1,5 @@
-"""Flask/werkzeug-like containers (headers, multi-value dicts, uploaded files) without werkzeug.
+"""Flask/werkzeug-like containers (headers, multi-value dicts, uploaded files) without werkzeug,
+and werkzeug's parsing of query strings.
 
 Scoring scripts written for Azure ML receive a Flask request in `@rawhttp` mode and build Flask
 responses, so these mirror the parts of werkzeug's ``Headers``, ``MultiDict`` and ``FileStorage``
@@ -7,14 +8,34 @@ that such scripts use.
 
 from __future__ import annotations
 
+import codecs
 import io
 import shutil
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
+from urllib.parse import parse_qsl, quote
 
-__all__ = ["FileStorage", "Headers", "MultiDict"]
+__all__ = ["FileStorage", "Headers", "MultiDict", "query_pairs"]
 
 _MISSING: Any = object()
+
+
+def _requote(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 stay percent-encoded."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return quote(error.object[error.start : error.end], safe=""), error.end
+
+
+codecs.register_error("basin.url_quote", _requote)
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of a query string, blank values kept, as werkzeug parses
+    ``request.args``: an escape that is not UTF-8 stays as sent (``?a=%FF`` gives ``"%FF"``)."""
+    return parse_qsl(
+        query_string.decode("utf-8", "replace"), keep_blank_values=True, errors="basin.url_quote"
+    )
 
 
 class Headers:

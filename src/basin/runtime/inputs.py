@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 from basin.runtime.amlrequest import AMLRequest, is_json_mimetype, title_case_headers
+from basin.runtime.datastructures import query_pairs
 from basin.runtime.userscript import InputMode, UserScript
 
 __all__ = [
@@ -62,7 +62,7 @@ def parse_query(query_string: bytes) -> dict[str, Any]:
     repeated keys as lists (``?a=1&b=[1,2]&c=x&c=y`` -> ``{"a": 1, "b": [1, 2], "c": ["x", "y"]}``).
     """
     grouped: dict[str, list[str]] = {}
-    for key, value in parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True):
+    for key, value in query_pairs(query_string):
         grouped.setdefault(key, []).append(value)
     return {
         key: _json_or_text(values[0]) if len(values) == 1 else [_json_or_text(v) for v in values]
@@ -87,6 +87,7 @@ def _json_body(request: ScoreRequest) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except ValueError as ex:
+        # A body that is not UTF-8 is the client's error too (400; azmlinfsrv answers 500).
         if body:
             raise BadInput(f"POST body could not be decoded as JSON: {ex}") from None
         raise BadInput("POST body is empty. Expecting a JSON dictionary.") from None

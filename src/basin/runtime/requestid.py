@@ -42,12 +42,14 @@ def resolve_request_ids(
 
     ``x-request-id`` is echoed or generated. ``x-ms-request-id`` (deprecated as input) is echoed,
     else copied from ``x-ms-client-request-id``, else from the request id; the client id is echoed,
-    else copied from ``x-ms-request-id``. Any id over 100 characters gives a 431.
+    else copied from ``x-ms-request-id``. Any id over 100 characters gives a 431. An empty id is
+    not echoed, and an empty ``x-request-id`` is not replaced by a generated one (as azmlinfsrv:
+    the header is present, so its value is the id).
     """
-    rid = request_id or new_id()
+    rid = new_id() if request_id is None else request_id
     if len(rid) > HEADER_LIMIT:
         return RequestIds([], f"x-request-id must not exceed {HEADER_LIMIT} characters", False)
-    headers: list[Header] = [(b"x-request-id", rid.encode("latin-1"))]
+    headers: list[Header] = [(b"x-request-id", rid.encode("latin-1"))] if rid else []
     legacy = legacy_id or ""
     client = client_id or ""
     legacy_used = bool(legacy)
@@ -60,7 +62,8 @@ def resolve_request_ids(
             f"x-ms-request-id and x-ms-client-request-id must not exceed {HEADER_LIMIT} characters"
         )
         return RequestIds(headers, message, legacy_used)
-    headers.append((b"x-ms-request-id", legacy.encode("latin-1")))
+    if legacy:
+        headers.append((b"x-ms-request-id", legacy.encode("latin-1")))
     if client:
         headers.append((b"x-ms-client-request-id", client.encode("latin-1")))
     return RequestIds(headers, None, legacy_used)

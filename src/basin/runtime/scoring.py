@@ -32,6 +32,10 @@ _JSON_FAILED_HEADERS: list[Header] = [
     (b"content-type", b"application/json"),
     (b"x-ms-run-function-failed", b"True"),
 ]
+_OPTIONS_HEADERS: list[Header] = [
+    (b"content-type", b"text/html; charset=utf-8"),
+    (b"x-ms-run-function-failed", b"False"),
+]
 _NO_BODY_STATUSES = frozenset({204, 304})
 # Results of these types are neither responses nor awaitables: skip those checks for them.
 _PLAIN = frozenset({dict, list, str, int, float, bool, tuple, type(None)})
@@ -92,7 +96,7 @@ class Scorer:
             return build_arguments(self.script, request)
         except UnsupportedMethod:
             if request.scope["method"] == "OPTIONS":
-                return Reply(200, [(b"content-type", b"text/html; charset=utf-8")], b"")
+                return Reply(200, _OPTIONS_HEADERS, b"")  # azmlinfsrv: AMLResponse("", 200)
             return error_reply(405, "Method not allowed")
         except InputError as ex:
             return error_reply(ex.status, str(ex))
