@@ -10,21 +10,25 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "MLClient",
+    "load_connection",
     "load_environment",
     "load_model",
     "load_online_deployment",
     "load_online_endpoint",
     "load_workspace",
+    "load_workspace_connection",
 ]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from basin.loaders import (
+        load_connection,
         load_environment,
         load_model,
         load_online_deployment,
         load_online_endpoint,
         load_workspace,
+        load_workspace_connection,
     )
     from basin.sdk import MLClient
 

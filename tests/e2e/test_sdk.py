@@ -84,11 +84,13 @@ def test_exported_members() -> None:
 
     assert basin.__all__ == [
         "MLClient",
+        "load_connection",
         "load_environment",
         "load_model",
         "load_online_deployment",
         "load_online_endpoint",
         "load_workspace",
+        "load_workspace_connection",
     ]
     assert all(callable(getattr(basin, name)) for name in basin.__all__)
     assert set(basin.sdk.__all__) == {"BasinPoller", "MLClient"}

@@ -15,8 +15,9 @@ from basin.cli._output import OutputFormat, emit
 from basin.entities import (
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
-    apply_overrides,
+    apply_params,
     parse_entity,
+    parse_overrides,
 )
 from basin.errors import ValidationError
 from basin.loaders import load_online_deployment, load_online_endpoint
@@ -48,16 +49,22 @@ def _pairs(value: str | None, flag: str) -> dict[str, int] | None:
     return result
 
 
+def _params(name: str | None, set_: list[str] | None, **fields: Any) -> list[dict[str, Any]]:
+    """Flags and ``--set`` items as ``params_override``, applied to a file before it is checked
+    (as az does): ``-n``, then the named fields, then ``--set`` (which wins)."""
+    params: list[dict[str, Any]] = [{"name": name}] if name else []
+    params += [{key: value} for key, value in fields.items() if value is not None]
+    return params + parse_overrides(set_)
+
+
 def _endpoint_data(
     file: Path | None, name: str | None, set_: list[str] | None, **fields: Any
 ) -> dict[str, Any]:
-    data: dict[str, Any] = (
-        load_online_endpoint(file).model_dump(mode="json", exclude_none=True) if file else {}
-    )
-    if name:
-        data["name"] = name
-    data.update({k: v for k, v in fields.items() if v is not None})
-    return apply_overrides(data, set_)
+    params = _params(name, set_, **fields)
+    if file is None:
+        return apply_params({}, params)
+    endpoint = load_online_endpoint(file, params_override=params)
+    return endpoint.model_dump(mode="json", exclude_none=True)
 
 
 @endpoint_app.command("create")
@@ -208,18 +215,13 @@ def endpoint_invoke(
 def _deployment_from(
     file: Path, name: str | None, endpoint: str | None, set_: list[str] | None
 ) -> ManagedOnlineDeployment:
-    deployment = load_online_deployment(file)
-    data = deployment.model_dump(mode="json", exclude_none=True)
-    if name:
-        data["name"] = name
-    if endpoint:
-        data["endpoint_name"] = endpoint
-    apply_overrides(data, set_)
-    if not data.get("endpoint_name"):
+    params = _params(name, set_, endpoint_name=endpoint)
+    deployment = load_online_deployment(file, params_override=params)
+    if not deployment.endpoint_name:
         raise ValidationError(
             "Give the endpoint with -e/--endpoint-name (or endpoint_name in the file)."
         )
-    return parse_entity(ManagedOnlineDeployment, data, source=f"deployment file '{file}'")
+    return deployment
 
 
 def _wait(client: Any, deployment: ManagedOnlineDeployment, poller: Any) -> ManagedOnlineDeployment:

@@ -1,6 +1,14 @@
 """Resources as typed models with YAML load/dump (no I/O beyond reading the file asked for)."""
 
-from basin.entities._base import Entity, apply_overrides, parse_entity, read_yaml, set_path
+from basin.entities._base import (
+    Entity,
+    apply_overrides,
+    apply_params,
+    parse_entity,
+    parse_overrides,
+    read_yaml,
+    set_path,
+)
 from basin.entities.application_insights import ApplicationInsights
 from basin.entities.arm import ArmResource
 from basin.entities.connection import (
@@ -81,7 +89,9 @@ __all__ = [
     "WorkspaceConnection",
     "WorkspaceKeys",
     "apply_overrides",
+    "apply_params",
     "parse_entity",
+    "parse_overrides",
     "read_yaml",
     "set_path",
 ]

@@ -70,12 +70,13 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
-    """Apply az-style ``--set path.to.field=value`` overrides.
+def parse_overrides(overrides: list[str] | None) -> list[dict[str, Any]]:
+    """az-style ``--set path.to.field=value`` items as ``params_override`` mappings.
 
     As in az, a value that parses as JSON (``true``, ``3``, ``{"a": 1}``) is taken as such and
     anything else as a string.
     """
+    params: list[dict[str, Any]] = []
     for item in overrides or []:
         path, sep, raw = item.partition("=")
         if not sep or not path:
@@ -84,8 +85,21 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | None) -> dict[s
             value = json.loads(raw)
         except ValueError:
             value = raw
-        set_path(data, path, value)
+        params.append({path: value})
+    return params
+
+
+def apply_params(data: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply ``params_override`` mappings (``{"path.to.field": value}``) to ``data``, in order."""
+    for mapping in params:
+        for path, value in mapping.items():
+            set_path(data, path, value)
     return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
+    """Apply az-style ``--set path.to.field=value`` overrides (see ``parse_overrides``)."""
+    return apply_params(data, parse_overrides(overrides))
 
 
 def _describe(error: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from basin.entities._base import Entity
 
@@ -70,6 +70,22 @@ class WorkspaceConnection(Entity):
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tags_are_metadata(cls, value: Any) -> Any:
+        # azure-ai-ml: a connection's `tags` are a deprecated name for its `metadata`: both hold
+        # the tags updated with the metadata (metadata wins a conflict).
+        if not isinstance(value, dict):
+            return value
+        tags, metadata = value.get("tags"), value.get("metadata")
+        if isinstance(tags, dict) and isinstance(metadata, dict | None):
+            merged = {**tags, **(metadata or {})}
+        elif isinstance(metadata, dict) and tags is None:
+            merged = dict(metadata)
+        else:
+            return value  # not mappings: the field validation says what is wrong
+        return {**value, "tags": merged, "metadata": merged}
 
     @field_validator("type", mode="before")
     @classmethod

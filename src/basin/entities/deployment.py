@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from basin.entities._base import Entity
 from basin.entities.environment import Environment
@@ -44,6 +44,19 @@ class ProbeSettings(Entity):
 
 class DefaultScaleSettings(Entity):
     type: str = "default"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_only(cls, value: Any) -> Any:
+        # azure-ai-ml loads target_utilization for any deployment; Azure ML refuses it for
+        # managed ones, whose instance_count is fixed (autoscale is Azure Monitor's, not YAML).
+        kind = value.get("type", "default") if isinstance(value, dict) else "default"
+        if kind != "default":
+            raise ValueError(
+                f"type '{kind}' is not supported: managed online deployments take type 'default' "
+                "(a fixed instance_count); 'target_utilization' is for Kubernetes deployments"
+            )
+        return value
 
 
 class ManagedOnlineDeployment(Entity):

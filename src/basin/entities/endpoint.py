@@ -94,6 +94,11 @@ class ManagedOnlineEndpoint(Entity):
     @field_validator("auth_mode", mode="before")
     @classmethod
     def _auth_mode(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() in ("aad_token", "aadtoken"):
+            raise ValueError(
+                "'aad_token' (Microsoft Entra tokens) is not supported: basin's endpoints take "
+                "'key' or 'aml_token'"
+            )
         return value.lower() if isinstance(value, str) else value
 
     @property
