@@ -36,11 +36,11 @@ from pathlib import Path
 
 from azure.storage.blob import BlobServiceClient
 
+from basin.testing.azurite import AZURITE_VERSION, azurite_blob_command
 from basin.tls import ensure_certificate_authority, ensure_server_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_DIR = ROOT / "bench" / ".azurite"
-AZURITE_VERSION = "3.35.0"
 RESULTS = ROOT / "bench" / "results" / "blob.md"
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -77,19 +77,6 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> No
     raise RuntimeError(f"{what} did not open port {port}")
 
 
-def ensure_azurite() -> Path:
-    binary = AZURITE_DIR / "node_modules" / ".bin" / "azurite-blob"
-    if not binary.exists():
-        print(f"installing azurite@{AZURITE_VERSION} into {AZURITE_DIR} ...", file=sys.stderr)
-        AZURITE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(AZURITE_DIR), f"azurite@{AZURITE_VERSION}",
-             "--no-audit", "--no-fund", "--loglevel=error"],
-            check=True,
-        )  # fmt: skip
-    return binary
-
-
 @contextmanager
 def run_server(command: list[str], port: int, what: str, log: Path) -> Iterator[None]:
     with log.open("wb") as out:
@@ -120,14 +107,7 @@ def basin_command(work: Path, port: int, tls: tuple[Path, Path] | None) -> list[
 
 
 def azurite_command(work: Path, port: int, tls: tuple[Path, Path] | None) -> list[str]:
-    command = [
-        str(ensure_azurite()), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-        "--location", str(work / "azurite-store"), "--skipApiVersionCheck",
-        "--disableTelemetry", "--loose", "--silent",
-    ]  # fmt: skip
-    if tls:
-        command += ["--cert", str(tls[0]), "--key", str(tls[1])]
-    return command
+    return azurite_blob_command(AZURITE_DIR, port, work / "azurite-store", tls, loose=True)
 
 
 def _timed(action: Callable[[], object]) -> float:

@@ -28,6 +28,7 @@ __all__ = [
     "NotModifiedError",
     "OutOfRangeInputError",
     "RequestBodyTooLargeError",
+    "UnsatisfiableConditionError",
 ]
 
 
@@ -79,8 +80,21 @@ class Md5MismatchError(ValidationError):
 
 
 class InvalidRangeError(ValidationError):
+    """A range that starts at or after the end of the blob; ``size`` is the blob's size, which
+    Azure names in the 416 reply (``Content-Range: bytes */<size>``)."""
+
     code = "InvalidRange"
     status = 416
+
+    def __init__(self, message: str, size: int | None = None) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class UnsatisfiableConditionError(ValidationError):
+    """A read with ``If-None-Match: *``: it could only succeed on a blob that does not exist."""
+
+    code = "UnsatisfiableCondition"
 
 
 class RequestBodyTooLargeError(PayloadTooLargeError):

@@ -452,6 +452,7 @@ class LocalBlobStore(BlobStore):
                 db, account, container, name, f"{ix.BLOB_COLUMNS}, inline, extents"
             )
             if row is None:
+                conditions.check_read(None, None)
                 raise BlobNotFoundError("The specified blob does not exist.")
             props = ix.blob_from_row(row)
             conditions.check_read(props.etag, props.last_modified)
@@ -459,7 +460,10 @@ class LocalBlobStore(BlobStore):
             if byte_range is not None:
                 start, end = byte_range
                 if start >= props.size or (end is not None and end < start):
-                    raise InvalidRangeError("The range specified is invalid for the current size.")
+                    raise InvalidRangeError(
+                        "The range specified is invalid for the current size of the resource.",
+                        props.size,
+                    )
                 last = props.size - 1 if end is None else min(end, props.size - 1)
                 length = last - start + 1
             inline = row[10]

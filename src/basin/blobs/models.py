@@ -11,6 +11,7 @@ from basin.blobs.errors import (
     BlobAlreadyExistsError,
     ConditionNotMetError,
     NotModifiedError,
+    UnsatisfiableConditionError,
 )
 
 __all__ = [
@@ -163,9 +164,21 @@ class Conditions:
             raise BlobAlreadyExistsError("The specified blob already exists.")
         self._check(etag, last_modified, ConditionNotMetError)
 
-    def check_read(self, etag: str, last_modified: datetime) -> None:
-        """Raise ConditionNotMet (412) or NotModified (304) as Azure does for a read."""
+    def check_read(self, etag: str | None, last_modified: datetime | None) -> None:
+        """Raise ConditionNotMet (412) or NotModified (304) as Azure does for a read (``etag``
+        None: the blob does not exist, where any If-Match fails). ``If-None-Match: *`` can never
+        hold for a read, whether or not the blob exists: UnsatisfiableCondition (400)."""
         if self.is_empty:
+            return
+        if self.create_only:
+            raise UnsatisfiableConditionError(
+                "The request includes an unsatisfiable condition for this operation."
+            )
+        if etag is None or last_modified is None:
+            if self.if_match is not None:
+                raise ConditionNotMetError(
+                    "The condition specified using HTTP conditional header(s) is not met."
+                )
             return
         self._check(etag, last_modified, NotModifiedError)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,8 @@ from basin.blobs import (
     BlobProperties,
     BlobReader,
     Conditions,
+    InvalidBlobOrBlockError,
+    InvalidRangeError,
     Md5MismatchError,
     validate_block_id,
 )
@@ -39,6 +42,13 @@ _ENCRYPTED = ("x-ms-request-server-encrypted", "true")
 
 def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
+
+
+def _decode_base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _names(request: BlobRequest) -> tuple[str, str, str]:
@@ -77,7 +87,14 @@ async def _stream(reader: BlobReader, chunk_bytes: int) -> AsyncIterator[bytes]:
 
 async def get_blob(ctx: Context, request: BlobRequest) -> Reply:
     byte_range = byte_range_from(request)
-    reader = await run(ctx.store.open_blob, *_names(request), byte_range, conditions_from(request))
+    try:
+        reader = await run(
+            ctx.store.open_blob, *_names(request), byte_range, conditions_from(request)
+        )
+    except InvalidRangeError as error:
+        # Azure names the size in a 416 (clients such as the Java SDK read it to retry).
+        size = {} if error.size is None else {"Content-Range": f"bytes */{error.size}"}
+        raise WireError(416, error.code, error.message, size) from None
     try:
         props = reader.properties
         headers = [*blob_headers(props, request), ("Content-Length", str(reader.length))]
@@ -106,9 +123,21 @@ async def get_blob(ctx: Context, request: BlobRequest) -> Reply:
     return Reply(status, headers, body, close=reader.close)
 
 
+async def _read_properties(ctx: Context, request: BlobRequest) -> BlobProperties:
+    """The blob's properties once the request's read conditions hold (a missing blob fails
+    If-Match with 412, as Get Blob does)."""
+    conditions = conditions_from(request)
+    try:
+        props = await run(ctx.store.get_blob_properties, *_names(request))
+    except BlobNotFoundError:
+        conditions.check_read(None, None)
+        raise
+    conditions.check_read(props.etag, props.last_modified)
+    return props
+
+
 async def get_blob_properties(ctx: Context, request: BlobRequest) -> Reply:
-    props = await run(ctx.store.get_blob_properties, *_names(request))
-    conditions_from(request).check_read(props.etag, props.last_modified)
+    props = await _read_properties(ctx, request)
     headers = [*blob_headers(props, request), ("Content-Length", str(props.size))]
     if props.content.content_md5:
         headers.append(("Content-MD5", _b64(props.content.content_md5)))
@@ -116,8 +145,7 @@ async def get_blob_properties(ctx: Context, request: BlobRequest) -> Reply:
 
 
 async def get_blob_metadata(ctx: Context, request: BlobRequest) -> Reply:
-    props = await run(ctx.store.get_blob_properties, *_names(request))
-    conditions_from(request).check_read(props.etag, props.last_modified)
+    props = await _read_properties(ctx, request)
     headers = stamp_headers(props.etag, props.last_modified) + metadata_headers(props.metadata)
     return Reply(200, headers)
 
@@ -196,7 +224,12 @@ async def put_block(ctx: Context, request: BlobRequest) -> Reply:
     block_id = request.query.get("blockid")
     if not block_id:
         raise WireError(400, "MissingRequiredQueryParameter", "blockid is required.")
-    validate_block_id(block_id)
+    try:
+        validate_block_id(block_id)
+    except InvalidBlobOrBlockError as error:
+        # A malformed query parameter, as Azure reports it (InvalidBlobOrBlock is for content).
+        code = "OutOfRangeInput" if _decode_base64(block_id) else "InvalidQueryParameterValue"
+        raise WireError(400, code, error.message) from None
     wants_md5 = request.header("content-md5") is not None
     data = ctx.store.new_data(compute_md5=wants_md5)
     try:
@@ -215,7 +248,8 @@ async def put_block(ctx: Context, request: BlobRequest) -> Reply:
 async def put_block_list(ctx: Context, request: BlobRequest) -> Reply:
     body = await request.read_small_body(ctx.limits.max_block_list_bytes)
     sent_md5 = decode_md5(request.header("content-md5"), "Content-MD5")
-    if sent_md5 is not None and sent_md5 != hashlib.md5(body, usedforsecurity=False).digest():
+    body_md5 = hashlib.md5(body, usedforsecurity=False).digest()
+    if sent_md5 is not None and sent_md5 != body_md5:
         raise Md5MismatchError("The MD5 value specified in the request did not match.")
     refs = _xml.parse_block_list(body)
     props = await run(
@@ -223,7 +257,9 @@ async def put_block_list(ctx: Context, request: BlobRequest) -> Reply:
         content_settings_from(request, fall_back_to_request=False), metadata_from(request),
         conditions_from(request),
     )  # fmt: skip
-    return Reply(201, [*stamp_headers(props.etag, props.last_modified), _ENCRYPTED])
+    # Content-MD5 here is the block list's (the request body's), as Azure documents it.
+    headers = [*stamp_headers(props.etag, props.last_modified), _ENCRYPTED]
+    return Reply(201, [*headers, ("Content-MD5", _b64(body_md5))])
 
 
 async def get_block_list(ctx: Context, request: BlobRequest) -> Reply:

@@ -75,7 +75,8 @@ def _blob(blob: BlobProperties, include_metadata: bool) -> str:
         f"<Blob>{_element('Name', blob.name)}<Properties>"
         f"{_element('Creation-Time', http_date(blob.creation_time))}"
         f"{_element('Last-Modified', http_date(blob.last_modified))}"
-        f"{_element('Etag', quoted(blob.etag))}"
+        # Azure leaves blob ETags unquoted in listings (unlike container listings and headers).
+        f"{_element('Etag', blob.etag)}"
         f"{_element('Content-Length', blob.size)}"
         f"{_element('Content-Type', content.content_type)}"
         f"{_element('Content-Encoding', content.content_encoding)}"
