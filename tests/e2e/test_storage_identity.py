@@ -15,7 +15,7 @@ import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.identity import ManagedIdentityCredential
-from azure.storage.blob import BlobClient
+from azure.storage.blob import BlobClient, BlobServiceClient
 
 from basin.testing import ServerProcess
 from tests.e2e.test_workspaces_cli import assign, fails, ok
@@ -68,6 +68,26 @@ def test_container_and_blob_verbs(cli: Any, tmp_path: Path) -> None:
     ok(cli("storage", "account", "delete", "-n", "clistore1", "-g", "rg-blob-cli"))
     ok(cli("storage", "account", "create", "-n", "clistore1", "-g", "rg-blob-cli"))
     assert ok(cli("storage", "container", "list", *acct)) == []
+
+
+def test_metadata_names_keep_their_case(server: ServerProcess, cli: Any) -> None:
+    # Through the server's own blob endpoint (the protocol the server configures), with the SDK.
+    ok(cli("group", "create", "-n", "rg-blob-meta"))
+    account = ok(cli("storage", "account", "create", "-n", "metacase1", "-g", "rg-blob-meta"))
+    keys = ok(cli("storage", "account", "keys", "list", "-n", "metacase1", "-g", "rg-blob-meta"))
+    service = BlobServiceClient(
+        account["primaryEndpoints"]["blob"],
+        credential={"account_name": "metacase1", "account_key": keys[0]["value"]},
+        connection_verify=server.credentials["ca_file"],
+    )
+    container = service.create_container("data", metadata={"Team": "ml"})
+    container.upload_blob("a.txt", b"a", metadata={"Owner": "ml-team", "kind": "note"})
+    blob = container.get_blob_client("a.txt")
+    assert blob.get_blob_properties().metadata == {"Owner": "ml-team", "kind": "note"}
+    listed = next(iter(container.list_blobs(include=["metadata"])))
+    assert listed.metadata == {"Owner": "ml-team", "kind": "note"}
+    assert container.get_container_properties().metadata == {"Team": "ml"}
+    ok(cli("group", "delete", "-n", "rg-blob-meta"))
 
 
 @pytest.fixture

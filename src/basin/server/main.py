@@ -26,6 +26,7 @@ from basin.identity.rotation import RETIRE_MARGIN_S, KeyRotation
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
+from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.services import endpoints, environments, workspaces
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
@@ -195,6 +196,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     blob = _Server(
         uvicorn.Config(
             blob_app,
+            http=MetadataCaseProtocol,  # httptools, keeping how metadata names were spelled
             log_level="warning",
             access_log=False,  # query strings carry SAS signatures
             date_header=False,  # the blob app sends its own Date header

@@ -20,6 +20,7 @@ from basin.blobs import LocalBlobStore
 from basin.blobs.access import BearerAuthorizer, StaticAccountDirectory
 from basin.errors import ValidationError
 from basin.server.blob.app import DEFAULT_AUTHORIZATION_URI, create_blob_app
+from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.tls import load_server_certificate
 
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_certfile=args.cert,
         ssl_keyfile=args.key,
         loop="uvloop",
-        http="httptools",
+        http=MetadataCaseProtocol,  # httptools, keeping how metadata names were spelled
         log_level=args.log_level,
         access_log=False,  # uvicorn's access log would print SAS signatures from query strings
         date_header=False,  # the app sends its own Date

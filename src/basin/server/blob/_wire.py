@@ -24,6 +24,11 @@ class ClientDisconnectedError(Exception):
     """The client went away before its request body arrived."""
 
 
+_META = "x-ms-meta-"
+#: The scope extension where the protocol lists metadata header names as spelled.
+META_NAMES = "basin.meta_header_names"
+
+
 @dataclass
 class BlobRequest:
     scope: Scope
@@ -41,6 +46,8 @@ class BlobRequest:
     request_id: str
     body_consumed: bool = False
     sas_overrides: dict[str, str] = field(default_factory=dict)
+    spellings: dict[str, str] = field(default_factory=dict)
+    """Lower-case header name -> as the client spelled it (metadata names only; see protocol)."""
 
     @property
     def is_https(self) -> bool:
@@ -121,9 +128,13 @@ def parse_request(scope: Scope, receive: Any, request_id: str) -> BlobRequest:
         name = key.decode("latin-1").lower()
         text = value.decode("latin-1")
         headers[name] = f"{headers[name]},{text}" if name in headers else text
+    spellings: dict[str, str] = {}
+    for spelled in scope.get("extensions", {}).get(META_NAMES, ()):
+        text = spelled.decode("latin-1")
+        spellings.setdefault(text.lower(), text)  # the first spelling of a repeated name
     return BlobRequest(
         scope, receive, scope["method"], account, container, blob, raw, raw_query, query,
-        headers, request_id,
+        headers, request_id, spellings=spellings,
     )  # fmt: skip
 
 
@@ -191,11 +202,12 @@ def content_settings_from(request: BlobRequest, *, fall_back_to_request: bool) -
 
 
 def metadata_from(request: BlobRequest) -> dict[str, str]:
-    # ASGI servers lower-case header names, so metadata names come back lower-case.
+    """The request's metadata, names spelled as sent (lower case where the ASGI server did not
+    say how: ASGI lower-cases header names)."""
     return {
-        name[len("x-ms-meta-") :]: value
+        request.spellings.get(name, name)[len(_META) :]: value
         for name, value in request.headers.items()
-        if name.startswith("x-ms-meta-")
+        if name.startswith(_META)
     }
 
 
@@ -223,8 +235,25 @@ def byte_range_from(request: BlobRequest) -> tuple[int, int | None] | None:
 
 
 # ---- sending ----------------------------------------------------------------------------------
+class _Spelled(bytes):
+    """A header name that keeps its case through ``lower()``, which uvicorn applies to every
+    response header name: HTTP names are case-insensitive, but clients read metadata names
+    (``x-ms-meta-Owner``) back from these headers as Azure sends them."""
+
+    def lower(self) -> bytes:
+        return self
+
+
 def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return [
+        (
+            _Spelled(k.encode("latin-1"))
+            if k[: len(_META)].lower() == _META
+            else k.lower().encode("latin-1"),
+            v.encode("latin-1"),
+        )
+        for k, v in headers
+    ]
 
 
 async def send_response(
