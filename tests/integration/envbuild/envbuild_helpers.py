@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from basin.testing.files import files_containing  # noqa: F401 - re-exported for the tests here
 from basin.testing.packages import (  # noqa: F401 - re-exported for the tests here
     PrivateIndex,
     free_port,
@@ -35,12 +36,3 @@ class UvSpy:
         return [
             " ".join(call[:2]) if call[0] in ("pip", "python") else call[0] for call in self.calls()
         ]
-
-
-def files_containing(root: Path, needle: str) -> list[Path]:
-    """Every file under ``root`` whose bytes contain ``needle``."""
-    found = []
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink() and needle.encode() in path.read_bytes():
-            found.append(path)
-    return found
