@@ -34,6 +34,7 @@ __all__ = [
     "load_online_endpoint",
     "load_workspace",
     "load_workspace_connection",
+    "parse_workspace",
     "read_conda_file",
     "resolve_local_path",
 ]
@@ -71,8 +72,11 @@ def _is_resource_id(value: str) -> bool:
 def load_workspace(
     source: str | Path, *, params_override: list[dict[str, Any]] | None = None
 ) -> Workspace:
-    data = _load(source, params_override)
-    what = f"workspace file '{source}'"
+    return parse_workspace(_load(source, params_override), f"workspace file '{source}'")
+
+
+def parse_workspace(data: dict[str, Any], what: str = "workspace") -> Workspace:
+    """A workspace from YAML-shaped ``data``, with the checks azure-ai-ml's schema makes."""
     workspace = parse_entity(Workspace, data, source=what)
     problems = []
     for field in ("storage_account", "container_registry", "key_vault", "application_insights"):

@@ -78,6 +78,22 @@ def test_workspace_create_makes_dependent_resources(cli: Any) -> None:
     assert shown["description"] == "d" and shown["storage_account"] == ws["storage_account"]
 
 
+def test_workspace_create_checks_its_fields_as_azure_ai_ml_loads_them(
+    cli: Any, tmp_path: Path
+) -> None:
+    # Flags, --set and files go through the same loader (load_workspace's checks), as az does.
+    ok(cli("group", "create", "-n", "rg-ids"))
+    by_flag = cli("workspace", "create", "-n", "ws-ids", "-g", "rg-ids", "--key-vault", "myvault")
+    fails(by_flag, "'key_vault' must be a resource id", "/subscriptions/")
+    path = tmp_path / "ws.yml"
+    path.write_text("name: ws-from-file\n")
+    by_set = cli(
+        "workspace", "create", "-g", "rg-ids", "-f", str(path), "--set", "storage_account=st1"
+    )
+    fails(by_set, "'storage_account' must be a resource id")
+    assert ok(cli("workspace", "list", "-g", "rg-ids")) == []  # nothing was made
+
+
 def test_workspace_from_yaml_with_existing_resources(cli: Any, tmp_path: Path) -> None:
     ok(cli("group", "create", "-n", "rg-yaml"))
     account = ok(cli("storage", "account", "create", "-n", "yamlstore1", "-g", "rg-yaml"))

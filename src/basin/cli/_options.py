@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from basin.cli._output import OutputFormat
+from basin.entities import parse_overrides
 
 Name = Annotated[str, typer.Option("--name", "-n", help="Name of the resource.")]
 Group = Annotated[
@@ -29,3 +30,11 @@ Output = Annotated[
 ]
 Query = Annotated[str | None, typer.Option("--query", help="JMESPath query over the output.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def flag_params(name: str | None, set_: list[str] | None, **fields: Any) -> list[dict[str, Any]]:
+    """Flags and ``--set`` items as ``params_override``, applied to a file before it is checked
+    (as az does): ``-n``, then the named fields, then ``--set`` (which wins)."""
+    params: list[dict[str, Any]] = [{"name": name}] if name else []
+    params += [{key: value} for key, value in fields.items() if value is not None]
+    return params + parse_overrides(set_)

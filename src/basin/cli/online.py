@@ -10,14 +10,13 @@ import typer
 from rich.console import Console
 
 from basin.cli import _context
-from basin.cli._options import Group, Output, Query, Set, Workspace, Yes
+from basin.cli._options import Group, Output, Query, Set, Workspace, Yes, flag_params
 from basin.cli._output import OutputFormat, emit
 from basin.entities import (
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
     apply_params,
     parse_entity,
-    parse_overrides,
 )
 from basin.errors import ValidationError
 from basin.loaders import load_online_deployment, load_online_endpoint
@@ -49,18 +48,10 @@ def _pairs(value: str | None, flag: str) -> dict[str, int] | None:
     return result
 
 
-def _params(name: str | None, set_: list[str] | None, **fields: Any) -> list[dict[str, Any]]:
-    """Flags and ``--set`` items as ``params_override``, applied to a file before it is checked
-    (as az does): ``-n``, then the named fields, then ``--set`` (which wins)."""
-    params: list[dict[str, Any]] = [{"name": name}] if name else []
-    params += [{key: value} for key, value in fields.items() if value is not None]
-    return params + parse_overrides(set_)
-
-
 def _endpoint_data(
     file: Path | None, name: str | None, set_: list[str] | None, **fields: Any
 ) -> dict[str, Any]:
-    params = _params(name, set_, **fields)
+    params = flag_params(name, set_, **fields)
     if file is None:
         return apply_params({}, params)
     endpoint = load_online_endpoint(file, params_override=params)
@@ -215,7 +206,7 @@ def endpoint_invoke(
 def _deployment_from(
     file: Path, name: str | None, endpoint: str | None, set_: list[str] | None
 ) -> ManagedOnlineDeployment:
-    params = _params(name, set_, endpoint_name=endpoint)
+    params = flag_params(name, set_, endpoint_name=endpoint)
     deployment = load_online_deployment(file, params_override=params)
     if not deployment.endpoint_name:
         raise ValidationError(

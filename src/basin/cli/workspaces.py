@@ -7,9 +7,15 @@ from typing import Annotated, Any
 import typer
 
 from basin.cli import _context
-from basin.cli._options import File, Group, Output, Query, Set, Tags, Yes
+from basin.cli._options import File, Group, Output, Query, Set, Tags, Yes, flag_params
 from basin.cli._output import OutputFormat, emit
-from basin.entities import PublicNetworkAccess, Workspace, apply_overrides, parse_entity, read_yaml
+from basin.entities import (
+    PublicNetworkAccess,
+    apply_overrides,
+    apply_params,
+    read_yaml,
+)
+from basin.loaders import load_workspace, parse_workspace
 
 app = typer.Typer(help="Azure ML workspaces.", no_args_is_help=True)
 
@@ -45,10 +51,9 @@ def create(
     query: Query = None,
 ) -> None:
     """Create a workspace and the dependent resources it is not given (YAML: az ml's schema)."""
-    data: dict[str, Any] = read_yaml(file) if file else {}
-    _set_if(
-        data,
-        name=name,
+    params = flag_params(
+        name,
+        set_,
         location=location,
         display_name=display_name,
         description=description,
@@ -59,10 +64,10 @@ def create(
         application_insights=application_insights,
         public_network_access=public_network_access.value if public_network_access else None,
     )
-    apply_overrides(data, set_)
-    workspace = parse_entity(
-        Workspace, data, source=f"workspace file '{file}'" if file else "workspace"
-    )
+    if file is not None:
+        workspace = load_workspace(file, params_override=params)
+    else:
+        workspace = parse_workspace(apply_params({}, params))
     client = _context.client(resource_group)
     workspace.resource_group = client.resource_group_name
     emit(client.workspaces.begin_create(workspace).result().to_dict(), output, query)
