@@ -8,6 +8,7 @@ pinned to the versions basin itself runs with.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import shutil
@@ -36,10 +37,7 @@ def platform_wheelhouse(home: Path) -> Path | None:
     only the team's own packages, still builds deployment environments. None when one of them
     was not installed from a wheel (then the indexes must serve them, as before).
     """
-    dists = dependency_closure(RUNTIME_PACKAGES)
-    tag = sys.implementation.cache_tag  # e.g. cpython-311: the wheels fit this interpreter
-    names = "\n".join(f"{d.metadata['Name']}=={d.version}" for d in dists)
-    digest = hashlib.sha256(f"{tag}\n{names}".encode()).hexdigest()[:16]
+    dists, digest = _installed_runtime_packages()
 
     def fill(staging: Path) -> None:
         for dist in dists:
@@ -47,6 +45,16 @@ def platform_wheelhouse(home: Path) -> Path | None:
                 raise Abandon()
 
     return build_folder(home / "wheelhouse" / digest, fill)
+
+
+@functools.cache
+def _installed_runtime_packages() -> tuple[list[importlib.metadata.Distribution], str]:
+    """The runtime packages' installed distributions and a digest naming them; computed once
+    (what is installed does not change while the server runs; spec_for asks on every build)."""
+    dists = dependency_closure(RUNTIME_PACKAGES)
+    tag = sys.implementation.cache_tag  # e.g. cpython-311: the wheels fit this interpreter
+    names = "\n".join(f"{d.metadata['Name']}=={d.version}" for d in dists)
+    return dists, hashlib.sha256(f"{tag}\n{names}".encode()).hexdigest()[:16]
 
 
 def _source() -> Path:
