@@ -431,6 +431,17 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
             other.scoring_uri, json={}, headers={"Authorization": f"Bearer {token.access_token}"}
         )  # type: ignore[union-attr]
         assert response.status_code == 401
+    # A principal with no role on the endpoint cannot mint its token through the token
+    # service, however the scope is spelled (it could with '/.default/.default' before).
+    nobody = client.principals.create("no-role-on-token-endpoint")
+    assert nobody.password
+    with MLClient(
+        None, None, "rg-online", "ws-online", server=client.server, token=nobody.password
+    ) as other_client:
+        for scope in (uri, uri + "/.default", uri + "/.default/.default", uri.upper()):
+            with pytest.raises(BasinError) as refused:
+                other_client.principals.get_access_token(scope)
+            assert refused.value.status == 400, scope
 
 
 def test_update_under_load_replicas_killed_and_server_restarted(

@@ -110,6 +110,8 @@ class EndpointRoute:
     traffic: Mapping[str, int] = field(default_factory=dict)
     mirror: MirrorTraffic | None = None
     deployments: Mapping[str, DeploymentRoute] = field(default_factory=dict)
+    #: aml_token endpoints: the audience their tokens must carry (the scoring URI), exactly.
+    token_audience: str = ""
     # Not part of the JSON form: a gateway fed from JSON uses the verifier it was started with.
     token_verifier: TokenVerifier | None = field(default=None, repr=False, compare=False)
 
@@ -171,11 +173,15 @@ class EndpointRoute:
                 {self.mirror.deployment: self.mirror.percent} if self.mirror is not None else {}
             ),
             "deployments": {name: d.to_dict() for name, d in self.deployments.items()},
+            "token_audience": self.token_audience,
         }
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> EndpointRoute:
-        known = {"auth_mode", "keys", "key_hashes", "traffic", "mirror_traffic", "deployments"}
+        known = {
+            "auth_mode", "keys", "key_hashes", "traffic", "mirror_traffic", "deployments",
+            "token_audience",
+        }  # fmt: skip
         unknown = set(data) - known
         if unknown:
             raise ValidationError(f"unknown endpoint route fields: {sorted(unknown)}")
@@ -194,6 +200,7 @@ class EndpointRoute:
                 d: DeploymentRoute.from_dict(v)
                 for d, v in dict(data.get("deployments") or {}).items()
             },
+            token_audience=str(data.get("token_audience") or ""),
         )
 
 

@@ -168,6 +168,7 @@ class ServingController:
                 traffic=traffic,
                 mirror=mirror,
                 deployments=routes,
+                token_audience=endpoints.scoring_uri(self.platform, endpoint.name),
                 token_verifier=lambda token: endpoints.verify_token(
                     self.platform, endpoint.name, token
                 ),
