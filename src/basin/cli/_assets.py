@@ -6,13 +6,12 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.cli import _context
-from basin.cli._options import Group, Output, Query, Workspace
+from basin.cli import _context, _ids
+from basin.cli._options import Group, Ids, Output, Query, Workspace
 from basin.cli._output import OutputFormat, emit
 
 __all__ = ["add_versioned_commands"]
 
-Name = Annotated[str, typer.Option("--name", "-n", help="Name.")]
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version.")]
 Label = Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")]
@@ -20,29 +19,55 @@ ArchivedOnly = Annotated[bool, typer.Option("--archived-only")]
 IncludeArchived = Annotated[bool, typer.Option("--include-archived")]
 
 
-def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
+def shown(
+    group: str,
+    what: str,
+    ids: list[str] | None,
+    name: str | None,
+    version: str | None,
+    label: str | None,
+    resource_group: str | None,
+    workspace_name: str | None,
+) -> Any:
+    """The version(s) ``show`` prints: by name and version (or label), or by ``--ids``."""
+    found = _ids.targets(
+        ids, what, group=resource_group, workspace=workspace_name, name=name, version=version
+    )
+
+    def one(target: _ids.Target) -> dict[str, Any]:
+        ops = getattr(_context.client(target["group"], target["workspace"]), group)
+        return dict(ops.get(target["name"], target["version"], label).to_dict())
+
+    return _ids.each(found, one)
+
+
+def add_versioned_commands(
+    app: typer.Typer, group: str, what: str, *, with_show: bool = True
+) -> None:
     """Add the four commands over ``ml_client.<group>`` (``models``, ``environments``)."""
 
     def operations(resource_group: str | None, workspace_name: str | None) -> Any:
         return getattr(_context.client(resource_group, workspace_name), group)
 
-    @app.command()
     def show(
-        name: Name,
+        name: OptName = None,
         version: Version = None,
         label: Label = None,
+        ids: Ids = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
         output: Output = OutputFormat.json,
         query: Query = None,
     ) -> None:
         emit(
-            operations(resource_group, workspace_name).get(name, version, label).to_dict(),
+            shown(group, what, ids, name, version, label, resource_group, workspace_name),
             output,
             query,
         )
 
     show.__doc__ = f"Show a {what} version (or the latest)."
+    if with_show:
+        app.command()(show)
 
     @app.command("list")
     def list_(
@@ -63,7 +88,7 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
 
     @app.command()
     def archive(
-        name: Name,
+        name: Annotated[str, typer.Option("--name", "-n", help="Name.")],
         version: Version = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
@@ -74,7 +99,7 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
 
     @app.command()
     def restore(
-        name: Name,
+        name: Annotated[str, typer.Option("--name", "-n", help="Name.")],
         version: Version = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from basin.cli import _context
 from basin.cli._options import Group, Output, Query, Set, Workspace, Yes
 from basin.cli._output import OutputFormat, emit
-from basin.entities import WorkspaceConnection, apply_overrides, parse_entity, read_yaml
 
-app = typer.Typer(
-    help="Workspace connections (private feeds with tokens, ...).", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from basin.entities import WorkspaceConnection
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
 RequiredFile = Annotated[str, typer.Option("--file", "-f", help="Connection YAML.")]
 Name = Annotated[str, typer.Option("--name", "-n", help="Connection name.")]
 
 
 def _from_file(file: str, set_: list[str] | None) -> WorkspaceConnection:
+    from basin.entities import WorkspaceConnection, apply_overrides, parse_entity, read_yaml
+
     data: dict[str, Any] = apply_overrides(read_yaml(file), set_)
     return parse_entity(WorkspaceConnection, data, source=f"connection file '{file}'")
 

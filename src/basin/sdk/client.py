@@ -5,26 +5,28 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from basin.errors import ValidationError
 from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
-from basin.sdk.operations import (
-    ConnectionOperations,
-    EnvironmentOperations,
-    IdentityOperations,
-    ModelOperations,
-    OnlineDeploymentOperations,
-    OnlineEndpointOperations,
-    PrincipalOperations,
-    ResourceGroupOperations,
-    RoleAssignmentOperations,
-    RoleDefinitionOperations,
-    StorageAccountOperations,
-    WorkspaceOperations,
-)
 from basin.sdk.operations._scope import Scope
+
+if TYPE_CHECKING:
+    from basin.sdk.operations import (
+        ConnectionOperations,
+        EnvironmentOperations,
+        IdentityOperations,
+        ModelOperations,
+        OnlineDeploymentOperations,
+        OnlineEndpointOperations,
+        PrincipalOperations,
+        ResourceGroupOperations,
+        RoleAssignmentOperations,
+        RoleDefinitionOperations,
+        StorageAccountOperations,
+        WorkspaceOperations,
+    )
 
 __all__ = ["MLClient"]
 
@@ -56,19 +58,83 @@ class MLClient:
         self._subscription_id = subscription_id
         self.resource_group_name = resource_group_name
         self.workspace_name = workspace_name
-        scope = Scope(self._transport, self._subscription, resource_group_name, workspace_name)
-        self.resource_groups = ResourceGroupOperations(scope)
-        self.workspaces = WorkspaceOperations(scope)
-        self.storage_accounts = StorageAccountOperations(scope)
-        self.identities = IdentityOperations(scope)
-        self.role_definitions = RoleDefinitionOperations(scope)
-        self.role_assignments = RoleAssignmentOperations(scope)
-        self.principals = PrincipalOperations(scope)
-        self.models = ModelOperations(scope)
-        self.connections = ConnectionOperations(scope)
-        self.environments = EnvironmentOperations(scope)
-        self.online_endpoints = OnlineEndpointOperations(scope)
-        self.online_deployments = OnlineDeploymentOperations(scope)
+        self._scope = Scope(
+            self._transport, self._subscription, resource_group_name, workspace_name
+        )
+
+    # The operations groups are made on first use: each imports its entities, and a CLI
+    # command should pay only for the group it calls.
+    @cached_property
+    def resource_groups(self) -> ResourceGroupOperations:
+        from basin.sdk.operations.groups import ResourceGroupOperations
+
+        return ResourceGroupOperations(self._scope)
+
+    @cached_property
+    def workspaces(self) -> WorkspaceOperations:
+        from basin.sdk.operations.workspaces import WorkspaceOperations
+
+        return WorkspaceOperations(self._scope)
+
+    @cached_property
+    def storage_accounts(self) -> StorageAccountOperations:
+        from basin.sdk.operations.storage_accounts import StorageAccountOperations
+
+        return StorageAccountOperations(self._scope)
+
+    @cached_property
+    def identities(self) -> IdentityOperations:
+        from basin.sdk.operations.identities import IdentityOperations
+
+        return IdentityOperations(self._scope)
+
+    @cached_property
+    def role_definitions(self) -> RoleDefinitionOperations:
+        from basin.sdk.operations.authorization import RoleDefinitionOperations
+
+        return RoleDefinitionOperations(self._scope)
+
+    @cached_property
+    def role_assignments(self) -> RoleAssignmentOperations:
+        from basin.sdk.operations.authorization import RoleAssignmentOperations
+
+        return RoleAssignmentOperations(self._scope)
+
+    @cached_property
+    def principals(self) -> PrincipalOperations:
+        from basin.sdk.operations.principals import PrincipalOperations
+
+        return PrincipalOperations(self._scope)
+
+    @cached_property
+    def models(self) -> ModelOperations:
+        from basin.sdk.operations.models import ModelOperations
+
+        return ModelOperations(self._scope)
+
+    @cached_property
+    def connections(self) -> ConnectionOperations:
+        from basin.sdk.operations.connections import ConnectionOperations
+
+        return ConnectionOperations(self._scope)
+
+    @cached_property
+    def environments(self) -> EnvironmentOperations:
+        from basin.sdk.operations.environments import EnvironmentOperations
+
+        return EnvironmentOperations(self._scope)
+
+    @cached_property
+    def online_endpoints(self) -> OnlineEndpointOperations:
+        from basin.sdk.operations.online import OnlineEndpointOperations
+
+        return OnlineEndpointOperations(self._scope)
+
+    @cached_property
+    def online_deployments(self) -> OnlineDeploymentOperations:
+        from basin.sdk.operations.online import OnlineDeploymentOperations
+
+        return OnlineDeploymentOperations(self._scope)
 
     @property
     def subscription_id(self) -> str:
