@@ -96,7 +96,7 @@ def upload_tar(
         return uri
     where = location_of(platform, workspace)
     store = _blobs(platform)
-    hasher = TreeHasher()
+    hasher = TreeHasher(name, is_folder)
     try:
         with tarfile.open(fileobj=archive, mode="r|") as tar:
             for member in tar:

@@ -178,6 +178,9 @@ def delete(platform: Platform, group: str, ws: str, endpoint_name: str, name: st
         tx.delete_under(current.id)
     if endpoint.mirror_traffic.get(name):
         endpoints.update(platform, group, ws, endpoint_name, {"mirror_traffic": {}})
+    if name in endpoint.traffic:  # kept at 0% until now
+        rest = {k: v for k, v in endpoint.traffic.items() if k != name}
+        endpoints.update(platform, group, ws, endpoint_name, {"traffic": rest})
     platform.events.publish(CHANGED, current.id)
 
 

@@ -193,7 +193,10 @@ def create_or_update(
                 "scoring_uri": scoring_uri(platform, endpoint.name),
                 "openapi_uri": f"{platform.gateway_endpoint}/endpoints/{endpoint.name}/swagger.json",
                 "kind": "Managed",
-                "traffic": {k: v for k, v in endpoint.traffic.items() if v},
+                # az keeps a deployment at 0% in traffic ("blue=0 green=100"); a mirror at 0%
+                # is no mirror (how the examples end one: --mirror-traffic "green=0").
+                "traffic": dict(endpoint.traffic),
+                "mirror_traffic": {k: v for k, v in endpoint.mirror_traffic.items() if v},
                 "created_at": None,
             }
         )

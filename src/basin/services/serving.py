@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 from basin.compute import (
@@ -108,8 +109,30 @@ class ServingController:
         self._unsubscribe()
         self.compute.close()
 
-    def logs(self, deployment_id: str | None, lines: int) -> str:
+    def logs(self, deployment_id: str | None, lines: int, container: str = "") -> str:
+        """The replicas' output, or (``StorageInitializer``) what was laid out for them."""
+        if container.lower() == "storageinitializer":
+            path = self._initializer_log(deployment_id or "")
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                return ""
+            kept = text.splitlines(keepends=True)[-lines:] if lines > 0 else []
+            return "".join(kept)
         return self.compute.logs(deployment_id or "", lines)
+
+    def _initializer_log(self, deployment_id: str) -> Path:
+        digest = hashlib.sha256(deployment_id.lower().encode()).hexdigest()[:16]
+        return self.platform.state_dir / "serving" / "initializer" / f"{digest}.log"
+
+    def _initializer(self, deployment_id: str, line: str) -> None:
+        """One line of the storage initializer's log (what Azure ML's storage-initializer
+        container prints: the model and code being put in place)."""
+        path = self._initializer_log(deployment_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {line}\n")
 
     # ------------------------------------------------------------------------------ events
     def _deployment_changed(self, deployment_id: str) -> None:
@@ -206,7 +229,9 @@ class ServingController:
             spec = self._spec(group, ws, endpoint, deployment)
             if not self._current(deployment_id, generation):
                 return  # a newer change took over
-            self.compute.apply(spec, deployment.instance_count)
+            # Every create or update is a new attempt, even with an unchanged spec: its cause
+            # may have been fixed outside it (a blob uploaded, a role assigned).
+            self.compute.apply(spec, deployment.instance_count, again=True)
             status = self.compute.wait_settled(deployment_id, PROVISION_TIMEOUT_S)
             if status is not None and status.state == DeploymentState.FAILED:
                 raise DeploymentFailedError(status.message or "The replicas did not become ready.")
@@ -268,11 +293,18 @@ class ServingController:
         )
         workspace = workspaces.get(platform, group, ws)
         self._check_identity(endpoint, workspace)
+        log = self._initializer
         environment = environments.resolve(platform, group, ws, deployment.environment)
+        log(deployment.id, f"Environment {deployment.environment}: building or reusing it")
         built = environments.ensure_built(platform, group, ws, environment)
-        code_dir = deployments.layout_code(platform, group, ws, deployment.code_configuration.code)
+        log(deployment.id, f"Environment ready: {built.path}")
+        code = deployment.code_configuration.code
+        log(deployment.id, f"Downloading code {code}")
+        code_dir = deployments.layout_code(platform, group, ws, code)
+        log(deployment.id, f"Code ready in {code_dir}")
         script = deployment.code_configuration.scoring_script
         if not (code_dir / script).is_file():
+            log(deployment.id, f"The scoring script '{script}' is not in the code folder")
             raise DeploymentFailedError(
                 f"The scoring script '{script}' is not in the uploaded code folder."
             )
@@ -287,8 +319,10 @@ class ServingController:
         ]
         env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
         if isinstance(deployment.model, str):
+            log(deployment.id, f"Downloading model {deployment.model}")
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
             env["AZUREML_MODEL_DIR"] = str(model_dir)
+            log(deployment.id, f"Model ready in {model_dir} (AZUREML_MODEL_DIR)")
         home = (
             platform.state_dir
             / "serving"
