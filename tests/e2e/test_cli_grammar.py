@@ -377,3 +377,75 @@ def test_table_output_never_breaks_on_multi_line_fields(setup: ServerProcess, cl
     assert lines[0].split()[0] == "Name" and set(lines[1].replace(" ", "")) == {"-"}
     assert len(lines) == 3  # header, rule, one row: the description's lines did not split it
     assert "first line …" in lines[2]
+
+
+def test_local_endpoint_runs_on_this_machine(setup: ServerProcess, cli: Any, files: Path) -> None:
+    """az's --local: the deployment runs here (built environment, basin's runtime, a local
+    port, no key), and show / invoke / get-logs / delete work on it."""
+    model = files / "model"
+    model.mkdir(exist_ok=True)
+    (model / "weights.txt").write_text("w")
+    local = ("--local",)
+    made = ok(
+        cli(
+            "online-endpoint", "create", "-n", "gr-local", "-f", str(files / "endpoint.yml"), *local
+        )
+    )
+    assert made["provisioning_state"] == "Succeeded" and made["name"] == "gr-local"
+    deployed = ok(
+        cli(
+            "online-deployment", "create", "-n", "blue", "--endpoint", "gr-local",
+            "-f", str(files / "deployment.yml"), "--set", f"model.path={model}", *local,
+        )
+    )  # fmt: skip
+    assert deployed["provisioning_state"] == "Succeeded"
+    shown = ok(cli("online-endpoint", "show", "-n", "gr-local", *local))
+    assert shown["scoring_uri"].startswith("http://localhost:") and shown["traffic"] == {
+        "blue": 100
+    }
+    state = cli(
+        "online-deployment",
+        "show",
+        "-n",
+        "blue",
+        "-e",
+        "gr-local",
+        *local,
+        "--query",
+        "provisioning_state",
+        "-o",
+        "tsv",
+    )
+    assert state.out.strip() == "Succeeded"
+    answer = cli(
+        "online-endpoint", "invoke", "-n", "gr-local", "-r", str(files / "request.json"), *local
+    )
+    assert json.loads(json.loads(answer.out))["echo"] == {"x": [1, 2]}
+    # no key: the scoring URI answers anyone on this machine, as a local container does
+    import httpx
+
+    direct = httpx.post(shown["scoring_uri"], json={"y": 1}, timeout=30)
+    assert direct.status_code == 200 and direct.json()["echo"] == {"y": 1}
+    logs = cli(
+        "online-deployment", "get-logs", "-n", "blue", "-e", "gr-local", *local, "--lines", "50"
+    )
+    assert "init of blue" in logs.out
+    init = cli(
+        "online-deployment",
+        "get-logs",
+        "-n",
+        "blue",
+        "-e",
+        "gr-local",
+        *local,
+        "-c",
+        "storage-initializer",
+    )
+    assert "Model:" in init.out and "Environment ready" in init.out
+    assert [e["name"] for e in ok(cli("online-endpoint", "list", *local))] == ["gr-local"]
+    # the server knows nothing of it
+    assert cli("online-endpoint", "show", "-n", "gr-local", *AT).code == 1
+    ok(cli("online-endpoint", "delete", "-n", "gr-local", "--yes", *local))
+    assert cli("online-endpoint", "show", "-n", "gr-local", *local).code == 1
+    with pytest.raises(httpx.TransportError):
+        httpx.post(shown["scoring_uri"], json={}, timeout=5)

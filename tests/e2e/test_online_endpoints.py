@@ -198,7 +198,7 @@ def test_system_assigned_identity_journey(
         str(work / "sample-request.json"),
         *ws,
     )
-    predictions = json.loads(answer.out)
+    predictions = json.loads(json.loads(answer.out))  # az prints the answer as a JSON string
     assert len(predictions) == 2 and all(isinstance(p, float) for p in predictions)
     logs = cli(
         "online-deployment", "get-logs", "-n", "blue", "-e", "demo-endpoint", "--lines", "200", *ws

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from basin.entities._paths import Segment, split_assignment, split_path
+from basin.entities._paths import Segment, is_text_path, split_assignment, split_path
 from basin.errors import ValidationError
 
 __all__ = ["apply_generic_update"]
@@ -92,7 +92,7 @@ def _set(data: dict[str, Any], item: str, force_string: bool) -> None:
     segments = split_path(path)
     parent = _find(data, segments[:-1], make=True)
     last = segments[-1]
-    value = _value(raw, force_string)
+    value = _value(raw, force_string or is_text_path(path))
     if isinstance(last, str) and isinstance(parent, dict):
         parent[last] = value
     elif isinstance(last, int) and isinstance(parent, list):

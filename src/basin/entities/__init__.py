@@ -180,9 +180,46 @@ _WHERE: dict[str, str] = {
 }
 
 
+#: azure-ai-ml entity names basin does not have, with what to use instead. Importing one
+#: raises ImportError with this text (not the bare "cannot import name").
+_INSTEAD = {
+    "KubernetesOnlineEndpoint": (
+        "basin runs managed online endpoints only (no Kubernetes compute); use "
+        "ManagedOnlineEndpoint"
+    ),
+    "KubernetesOnlineDeployment": (
+        "basin runs managed online deployments only (no Kubernetes compute); use "
+        "ManagedOnlineDeployment"
+    ),
+    "OnlineEndpoint": "use ManagedOnlineEndpoint",
+    "OnlineDeployment": "use ManagedOnlineDeployment",
+    "TargetUtilizationScaleSettings": (
+        "managed deployments have a fixed instance_count; use DefaultScaleSettings"
+    ),
+    "ModelPackage": "model packages are not supported: deploy the model and environment as is",
+    "ModelConfiguration": "model packages are not supported: deploy the model as is",
+    "AzureMLOnlineInferencingServer": (
+        "model packages are not supported: basin serves every deployment with its runtime"
+    ),
+    "BaseEnvironment": "model packages are not supported: use Environment",
+    "Data": "data assets are not part of basin yet; give local paths or datastore URIs",
+    "BatchEndpoint": "batch endpoints are not part of basin yet",
+    "BatchDeployment": "batch endpoints are not part of basin yet",
+    "ModelBatchDeployment": "batch endpoints are not part of basin yet",
+    "AmlCompute": "basin runs deployments on its own compute; no compute targets to create",
+    "ComputeInstance": "basin runs deployments on its own compute; no compute targets to create",
+    "Job": "jobs are not part of basin yet",
+    "CommandJob": "jobs are not part of basin yet",
+    "Registry": "registries are not part of basin",
+    "ManagedIdentity": "use basin's identities (ManagedIdentityResource) or IdentityConfiguration",
+}
+
+
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
+        if name in _INSTEAD:
+            raise ImportError(f"basin.entities has no {name}: {_INSTEAD[name]}.")
         raise AttributeError(f"module 'basin.entities' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"basin.entities.{module}"), name)
     globals()[name] = value

@@ -13,7 +13,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from basin.entities import _paths
-from basin.entities._paths import split_assignment
+from basin.entities._paths import is_text_path, split_assignment
 from basin.errors import ValidationError
 
 __all__ = ["Entity", "apply_overrides", "parse_entity", "read_yaml", "set_path"]
@@ -26,35 +26,9 @@ class Entity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
 
-    @pydantic.model_validator(mode="before")
-    @classmethod
-    def _text_maps(cls, data: Any) -> Any:
-        """Text-valued maps (tags, properties) take ``--set tags.a=1`` and YAML's ``a: 1`` as
-        the text ``"1"``, as Azure keeps them."""
-        if not isinstance(data, dict):
-            return data
-        fixed = None
-        for name, field in cls.model_fields.items():
-            if field.annotation != dict[str, str]:
-                continue
-            for key in {name, field.alias or name}:
-                value = data.get(key)
-                if isinstance(value, dict) and any(
-                    isinstance(v, int | float | bool) for v in value.values()
-                ):
-                    fixed = dict(data) if fixed is None else fixed
-                    fixed[key] = {k: _text(v) for k, v in value.items()}
-        return data if fixed is None else fixed
-
     def to_dict(self) -> dict[str, Any]:
         """The form shown to users and sent on the wire (Azure field names, no empty values)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if isinstance(value, int | float) else value
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -101,12 +75,16 @@ def parse_overrides(overrides: list[str] | None) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for item in overrides or []:
         path, raw = split_assignment(item)
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
+        value = raw if is_text_path(path) else _json_or_text(raw)
         params.append({path: value})
     return params
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def apply_params(data: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,10 +11,19 @@ from typing import Any
 
 from basin.errors import ValidationError
 
-__all__ = ["Segment", "set_path", "split_assignment", "split_path"]
+__all__ = ["TEXT_MAPS", "Segment", "is_text_path", "set_path", "split_assignment", "split_path"]
 
 #: A mapping key, a list index, or a ``(key, value)`` filter selecting one item of a list.
 Segment = str | int | tuple[str, str]
+
+#: Fields whose values are text whatever they look like: ``--set tags.a=1`` sets the text
+#: "1", as az passes it (a YAML file's ``a: 1`` there is refused, as azure-ai-ml refuses it).
+TEXT_MAPS = ("tags", "properties", "environment_variables")
+
+
+def is_text_path(path: str) -> bool:
+    return path.split(".", 1)[0].split("[", 1)[0] in TEXT_MAPS and "." in path
+
 
 _SEGMENT = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
 

@@ -12,7 +12,7 @@ import contextlib
 import http.client
 import json as _json
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -57,11 +57,25 @@ def _target(base_path: str, path: str, params: dict[str, Any] | None) -> str:
 
 
 class Transport:
-    def __init__(self, connection: Connection, *, timeout: float = 60.0) -> None:
-        self.connection = connection
+    """``connection`` may be a function that finds it: then it is looked for on the first
+    request (local endpoints need no server, and say so only when one is needed)."""
+
+    def __init__(
+        self, connection: Connection | Callable[[], Connection], *, timeout: float = 60.0
+    ) -> None:
+        self._connection = connection
         self._timeout = timeout
-        self._base_path = urlsplit(connection.server).path.rstrip("/")
         self._conn: http.client.HTTPConnection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if not isinstance(self._connection, Connection):
+            self._connection = self._connection()
+        return self._connection
+
+    @property
+    def _base_path(self) -> str:
+        return urlsplit(self.connection.server).path.rstrip("/")
 
     def _unreachable(self, exc: Exception) -> ServiceUnavailableError:
         return ServiceUnavailableError(

@@ -11,6 +11,7 @@ from basin.errors import ValidationError
 from basin.sdk._connection import resolve_connection
 from basin.sdk._http import Transport
 from basin.sdk.operations._scope import Scope
+from basin.sdk.poller import BasinPoller
 
 if TYPE_CHECKING:
     from basin.sdk.operations import (
@@ -54,7 +55,7 @@ class MLClient:
     ) -> None:
         if token is None and isinstance(credential, str):
             token = credential
-        self._transport = Transport(resolve_connection(server, token))
+        self._transport = Transport(lambda: resolve_connection(server, token))
         self._subscription_id = subscription_id
         self.resource_group_name = resource_group_name
         self.workspace_name = workspace_name
@@ -135,6 +136,20 @@ class MLClient:
         from basin.sdk.operations.online import OnlineDeploymentOperations
 
         return OnlineDeploymentOperations(self._scope)
+
+    # ------------------------------------------------------------- azure-ai-ml's generic verbs
+    def begin_create_or_update(self, entity: Any, **kwargs: Any) -> BasinPoller[Any]:
+        """Create or update any entity, as ``MLClient.begin_create_or_update`` does: a
+        workspace, endpoint, deployment, model, environment, connection (and basin's resource
+        groups, storage accounts and identities). Failures of the operation raise from
+        ``.result()``."""
+        from basin.sdk._dispatch import begin_create_or_update
+
+        return begin_create_or_update(self, entity, **kwargs)
+
+    def create_or_update(self, entity: Any, **kwargs: Any) -> Any:
+        """Create or update any entity and return it once done (``begin_…().result()``)."""
+        return self.begin_create_or_update(entity, **kwargs).result()
 
     @property
     def subscription_id(self) -> str:
