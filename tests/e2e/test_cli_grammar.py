@@ -449,3 +449,72 @@ def test_local_endpoint_runs_on_this_machine(setup: ServerProcess, cli: Any, fil
     assert cli("online-endpoint", "show", "-n", "gr-local", *local).code == 1
     with pytest.raises(httpx.TransportError):
         httpx.post(shown["scoring_uri"], json={}, timeout=5)
+
+
+def _run_basin(server: ServerProcess, args: list[str], *, tty: bool) -> tuple[int, str, str]:
+    """The real ``basin`` executable, stderr on a pseudo-terminal (tty) or a pipe."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).parent / "basin")
+    env = {**os.environ, "BASIN_HOME": str(server.home), "COLUMNS": "100"}
+    env.pop("BASIN_NO_PROGRESS", None)
+    if not tty:
+        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300)
+        return done.returncode, done.stdout, done.stderr
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [exe, *args], env=env, stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif process.poll() is not None:
+            break
+    out = process.stdout.read().decode() if process.stdout else ""
+    process.wait(timeout=300)
+    os.close(leader)
+    return process.returncode, out, seen.decode(errors="replace")
+
+
+def test_progress_shows_on_a_terminal_only(setup: ServerProcess, files: Path) -> None:
+    _endpoint_args = [
+        "online-endpoint",
+        "create",
+        "-n",
+        "gr-progress",
+        "-f",
+        str(files / "endpoint.yml"),
+        *AT,
+    ]
+    assert _run_basin(setup, _endpoint_args, tty=False)[0] == 0
+    create = [
+        "online-deployment",
+        "create",
+        "-n",
+        "blue",
+        "-e",
+        "gr-progress",
+        "-f",
+        str(files / "deployment.yml"),
+        *AT,
+    ]
+    code, out, err = _run_basin(setup, create, tty=True)
+    assert code == 0 and json.loads(out)["provisioning_state"] == "Succeeded"
+    assert "Provisioning deployment blue" in err  # the spinner's line, on the terminal
+    code, out, err = _run_basin(setup, [*create, "--set", "tags.again=1"], tty=False)
+    assert code == 0 and err == ""  # a pipe: nothing but the result
+    code, out, err = _run_basin(setup, [*create, "--only-show-errors"], tty=True)
+    assert code == 0 and "Provisioning" not in err
