@@ -188,7 +188,7 @@ def create_or_update(
             update={
                 "id": rid,
                 "identity": identity,
-                "location": platform.location,
+                "location": workspace.location or platform.location,  # its group's
                 "provisioning_state": "Succeeded",
                 "scoring_uri": scoring_uri(platform, endpoint.name),
                 "openapi_uri": f"{platform.gateway_endpoint}/endpoints/{endpoint.name}/swagger.json",

@@ -231,8 +231,10 @@ class OnlineDeploymentOperations(_Online):
         if not endpoint_name:
             raise ValidationError("The deployment needs its endpoint_name.")
         if local:
-            local_endpoints = self._local()
-            return BasinPoller(local_endpoints.put_deployment(deployment), interval=0.1)
+            # As azure-ai-ml's local deployments: the call returns once the replica answers
+            # (or raises why it did not); the poller it returns is already done.
+            poller = BasinPoller(self._local().put_deployment(deployment), interval=0.1)
+            return BasinPoller.completed(poller.result())
         path = self._deployment(endpoint_name, deployment.name)
         self._scope.transport.request("PUT", path, json=self._prepare(deployment))
         return BasinPoller(lambda: self._check(path), interval=0.1)
