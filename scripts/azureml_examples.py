@@ -1,0 +1,286 @@
+"""Run the online-endpoint examples of Azure/azureml-examples against basin, as written.
+
+    .venv/bin/python scripts/azureml_examples.py [--repo PATH] [--only NAME] [--readme]
+
+Takes the CLI scripts (``cli/deploy-*.sh``, ``cli/endpoints/online/**/*.sh``) and the notebooks
+(``sdk/python/endpoints/online/**/*.ipynb``) from a snapshot of the repository (by default the
+bare git directory the research tools fetched, ``/work/.mirror/Azure+azureml-examples/repo``,
+or any clone), and runs each against a real basin server it starts (a group, a workspace and
+``configure --defaults``, as the examples' own setup script does) with only these changes:
+
+* scripts: ``az ml`` -> ``basin`` and ``az`` -> ``basin``;
+* notebooks: ``azure.ai.ml`` -> ``basin`` in imports, the workspace placeholders
+  (``<SUBSCRIPTION_ID>``, ``<RESOURCE_GROUP>``, ``<AML_WORKSPACE_NAME>``) filled in as a user
+  does, and IPython's ``%``/``!`` lines (package installs, shell calls) left out.
+
+Each example that does not pass gets a reason: out of scope (Docker build contexts and custom
+containers, Triton, Kubernetes, virtual networks and VMs, models downloaded from the internet),
+a known gap of another issue (environments: 12; Azure hostnames: 14), or the first error basin
+printed. ``--readme`` writes the table into README.md between the azureml-examples markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REPO = Path("/work/.mirror/Azure+azureml-examples/repo")
+GROUP, WORKSPACE = "rg-examples", "ws-examples"
+START, END = "<!-- azureml-examples:start -->", "<!-- azureml-examples:end -->"
+
+#: (pattern over the example's name and text, reason): not run, out of the issue's scope.
+OUT_OF_SCOPE = [
+    (r"triton", "out of scope: Triton"),
+    (r"kubernetes|\bk8s\b|arcK8s", "out of scope: Kubernetes online endpoints"),
+    (r"vnet|setup_vm|\bvm\b", "out of scope: virtual networks and VMs"),
+    (
+        r"custom-container|docker build|dockerfile|build_context|BuildContext\(",
+        "out of scope: Docker build contexts / custom containers",
+    ),
+    (
+        r"mlcompute|AmlCompute|compute create",
+        "out of scope: compute clusters (basin runs on its own compute)",
+    ),
+    (r"migrate-service|azureml-core|from azureml\.core", "out of scope: SDK v1 migration"),
+    (
+        r"wget |curl -[A-Za-z]*[oO] |azcopy|huggingface|git clone",
+        "out of scope: a model downloaded from the internet",
+    ),
+    (
+        r"deploy-with-packages|ModelPackage|package-model",
+        "out of scope: model packages (no container image build)",
+    ),
+    (
+        r"debug-online-endpoints-locally-in-visual-studio-code|vscode_debug",
+        "out of scope: VS Code debugging",
+    ),
+]
+#: (pattern over the output of a failed run, reason): known gaps other issues close.
+KNOWN = [
+    (
+        r"blob\.core\.windows\.net|vault\.azure\.net|Name or service not known|getaddrinfo",
+        "issue 14: Azure's hostnames (blob / key vault) are not served yet",
+    ),
+    (r"KeyVault|keyvault|SecretClient", "issue 14: key vault data plane"),
+    (
+        r"python[=<>]+3\.(8|9)|requires-python|No interpreter|Python 3\.\d+ is not installed|you require uvicorn",
+        "issue 12: the conda file's Python version",
+    ),
+    (r"numpy\.dtype size changed|numpy 2", "issue 12: conda's resolution (numpy < 2)"),
+    (r"azureml://registries|AzureML-[\w.-]+@latest|curated", "issue 12: curated environments"),
+    (
+        r"mlflow_model|MLmodel|no code_configuration|needs 'code_configuration",
+        "issue 12: MLflow models without a scoring script",
+    ),
+    (r"azure\.mgmt\.|azure-mgmt|No module named 'azure\.mgmt", "Azure management SDKs (issue 15)"),
+]
+
+
+@dataclass
+class Outcome:
+    name: str
+    kind: str
+    passed: bool
+    reason: str
+    seconds: float
+
+
+def export(repo: Path, target: Path) -> None:
+    """The snapshot's ``cli`` and online-endpoint notebooks under ``target`` (git or folder)."""
+    paths = ["cli", "sdk/python/endpoints/online"]
+    if (repo / "HEAD").is_file() or (repo / ".git").exists():
+        data = subprocess.run(
+            ["git", "-C", str(repo), "archive", "--format=tar", "HEAD", *paths],
+            check=True,
+            capture_output=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.extractall(target, filter="data")
+        return
+    for path in paths:
+        subprocess.run(["cp", "-r", str(repo / path), str(target / path)], check=True)
+
+
+def examples(tree: Path) -> list[Path]:
+    cli = tree / "cli"
+    found = sorted(cli.glob("deploy-*.sh")) + sorted((cli / "endpoints" / "online").rglob("*.sh"))
+    found += sorted((tree / "sdk" / "python" / "endpoints" / "online").rglob("*.ipynb"))
+    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def notebook_script(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    lines: list[str] = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", []))
+        for line in source.splitlines():
+            stripped = line.lstrip()
+            lines.append(
+                "pass  # (IPython line left out)" if stripped.startswith(("%", "!")) else line
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def substitute_script(text: str) -> str:
+    return re.sub(r"\baz\b", "basin", re.sub(r"\baz ml\b", "basin", text))
+
+
+def substitute_notebook(text: str, subscription: str) -> str:
+    text = re.sub(r"\bazure\.ai\.ml\b", "basin", text)
+    for placeholder, value in (
+        ("<SUBSCRIPTION_ID>", subscription),
+        ("<RESOURCE_GROUP>", GROUP),
+        ("<AML_WORKSPACE_NAME>", WORKSPACE),
+        ("<WORKSPACE_NAME>", WORKSPACE),
+    ):
+        text = text.replace(placeholder, value)
+    return text
+
+
+def first_error(output: str) -> str:
+    for pattern in (r"^ERROR: .*$", r"^\w*(Error|Exception): .*$", r"^E: .*$"):
+        found = re.findall(pattern, output, flags=re.M)
+        if found:
+            return found[-1].strip()[:240]
+    tail = [line for line in output.strip().splitlines() if line.strip()]
+    return (tail[-1].strip() if tail else "exited non-zero")[:240]
+
+
+def classify(name: str, text: str) -> str | None:
+    for pattern, reason in OUT_OF_SCOPE:
+        if re.search(pattern, name + "\n" + text, flags=re.I):
+            return reason
+    return None
+
+
+def run_one(
+    path: Path, tree: Path, env: dict[str, str], subscription: str, timeout: int
+) -> Outcome:
+    name = str(path.relative_to(tree))
+    kind = "notebook" if path.suffix == ".ipynb" else "script"
+    text = notebook_script(path) if kind == "notebook" else path.read_text()
+    reason = classify(name, text)
+    if reason:
+        return Outcome(name, kind, False, reason, 0.0)
+    if kind == "notebook":
+        runnable = path.with_suffix(".basin.py")
+        runnable.write_text(substitute_notebook(text, subscription))
+        command, cwd = [sys.executable, runnable.name], path.parent
+    else:
+        runnable = path.with_suffix(".basin.sh")
+        runnable.write_text(substitute_script(text))
+        command, cwd = ["bash", str(runnable)], tree / "cli"
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        output, code = done.stdout + "\n" + done.stderr, done.returncode
+    except subprocess.TimeoutExpired as expired:
+        output = (
+            (expired.stdout or b"").decode()
+            if isinstance(expired.stdout, bytes)
+            else str(expired.stdout or "")
+        )
+        output, code = output + f"\ntimed out after {timeout} s", -1
+    seconds = time.monotonic() - started
+    log = ROOT / "scripts" / ".azureml-examples-logs" / (name.replace("/", "__") + ".log")
+    log.parent.mkdir(exist_ok=True)
+    log.write_text(output)
+    if code == 0:
+        return Outcome(name, kind, True, "", seconds)
+    for pattern, known in KNOWN:
+        if re.search(pattern, output, flags=re.I):
+            return Outcome(name, kind, False, f"{known} ({first_error(output)})", seconds)
+    return Outcome(name, kind, False, first_error(output), seconds)
+
+
+def table(outcomes: list[Outcome]) -> str:
+    passed = sum(o.passed for o in outcomes)
+    load = os.getloadavg()
+    lines = [
+        f"{passed} of {len(outcomes)} pass as written ({datetime.date.today()}, load "
+        f"{load[0]:.2f}; `.venv/bin/python scripts/azureml_examples.py --readme`):",
+        "",
+        "| example | passes | why not |",
+        "|---|:---:|---|",
+    ]
+    for o in outcomes:
+        why = o.reason.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{o.name}` | {'yes' if o.passed else 'no'} | {why} |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = ROOT / "README.md"
+    current = readme.read_text()
+    block = f"{START}\n{text}\n{END}"
+    if START in current and END in current:
+        current = current[: current.index(START)] + block + current[current.index(END) + len(END) :]
+    else:
+        current = current.rstrip() + "\n\n" + block + "\n"
+    readme.write_text(current)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, default=DEFAULT_REPO)
+    parser.add_argument("--only", action="append", help="Run only examples whose path has this.")
+    parser.add_argument("--timeout", type=int, default=900, help="Seconds per example.")
+    parser.add_argument("--readme", action="store_true", help="Write the table into README.md.")
+    args = parser.parse_args()
+    from basin.testing import ServerProcess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "examples"
+        tree.mkdir()
+        export(args.repo, tree)
+        found = examples(tree)
+        if args.only:
+            found = [p for p in found if any(word in str(p) for word in args.only)]
+        with ServerProcess(Path(tmp) / "home") as server:
+            bin_dir = str(Path(sys.executable).parent)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BASIN_")}
+            env.update(BASIN_HOME=str(server.home), PATH=bin_dir + os.pathsep + env.get("PATH", ""))
+
+            def basin(*words: str) -> str:
+                return subprocess.run(
+                    ["basin", *words], env=env, check=True, capture_output=True, text=True
+                ).stdout
+
+            basin("group", "create", "-n", GROUP, "-l", "westeurope")
+            basin("workspace", "create", "-n", WORKSPACE, "-g", GROUP)
+            basin("configure", "--defaults", f"group={GROUP}", f"workspace={WORKSPACE}")
+            subscription = basin("account", "show", "--query", "id", "-o", "tsv").strip()
+            outcomes = []
+            for path in found:
+                outcome = run_one(path, tree, env, subscription, args.timeout)
+                mark = "pass" if outcome.passed else "FAIL"
+                print(
+                    f"{mark} {outcome.name} ({outcome.seconds:.0f} s) {outcome.reason}", flush=True
+                )
+                outcomes.append(outcome)
+    text = table(outcomes)
+    print(text)
+    if args.readme:
+        write_readme(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
