@@ -76,6 +76,30 @@ def _client(group: str | None, workspace: str | None, local: bool = False) -> ML
     return _context.client(group, workspace)
 
 
+def _endpoint_targets(
+    ids: list[str] | None, group: str | None, workspace: str | None, name: str | None
+) -> list[_ids.Target]:
+    return _ids.targets(ids, "endpoint", group=group, workspace=workspace, name=name)
+
+
+def _deployment_targets(
+    ids: list[str] | None,
+    group: str | None,
+    workspace: str | None,
+    endpoint: str | None,
+    name: str | None,
+) -> list[_ids.Target]:
+    return _ids.targets(
+        ids,
+        "deployment",
+        required=("name", "endpoint"),
+        group=group,
+        workspace=workspace,
+        endpoint=endpoint,
+        name=name,
+    )
+
+
 # ------------------------------------------------------------------------------ endpoints
 @endpoint_app.command("create")
 def endpoint_create(
@@ -191,7 +215,7 @@ def endpoint_show(
     query: Query = None,
 ) -> None:
     """Show an endpoint (scoring_uri, traffic, identity, provisioning_state)."""
-    found = _ids.targets(ids, "endpoint", group=resource_group, workspace=workspace_name, name=name)
+    found = _endpoint_targets(ids, resource_group, workspace_name, name)
 
     def one(target: _ids.Target) -> Any:
         ops = _client(target["group"], target["workspace"], local).online_endpoints
@@ -225,7 +249,7 @@ def endpoint_delete(
 ) -> None:
     """Delete an endpoint with its deployments (and its system-assigned identity)."""
     _no_wait_and_local(no_wait, local)
-    found = _ids.targets(ids, "endpoint", group=resource_group, workspace=workspace_name, name=name)
+    found = _endpoint_targets(ids, resource_group, workspace_name, name)
     for target in found:
         ops = _client(target["group"], target["workspace"], local).online_endpoints
         poller = ops.begin_delete(target["name"], local=local)
@@ -243,7 +267,7 @@ def endpoint_credentials(
     query: Query = None,
 ) -> None:
     """The endpoint's keys (key auth) or a short-lived token (aml_token auth)."""
-    found = _ids.targets(ids, "endpoint", group=resource_group, workspace=workspace_name, name=name)
+    found = _endpoint_targets(ids, resource_group, workspace_name, name)
 
     def one(target: _ids.Target) -> Any:
         ops = _client(target["group"], target["workspace"]).online_endpoints
@@ -272,7 +296,7 @@ def endpoint_regenerate(
     workspace_name: Workspace = None,
 ) -> None:
     """Replace a key; the old one stops working at once."""
-    found = _ids.targets(ids, "endpoint", group=resource_group, workspace=workspace_name, name=name)
+    found = _endpoint_targets(ids, resource_group, workspace_name, name)
     for target in found:
         ops = _client(target["group"], target["workspace"]).online_endpoints
         ops.begin_regenerate_keys(target["name"], key_type=key_type).result()
@@ -404,15 +428,7 @@ def deployment_update(
         params = flag_params(name, None, endpoint_name=endpoint_name)
         loaded = load_online_deployment(file, params_override=params)
         name, endpoint_name = loaded.name, loaded.endpoint_name or endpoint_name
-    found = _ids.targets(
-        ids,
-        "deployment",
-        required=("name", "endpoint"),
-        group=resource_group,
-        workspace=workspace_name,
-        endpoint=endpoint_name,
-        name=name,
-    )
+    found = _deployment_targets(ids, resource_group, workspace_name, endpoint_name, name)
 
     def one(target: _ids.Target) -> Any:
         client = _client(target["group"], target["workspace"], local)
@@ -446,15 +462,7 @@ def deployment_show(
     query: Query = None,
 ) -> None:
     """Show a deployment."""
-    found = _ids.targets(
-        ids,
-        "deployment",
-        required=("name", "endpoint"),
-        group=resource_group,
-        workspace=workspace_name,
-        endpoint=endpoint_name,
-        name=name,
-    )
+    found = _deployment_targets(ids, resource_group, workspace_name, endpoint_name, name)
 
     def one(target: _ids.Target) -> Any:
         ops = _client(target["group"], target["workspace"], local).online_deployments
@@ -492,15 +500,7 @@ def deployment_delete(
 ) -> None:
     """Delete a deployment (it must take no traffic) and stop its replicas."""
     _no_wait_and_local(no_wait, local)
-    found = _ids.targets(
-        ids,
-        "deployment",
-        required=("name", "endpoint"),
-        group=resource_group,
-        workspace=workspace_name,
-        endpoint=endpoint_name,
-        name=name,
-    )
+    found = _deployment_targets(ids, resource_group, workspace_name, endpoint_name, name)
     for target in found:
         ops = _client(target["group"], target["workspace"], local).online_deployments
         poller = ops.begin_delete(target["name"], target["endpoint"], local=local)
@@ -522,15 +522,7 @@ def deployment_logs(
 ) -> None:
     """Print the replicas' output (what init() and run() logged included), or with
     --container storage-initializer what was laid out for them (model, code)."""
-    found = _ids.targets(
-        ids,
-        "deployment",
-        required=("name", "endpoint"),
-        group=resource_group,
-        workspace=workspace_name,
-        endpoint=endpoint_name,
-        name=name,
-    )
+    found = _deployment_targets(ids, resource_group, workspace_name, endpoint_name, name)
     target = found[0]
     ops = _client(target["group"], target["workspace"], local).online_deployments
 
