@@ -286,6 +286,11 @@ class ServingController:
             "{port}",
         ]
         env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        # The replica gives up on run() when the gateway does (azmlinfsrv's own default is an
+        # hour): a hung run() then costs its request, not the replica's event loop for an hour.
+        env.setdefault(
+            "SCORING_TIMEOUT_MS", str(deployment.request_settings.request_timeout_ms)
+        )
         if isinstance(deployment.model, str):
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
             env["AZUREML_MODEL_DIR"] = str(model_dir)
