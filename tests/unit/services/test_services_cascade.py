@@ -80,7 +80,9 @@ def test_an_endpoint_made_again_does_not_inherit_its_predecessors_grants(
     again = endpoints.create_or_update(platform, "rg", "ws1", ManagedOnlineEndpoint(name="ep-1"))
     assert again.identity and again.identity.principal_id != first.identity.principal_id
     assert first.identity.principal_id not in _principal_ids(put) | _assignees(put)
-    assert not access.is_allowed(platform, again.identity.principal_id, READ, elsewhere.id or "")
+    assert not access.is_allowed(
+        platform, again.identity.principal_id or "", READ, elsewhere.id or ""
+    )
 
 
 def test_deleting_a_group_leaves_no_principal_or_assignment_behind(
