@@ -20,6 +20,7 @@ from basin.errors import ValidationError
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE",
+    "DEFAULT_MAX_QUEUE_WAIT_MS",
     "DEFAULT_REQUEST_TIMEOUT_MS",
     "AuthMode",
     "DeploymentRoute",
@@ -31,6 +32,7 @@ __all__ = [
 
 DEFAULT_REQUEST_TIMEOUT_MS = 5000
 DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1
+DEFAULT_MAX_QUEUE_WAIT_MS = 500
 
 AuthMode = Literal["key", "aml_token"]
 TokenVerifier = Callable[[str], None]
@@ -57,6 +59,8 @@ class DeploymentRoute:
     replicas: tuple[str, ...] = ()
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS
     max_concurrent_requests_per_instance: int = DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE
+    #: How long a request past the in-flight limit may wait for room before its 429 (0: none).
+    max_queue_wait_ms: int = DEFAULT_MAX_QUEUE_WAIT_MS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replicas", tuple(self.replicas))
@@ -66,12 +70,16 @@ class DeploymentRoute:
         _check_positive(
             "max_concurrent_requests_per_instance", self.max_concurrent_requests_per_instance
         )
+        wait = self.max_queue_wait_ms
+        if not isinstance(wait, int) or isinstance(wait, bool) or wait < 0:
+            raise ValidationError(f"max_queue_wait_ms must be an integer >= 0, got {wait!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "replicas": list(self.replicas),
             "request_timeout_ms": self.request_timeout_ms,
             "max_concurrent_requests_per_instance": self.max_concurrent_requests_per_instance,
+            "max_queue_wait_ms": self.max_queue_wait_ms,
         }
 
     @classmethod
@@ -80,6 +88,7 @@ class DeploymentRoute:
             "replicas",
             "request_timeout_ms",
             "max_concurrent_requests_per_instance",
+            "max_queue_wait_ms",
         }
         if unknown:
             raise ValidationError(f"unknown deployment route fields: {sorted(unknown)}")
