@@ -29,7 +29,6 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -98,19 +97,43 @@ class Outcome:
 
 
 def export(repo: Path, target: Path) -> None:
-    """The snapshot's ``cli`` and online-endpoint notebooks under ``target`` (git or folder)."""
+    """The snapshot's ``cli`` and online-endpoint notebooks under ``target`` (git or folder).
+
+    From git, file by file: a fetched snapshot may lack its largest files (images, model
+    weights), which are left out (the examples that need them fail, and say so)."""
     paths = ["cli", "sdk/python/endpoints/online"]
-    if (repo / "HEAD").is_file() or (repo / ".git").exists():
-        data = subprocess.run(
-            ["git", "-C", str(repo), "archive", "--format=tar", "HEAD", *paths],
-            check=True,
-            capture_output=True,
-        ).stdout
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            archive.extractall(target, filter="data")
+    if not ((repo / "HEAD").is_file() or (repo / ".git").exists()):
+        for path in paths:
+            subprocess.run(["cp", "-r", str(repo / path), str(target / path)], check=True)
         return
-    for path in paths:
-        subprocess.run(["cp", "-r", str(repo / path), str(target / path)], check=True)
+    git = ["git", "-C", str(repo)]
+    listing = subprocess.run(
+        [*git, "ls-tree", "-r", "-z", "HEAD", *paths], check=True, capture_output=True
+    ).stdout.decode()
+    entries = []
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == "blob":
+            entries.append((mode, sha, path))
+    batch = subprocess.run(
+        [*git, "cat-file", "--batch"],
+        input="".join(f"{sha}\n" for _, sha, _ in entries).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    stream = io.BytesIO(batch)
+    for mode, _, path in entries:
+        header = stream.readline().decode().split()
+        if len(header) < 3 or header[1] == "missing":
+            continue
+        data = stream.read(int(header[2]))
+        stream.read(1)  # the newline after each object
+        destination = target / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+        if mode == "100755":
+            destination.chmod(0o755)
 
 
 def examples(tree: Path) -> list[Path]:

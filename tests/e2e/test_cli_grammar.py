@@ -65,14 +65,14 @@ def setup(server: ServerProcess) -> ServerProcess:
     return server
 
 
-def _endpoint(cli: Any, files: Path, name: str, *extra: str) -> dict[str, Any]:
+def _endpoint(cli: Any, files: Path, name: str, *extra: str) -> Any:
     return ok(
         cli("online-endpoint", "create", "-n", name, "-f", str(files / "endpoint.yml"), *AT, *extra)
-    )  # type: ignore[no-any-return]
+    )
 
 
-def _deploy(cli: Any, files: Path, endpoint: str, name: str, *extra: str) -> dict[str, Any]:
-    return ok(  # type: ignore[no-any-return]
+def _deploy(cli: Any, files: Path, endpoint: str, name: str, *extra: str) -> Any:
+    return ok(
         cli(
             "online-deployment", "create", "-n", name, "--endpoint", endpoint,
             "-f", str(files / "deployment.yml"), "--set", f"environment_variables.LABEL={name}",

@@ -29,11 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from basin.errors import DeploymentFailedError, NotFoundError, ValidationError
 from basin.ids import validate_name
-from basin.sdk._connection import basin_home
 
 if TYPE_CHECKING:
-    from basin.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
-    from basin.sdk.operations._scope import Scope
+    from basin.entities import Environment, ManagedOnlineDeployment, ManagedOnlineEndpoint
+
+#: ``(reference, target folder) -> the model's folder``: an ``azureml:`` model, downloaded.
+DownloadModel = Callable[[str, Path], Path]
+#: ``reference -> Environment``: an ``azureml:`` environment, as registered.
+GetEnvironment = Callable[[str], "Environment"]
 
 __all__ = ["LocalEndpoints"]
 
@@ -85,15 +88,21 @@ def _tail(path: Path, lines: int) -> str:
 
 
 class LocalEndpoints:
-    """The local endpoints of this machine's ``$BASIN_HOME``."""
+    """The local endpoints under ``root`` (``$BASIN_HOME/local/endpoints``). The SDK gives the
+    two functions that reach the server, for ``azureml:`` references only."""
 
-    def __init__(self, root: Path, scope: Scope | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        home: Path,
+        download_model: DownloadModel | None = None,
+        get_environment: GetEnvironment | None = None,
+    ) -> None:
         self.root = root
-        self._scope = scope
-
-    @classmethod
-    def for_client(cls, scope: Scope) -> LocalEndpoints:
-        return cls(basin_home() / "local" / "endpoints", scope)
+        self._home = home
+        self._download = download_model
+        self._environment = get_environment
 
     # -------------------------------------------------------------------------- endpoints
     def _folder(self, name: str) -> Path:
@@ -388,7 +397,7 @@ class LocalEndpoints:
             parsed = spec_from_requirements("", image=environment.image)
         else:
             raise ValidationError("An environment needs an 'image' and/or a 'conda_file'.")
-        home = basin_home()
+        home = self._home
         spec = parsed.spec.with_platform(
             runtime_payload.platform_requirements(), (runtime_payload.runtime_pth(home),)
         )
@@ -403,26 +412,13 @@ class LocalEndpoints:
         builder = EnvironmentBuilder(cache, Path(find_uv_bin()))
         return builder.build(spec).python
 
-    def _server_scope(self) -> Scope:
-        if self._scope is None:
-            raise ValidationError("An azureml: reference needs a basin server (none was given).")
-        return self._scope
-
     def _download_model(self, reference: str, target: Path) -> Path:
-        from basin.sdk.operations.models import ModelOperations
-
-        ops = ModelOperations(self._server_scope())
-        name, _, version = reference.removeprefix("azureml:").partition(":")
-        model = ops.get(name, version or None, None if version else "latest")
-        assert model.name and model.version
+        if self._download is None:
+            raise ValidationError(f"'{reference}' is on a basin server, and none was given.")
         shutil.rmtree(target, ignore_errors=True)
-        downloaded = ops.download(model.name, model.version, target)
-        return downloaded
+        return self._download(reference, target)
 
-    def _registered_environment(self, reference: str) -> Any:
-        from basin.sdk.operations.environments import EnvironmentOperations
-
-        ops = EnvironmentOperations(self._server_scope())
-        name, _, version = reference.removeprefix("azureml:").partition(":")
-        name, _, label = name.partition("@")
-        return ops.get(name, version or None, label or None)
+    def _registered_environment(self, reference: str) -> Environment:
+        if self._environment is None:
+            raise ValidationError(f"'{reference}' is on a basin server, and none was given.")
+        return self._environment(reference)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from basin.entities import (
         EndpointAuthKeys,
         EndpointAuthToken,
+        Environment,
         ManagedOnlineDeployment,
         ManagedOnlineEndpoint,
     )
@@ -34,10 +35,35 @@ class _Online:
         self._scope = scope
 
     def _local(self) -> LocalEndpoints:
-        """Endpoints on this machine (``local=True``), as azure-ai-ml's local endpoints."""
+        """Endpoints on this machine (``local=True``), as azure-ai-ml's local endpoints; the
+        server is asked only for the ``azureml:`` models and environments they name."""
         from basin.local import LocalEndpoints
+        from basin.sdk._connection import basin_home
 
-        return LocalEndpoints.for_client(self._scope)
+        home = basin_home()
+        return LocalEndpoints(
+            home / "local" / "endpoints",
+            home=home,
+            download_model=self._download_model,
+            get_environment=self._registered_environment,
+        )
+
+    def _download_model(self, reference: str, target: Path) -> Path:
+        from basin.sdk.operations.models import ModelOperations
+
+        ops = ModelOperations(self._scope)
+        name, _, version = reference.removeprefix("azureml:").partition(":")
+        name, _, label = name.partition("@")
+        model = ops.get(name, version or None, label or (None if version else "latest"))
+        assert model.name and model.version
+        return ops.download(model.name, model.version, target)
+
+    def _registered_environment(self, reference: str) -> Environment:
+        from basin.sdk.operations.environments import EnvironmentOperations
+
+        name, _, version = reference.removeprefix("azureml:").partition(":")
+        name, _, label = name.partition("@")
+        return EnvironmentOperations(self._scope).get(name, version or None, label or None)
 
     def _endpoints(self) -> str:
         return (
