@@ -69,8 +69,9 @@ OUT_OF_SCOPE = [
 #: (pattern over the output of a failed run, reason): known gaps other issues close.
 KNOWN = [
     (
-        r"blob\.core\.windows\.net|vault\.azure\.net|Name or service not known|getaddrinfo",
-        "issue 14: Azure's hostnames (blob / key vault) are not served yet",
+        r"blob\.core\.windows\.net|vault\.azure\.net|Name or service not known|getaddrinfo"
+        r"|Could not resolve host|ml\.azure\.com",
+        "issue 14: Azure's hostnames are not served yet",
     ),
     (r"KeyVault|keyvault|SecretClient", "issue 14: key vault data plane"),
     (

@@ -22,14 +22,19 @@ def configure(
             "--defaults", "-d", help="group=<name> and/or workspace=<name>; empty clears."
         ),
     ] = None,
+    list_defaults: Annotated[
+        bool, typer.Option("--list-defaults", "-l", help="List the defaults (as az configure -l).")
+    ] = False,
     output: Output = OutputFormat.json,
     query: Query = None,
 ) -> None:
-    """Set the defaults used when -g / -w are left out (without --defaults: show them)."""
+    """Set the defaults used when -g / -w are left out (-l lists them, as az does)."""
     if defaults:
         _context.save_defaults(defaults)  # az prints nothing here
-        return
-    emit(_context.load_defaults(), output, query)
+    if list_defaults:
+        emit(_entries()["defaults"], output, query)
+    elif not defaults:
+        emit(_context.load_defaults(), output, query)
 
 
 def _entries() -> dict[str, list[dict[str, Any]]]:

@@ -341,8 +341,10 @@ def _wait(poller: Any, what: str) -> ManagedOnlineDeployment:
     with _progress.status(f"Provisioning {what}") as status:
         while not poller.done():
             poller.wait(0.25)
+            step = getattr(poller.latest(), "provisioning_message", None)
             status.update(
-                f"Provisioning {what}: {poller.status()} ({time.monotonic() - started:.0f} s)"
+                f"Provisioning {what}: {poller.status()}{f', {step}' if step else ''} "
+                f"({time.monotonic() - started:.0f} s)"
             )
     result: ManagedOnlineDeployment = poller.result()
     return result

@@ -50,6 +50,10 @@ class BasinPoller(Generic[T]):
     def status(self) -> str:
         return self._status
 
+    def latest(self) -> T | None:
+        """What the last poll saw (a deployment still Creating, with what it is doing)."""
+        return self._value
+
     def exception(self) -> BasinError | None:
         """The failure, once done (``None`` while running or after a success)."""
         return self._error

@@ -188,6 +188,17 @@ def register_cascade(registry: cascade.Cascade) -> None:
     registry.after_delete(TYPE, lambda platform, row: platform.events.publish(CHANGED, row.id))
 
 
+def set_step(platform: Platform, rid: str, message: str) -> None:
+    """What provisioning is doing now (its ``provisioning_message`` while Creating/Updating),
+    so that ``show`` and the CLI's progress can say it."""
+    with platform.store.transaction() as tx:
+        row = tx.get(rid)
+        if row is None or row.body.get("provisioning_state") not in ("Creating", "Updating"):
+            return
+        row.body["provisioning_message"] = message
+        tx.update(row)
+
+
 def set_state(platform: Platform, rid: str, state: str, message: str | None = None) -> None:
     with platform.store.transaction() as tx:
         row = tx.get(rid)

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -233,7 +234,7 @@ class ServingController:
             # Every create or update is a new attempt, even with an unchanged spec: its cause
             # may have been fixed outside it (a blob uploaded, a role assigned).
             self.compute.apply(spec, deployment.instance_count, again=True)
-            status = self.compute.wait_settled(deployment_id, PROVISION_TIMEOUT_S)
+            status = self._await_rollout(deployment_id, deployment.instance_count)
             if status is not None and status.state == DeploymentState.FAILED:
                 raise DeploymentFailedError(status.message or "The replicas did not become ready.")
         except BasinError as error:
@@ -257,6 +258,31 @@ class ServingController:
         if self._current(deployment_id, generation):
             deployments.set_state(self.platform, deployment_id, "Succeeded")
         self.refresh_route(endpoint.id)
+
+    def _await_rollout(self, deployment_id: str, count: int) -> DeploymentStatus | None:
+        """Wait for the rollout to settle, saying how far it is (replicas ready of how many)."""
+        deadline = time.monotonic() + PROVISION_TIMEOUT_S
+        said = ""
+        while True:
+            current = self.compute.status(deployment_id)
+            ready = len(current.ready_endpoints) if current else 0
+            step = f"Starting replicas: {ready} of {count} ready (probing their liveness route)"
+            if step != said:
+                deployments.set_step(self.platform, deployment_id, step)
+                said = step
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+
+            def moved(s: DeploymentStatus | None, seen: int = ready) -> bool:
+                return s is None or s.settled or len(s.ready_endpoints) != seen
+
+            try:
+                status = self.compute.wait(deployment_id, moved, min(left, 1.0))
+            except TimeoutError:
+                continue
+            if status is None or status.settled:
+                return status
 
     def _check_identity(self, endpoint: ManagedOnlineEndpoint, workspace: Workspace) -> None:
         """A user-assigned identity must hold AcrPull and Storage Blob Data Reader on the
@@ -294,13 +320,19 @@ class ServingController:
         )
         workspace = workspaces.get(platform, group, ws)
         self._check_identity(endpoint, workspace)
+
+        def step(text: str) -> None:
+            deployments.set_step(platform, deployment.id or "", text)
+
         log = self._initializer
         environment = environments.resolve(platform, group, ws, deployment.environment)
+        step(f"Building or reusing the environment {deployment.environment}")
         log(deployment.id, f"Environment {deployment.environment}: building or reusing it")
         built = environments.ensure_built(platform, group, ws, environment)
         log(deployment.id, f"Environment ready: {built.path}")
         code = deployment.code_configuration.code
         log(deployment.id, f"Downloading code {code}")
+        step("Laying out the code and the model")
         code_dir = deployments.layout_code(platform, group, ws, code)
         log(deployment.id, f"Code ready in {code_dir}")
         script = deployment.code_configuration.scoring_script
