@@ -39,31 +39,27 @@ DEFAULT_REPO = Path("/work/.mirror/Azure+azureml-examples/repo")
 GROUP, WORKSPACE = "rg-examples", "ws-examples"
 START, END = "<!-- azureml-examples:start -->", "<!-- azureml-examples:end -->"
 
-#: (pattern over the example's name and text, reason): not run, out of the issue's scope.
+#: (pattern over the example's path, reason): not run, out of the issue's scope by what it is.
 OUT_OF_SCOPE = [
     (r"triton", "out of scope: Triton"),
-    (r"kubernetes|\bk8s\b|arcK8s", "out of scope: Kubernetes online endpoints"),
-    (r"vnet|setup_vm|\bvm\b", "out of scope: virtual networks and VMs"),
+    (r"kubernetes|k8s", "out of scope: Kubernetes online endpoints"),
+    (r"vnet|setup_vm", "out of scope: virtual networks and VMs"),
+    (r"custom-container", "out of scope: custom containers (Docker images)"),
+    (r"mlcompute", "out of scope: compute clusters (basin runs on its own compute)"),
+    (r"migration|migrate", "out of scope: SDK v1 migration"),
+    (r"deploy-with-packages", "out of scope: model packages (a container image build)"),
+    (r"debug-online-endpoints-locally-in-visual-studio-code", "out of scope: VS Code debugging"),
+]
+#: (pattern over a failed example's own lines, comments left out; reason): out of scope by
+#: what it does, said only when it fails.
+OUT_OF_SCOPE_CONTENT = [
     (
-        r"custom-container|docker build|dockerfile|build_context|BuildContext\(",
-        "out of scope: Docker build contexts / custom containers",
+        r"docker build|^\s*build:|BuildContext\(|dockerfile_path",
+        "out of scope: a Docker build context",
     ),
     (
-        r"mlcompute|AmlCompute|compute create",
-        "out of scope: compute clusters (basin runs on its own compute)",
-    ),
-    (r"migrate-service|azureml-core|from azureml\.core", "out of scope: SDK v1 migration"),
-    (
-        r"wget |curl -[A-Za-z]*[oO] |azcopy|huggingface|git clone",
+        r"wget |curl [^|]*(-o|-O|--output) |azcopy|huggingface|git clone",
         "out of scope: a model downloaded from the internet",
-    ),
-    (
-        r"deploy-with-packages|ModelPackage|package-model",
-        "out of scope: model packages (no container image build)",
-    ),
-    (
-        r"debug-online-endpoints-locally-in-visual-studio-code|vscode_debug",
-        "out of scope: VS Code debugging",
     ),
 ]
 #: (pattern over the output of a failed run, reason): known gaps other issues close.
@@ -195,11 +191,15 @@ def first_error(output: str) -> str:
     return (tail[-1].strip() if tail else "exited non-zero")[:240]
 
 
-def classify(name: str, text: str) -> str | None:
+def classify(name: str) -> str | None:
     for pattern, reason in OUT_OF_SCOPE:
-        if re.search(pattern, name + "\n" + text, flags=re.I):
+        if re.search(pattern, name, flags=re.I):
             return reason
     return None
+
+
+def code_lines(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def run_one(
@@ -208,7 +208,7 @@ def run_one(
     name = str(path.relative_to(tree))
     kind = "notebook" if path.suffix == ".ipynb" else "script"
     text = notebook_script(path) if kind == "notebook" else path.read_text()
-    reason = classify(name, text)
+    reason = classify(name)
     if reason:
         return Outcome(name, kind, False, reason, 0.0)
     if kind == "notebook":
@@ -241,6 +241,9 @@ def run_one(
     for pattern, known in KNOWN:
         if re.search(pattern, output, flags=re.I):
             return Outcome(name, kind, False, f"{known} ({first_error(output)})", seconds)
+    for pattern, scope in OUT_OF_SCOPE_CONTENT:
+        if re.search(pattern, code_lines(text), flags=re.I | re.M):
+            return Outcome(name, kind, False, f"{scope} ({first_error(output)})", seconds)
     return Outcome(name, kind, False, first_error(output), seconds)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.cli import _context
+from basin.cli import _context, _progress
 from basin.cli._assets import add_versioned_commands
 from basin.cli._options import File, Group, Output, Query, Set, Tags, Workspace
 from basin.cli._output import OutputFormat, emit
@@ -55,7 +55,9 @@ def create(
     apply_overrides(data, set_)
     model = parse_entity(Model, data, source=f"model file '{file}'" if file else "model")
     client = _context.client(resource_group, workspace_name)
-    emit(client.models.create_or_update(model).to_dict(), output, query)
+    with _progress.status(f"Uploading and registering model {model.name}"):
+        created = client.models.create_or_update(model)
+    emit(created.to_dict(), output, query)
 
 
 @app.command()

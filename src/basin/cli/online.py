@@ -393,7 +393,9 @@ def deployment_create(
             "Give the endpoint with -e/--endpoint-name (or endpoint_name in the file)."
         )
     client = _client(resource_group, workspace_name, local)
-    poller = client.online_deployments.begin_create_or_update(deployment, local=local)
+    doing = "Building its environment and starting it here" if local else "Uploading code and model"
+    with _progress.status(f"{doing} (deployment {deployment.name})"):
+        poller = client.online_deployments.begin_create_or_update(deployment, local=local)
     if no_wait:
         return
     result = _wait(poller, f"deployment {deployment.name}")
