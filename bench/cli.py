@@ -67,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-az", action="store_true", help="Skip the az anchor.")
+    parser.add_argument("--readme", action="store_true", help="Write the figures into README.md.")
     args = parser.parse_args()
     basin = str(Path(sys.executable).parent / "basin")
     rows: list[tuple[str, list[float], list[float] | None]] = []
@@ -102,20 +103,28 @@ def main() -> None:
                 timed(argv, env, 1)  # warm the page cache and .pyc files
                 rows.append((label, timed(argv, env, args.runs), az_times.get(label)))
     load = os.getloadavg()
-    print(
-        f"{datetime.date.today()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
-        f"{os.cpu_count()} cores, {args.runs} runs each"
-    )
-    print(f"| command | basin median (min-max) s | az median s | basin / az | <= {GOAL_S} s |")
-    print("|---|---:|---:|---:|:---:|")
+    lines = [
+        f"{datetime.date.today()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"({os.cpu_count()} cores), {args.runs} runs each:",
+        "",
+        f"| command | basin median (min-max) s | az median s | basin / az | <= {GOAL_S} s |",
+        "|---|---:|---:|---:|:---:|",
+    ]
     for label, times, anchor in rows:
         median = statistics.median(times)
         spread = f"{median:.3f} ({min(times):.3f}-{max(times):.3f})"
         az_median = f"{statistics.median(anchor):.3f}" if anchor else "n/a"
         ratio = f"{median / statistics.median(anchor):.2f}x" if anchor else "n/a"
-        print(
-            f"| `{label}` | {spread} | {az_median} | {ratio} | {'yes' if median <= GOAL_S else 'no'} |"
-        )
+        goal = "yes" if median <= GOAL_S else "no"
+        lines.append(f"| `{label}` | {spread} | {az_median} | {ratio} | {goal} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.readme:
+        readme = ROOT / "README.md"
+        current = readme.read_text()
+        start, end = "<!-- cli-bench:start -->", "<!-- cli-bench:end -->"
+        before, rest = current.split(start, 1)
+        readme.write_text(before + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
 
 
 if __name__ == "__main__":
