@@ -295,6 +295,8 @@ def test_defaults_ids_assignee_account_and_storage_by_account_name(
             cli("config", "get", "--query", "defaults[?name == 'workspace'].value", "-o", "json")
         )
         assert got == [WS]
+        listed = cli("configure", "-l", "--query", "[?name=='group'].value | [0]", "-o", "tsv")
+        assert listed.out.strip() == GROUP  # az configure -l, as the ncd example reads it
         # storage data commands need only the account name (the account is in another group)
         ok(cli("storage", "account", "create", "-n", "grammarstore", "-g", "rg-grammar-other"))
         ok(cli("storage", "container", "create", "--account-name", "grammarstore", "-n", "con1"))
