@@ -65,6 +65,10 @@ OUT_OF_SCOPE_CONTENT = [
 #: (pattern over the output of a failed run, reason): known gaps other issues close.
 KNOWN = [
     (
+        r"aka\.ms|githubusercontent\.com|github\.com/|huggingface\.co",
+        "out of scope: data or a model downloaded from the internet",
+    ),
+    (
         r"blob\.core\.windows\.net|vault\.azure\.net|Name or service not known|getaddrinfo"
         r"|Could not resolve host|ml\.azure\.com",
         "issue 14: Azure's hostnames are not served yet",
@@ -98,7 +102,7 @@ def export(repo: Path, target: Path) -> None:
 
     From git, file by file: a fetched snapshot may lack its largest files (images, model
     weights), which are left out (the examples that need them fail, and say so)."""
-    paths = ["cli", "sdk/python/endpoints/online"]
+    paths = ["cli", "sdk/python/endpoints/online", "sdk/python/assets"]
     if not ((repo / "HEAD").is_file() or (repo / ".git").exists()):
         for path in paths:
             subprocess.run(["cp", "-r", str(repo / path), str(target / path)], check=True)
@@ -318,6 +322,13 @@ def main() -> int:
             basin("workspace", "create", "-n", WORKSPACE, "-g", GROUP)
             basin("configure", "--defaults", f"group={GROUP}", f"workspace={WORKSPACE}")
             subscription = basin("account", "show", "--query", "id", "-o", "tsv").strip()
+            # The workspace's config.json, as a notebook user downloads it (MLClient.from_config).
+            config = {
+                "subscription_id": subscription,
+                "resource_group": GROUP,
+                "workspace_name": WORKSPACE,
+            }
+            (tree / "sdk" / "python" / "config.json").write_text(json.dumps(config))
             outcomes = []
             for path in found:
                 outcome = run_one(path, tree, env, subscription, args.timeout)
