@@ -225,23 +225,30 @@ def test_no_wait_returns_at_once_and_show_reports_the_state(
     assert deleted.code == 1 and "not found" in deleted.err
 
 
-def test_traffic_zero_is_kept_and_a_zero_mirror_is_no_mirror(
-    setup: ServerProcess, cli: Any, files: Path
-) -> None:
-    """The examples' safe rollout: mirror green 10%, end the mirror with green=0, shift 10%
-    to green, then all of it (blue stays listed at 0%, as az keeps it)."""
-    _endpoint(cli, files, "gr-rollout")
-    _deploy(cli, files, "gr-rollout", "blue", "--all-traffic")
-    _deploy(cli, files, "gr-rollout", "green")
-    update = ("online-endpoint", "update", "-n", "gr-rollout", *AT)
+def _blue_and_green(cli: Any, files: Path, endpoint: str) -> tuple[str, ...]:
+    _endpoint(cli, files, endpoint)
+    _deploy(cli, files, endpoint, "blue", "--all-traffic")
+    _deploy(cli, files, endpoint, "green")
+    return ("online-endpoint", "update", "-n", endpoint, *AT)
+
+
+def test_a_zero_mirror_is_no_mirror(setup: ServerProcess, cli: Any, files: Path) -> None:
+    """The examples' safe rollout mirrors 10% to green, ends it with green=0, then shifts 10%
+    of the traffic to green (once refused: green was still "the mirror target")."""
+    update = _blue_and_green(cli, files, "gr-mirror")
     assert ok(cli(*update, "--mirror-traffic", "green=10"))["mirror_traffic"] == {"green": 10}
     assert ok(cli(*update, "--mirror-traffic", "green=0"))["mirror_traffic"] == {}
-    assert ok(cli(*update, "--traffic", "blue=90 green=10"))["traffic"] == {"blue": 90, "green": 10}
+    shifted = ok(cli(*update, "--traffic", "blue=90 green=10"))
+    assert shifted["traffic"] == {"blue": 90, "green": 10}
+
+
+def test_traffic_keeps_a_deployment_at_zero(setup: ServerProcess, cli: Any, files: Path) -> None:
+    """--traffic "blue=0 green=100" keeps blue at 0, as az does (it was dropped)."""
+    update = _blue_and_green(cli, files, "gr-rollout")
     final = ok(cli(*update, "--traffic", "blue=0 green=100"))
     assert final["traffic"] == {"blue": 0, "green": 100}
-    answer = cli(
-        "online-endpoint", "invoke", "-n", "gr-rollout", *AT, "-r", str(files / "request.json")
-    )
+    request = str(files / "request.json")
+    answer = cli("online-endpoint", "invoke", "-n", "gr-rollout", *AT, "-r", request)
     assert json.loads(json.loads(answer.out))["deployment"] == "green"
     ok(cli("online-deployment", "delete", "-n", "blue", "--endpoint", "gr-rollout", *AT, "-y"))
     assert ok(cli("online-endpoint", "show", "-n", "gr-rollout", *AT))["traffic"] == {"green": 100}
