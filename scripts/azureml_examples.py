@@ -64,6 +64,8 @@ OUT_OF_SCOPE_CONTENT = [
 ]
 #: (pattern over the output of a failed run, reason): known gaps other issues close.
 KNOWN = [
+    (r"No such command 'monitor'", "out of scope: Azure Monitor autoscale (az monitor)"),
+    (r"No such command '([\w-]+)'", "basin has no such az command"),
     (
         r"aka\.ms|githubusercontent\.com|github\.com/|huggingface\.co",
         "out of scope: data or a model downloaded from the internet",
