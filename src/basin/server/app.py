@@ -19,6 +19,7 @@ from basin.server.routes import (
     groups,
     identities,
     meta,
+    metrics,
     models,
     package_index,
     principals,
@@ -27,6 +28,7 @@ from basin.server.routes import (
     uploads,
     workspaces,
 )
+from basin.services.metrics import SinkMetrics
 from basin.services.platform import Platform
 
 __all__ = ["create_app"]
@@ -39,6 +41,7 @@ def create_app(
     app.state.platform = platform
     app.state.network_policy = NetworkPolicy(trusted_networks)
     app.state.serving = serving
+    app.state.metrics = SinkMetrics()
     install_error_handlers(app)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
@@ -59,6 +62,7 @@ def create_app(
         package_index,
         endpoints,
         deployments,
+        metrics,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)
