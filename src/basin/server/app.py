@@ -30,6 +30,7 @@ from basin.server.routes import (
 )
 from basin.services.metrics import SinkMetrics
 from basin.services.platform import Platform
+from basin.studio import create_studio
 
 __all__ = ["create_app"]
 
@@ -66,4 +67,6 @@ def create_app(
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)
+    # The studio's pages call this same app (in process), with the signed-in user's token.
+    app.mount("/studio", create_studio(app))
     return app

@@ -347,9 +347,7 @@ class SinkMetrics:
         }
 
     @staticmethod
-    def _cells(
-        requests: _RequestFile, start: int, step: int
-    ) -> Iterator[dict[_Series, _Cell]]:
+    def _cells(requests: _RequestFile, start: int, step: int) -> Iterator[dict[_Series, _Cell]]:
         for cell_start in range(start, start + step, BASE_S):
             found = requests.cells.get(cell_start)
             if found:
