@@ -11,8 +11,8 @@ from markupsafe import Markup, escape
 
 __all__ = ["Chart", "Line", "charts_for", "render"]
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 28
+WIDTH, HEIGHT = 520, 190
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 26
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,9 @@ def render(chart: Chart) -> Markup:
             f"{_format(top * fraction)}</text>"
         )
     for i in sorted({0, count // 2, count - 1}) if count else ():
+        anchor = "start" if i == 0 else "end" if i == count - 1 else "middle"
         parts.append(
-            f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
             f"{escape(_clock(chart.times[i]))}</text>"
         )
     for line in chart.lines:

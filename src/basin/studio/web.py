@@ -8,6 +8,7 @@ whole page or, for an htmx request, as the fragment it asked for.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from basin.studio.sessions import (
 )
 
 __all__ = ["Page", "base_url", "change", "page", "render", "render_error"]
+
+logger = logging.getLogger("basin.studio")
 
 #: A part of a form (the test tab's JSON body) may be this large.
 MAX_PART_BYTES = 16 << 20
@@ -146,6 +149,10 @@ async def _run(request: Request, handler: Handler, *, changes: bool) -> Response
         return await handler(Page(request, session, api, Paths(session.subscription_id)))
     except BasinError as error:
         return render_error(request, error, session)
+    except Exception:
+        # The traceback goes to the server's log only; the page says no more than the API would.
+        logger.exception("Unhandled error in studio %s %s", request.method, request.url.path)
+        return render_error(request, BasinError("An internal error occurred."), session)
     finally:
         await api.aclose()
 

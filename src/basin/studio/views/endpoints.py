@@ -165,7 +165,7 @@ async def _test(p: Page) -> Response:
     text, cut = _shown(answer.content)
     return p.render(
         "_test_result.html",
-        status=answer.status_code,
+        answer_status=answer.status_code,
         reason=answer.reason_phrase,
         latency_ms=latency_ms,
         answered_by=answer.headers.get("azureml-model-deployment", ""),
