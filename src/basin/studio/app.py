@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from basin.errors import NotFoundError
+from basin.errors import BasinError, NotFoundError
 from basin.studio.sessions import SessionStore
 from basin.studio.views import assets, auth, endpoints, workspaces
 from basin.studio.web import base_url, render_error
@@ -86,8 +86,17 @@ async def _home(request: Request) -> Response:
     return RedirectResponse(base_url(request) + "/workspaces", status_code=303)
 
 
-async def _not_found(request: Request, _exc: Exception) -> Response:
-    return render_error(request, NotFoundError("There is no studio page at this address."), None)
+class _MethodNotAllowed(BasinError):
+    code = "MethodNotAllowed"
+    status = 405
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        error: BasinError = _MethodNotAllowed(f"This page does not take {request.method} requests.")
+    else:
+        error = NotFoundError("There is no studio page at this address.")
+    return render_error(request, error, None)
 
 
 def create_studio(api: ASGIApp, *, sessions: SessionStore | None = None) -> ASGIApp:

@@ -43,33 +43,27 @@ async def _environments(p: Page) -> Response:
     return _render(p, "environments.html", "environments", environments=found)
 
 
-async def _environment(p: Page) -> Response:
+async def _environment_view(p: Page, template: str) -> Response:
     path = _environment_api(p)
     environment = await p.api.get(path)
     log = await p.api.get(path + "/logs")
     return _render(
         p,
-        "environment.html",
+        template,
         "environments",
         environment=environment,
         log=log or "",
         building=environment.get("build_state") not in FINAL_BUILD_STATES,
     )
+
+
+async def _environment(p: Page) -> Response:
+    return await _environment_view(p, "environment.html")
 
 
 async def _build_log(p: Page) -> Response:
     """The build log while it builds (htmx polls this until the build ends)."""
-    path = _environment_api(p)
-    environment = await p.api.get(path)
-    log = await p.api.get(path + "/logs")
-    return _render(
-        p,
-        "_build_log.html",
-        "environments",
-        environment=environment,
-        log=log or "",
-        building=environment.get("build_state") not in FINAL_BUILD_STATES,
-    )
+    return await _environment_view(p, "_build_log.html")
 
 
 async def _connections(p: Page) -> Response:
