@@ -405,6 +405,35 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
     assert "x-ms-request-id header has been deprecated" not in logs
 
 
+def test_a_hang_after_fast_calls_costs_one_request_not_the_replica(
+    client: MLClient, echo_code: Path
+) -> None:
+    """After 64 fast calls run() runs inline on the replica's loop; a hang there used to block
+    the loop for SCORING_TIMEOUT_MS (azmlinfsrv's default: an hour) until liveness restarted the
+    replica. The scoring timeout now follows request_timeout_ms."""
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="hang-endpoint")
+    ).result()
+    settings = OnlineRequestSettings(
+        request_timeout_ms=2000, max_concurrent_requests_per_instance=4
+    )
+    client.online_deployments.begin_create_or_update(
+        _deployment("blue", "hang-endpoint", echo_code, request_settings=settings)
+    ).result()
+    client.online_endpoints.begin_update("hang-endpoint", {"traffic": {"blue": 100}}).result()
+    pid = _pid_of(client, "hang-endpoint", "blue")
+    uri, headers = _score(client, "hang-endpoint")
+    with httpx.Client(timeout=30) as http:
+        for _ in range(200):  # enough fast calls in a row for the runner's fast lane
+            assert http.post(uri, json={}, headers=headers).status_code == 200
+        logs = client.online_deployments.get_logs("blue", "hang-endpoint")
+        assert "running it on the event loop" in logs
+        assert http.post(uri, json={"sleep": 600}, headers=headers).status_code == 408
+        answered = [http.post(uri, json={"n": i}, headers=headers).status_code for i in range(3)]
+    assert answered == [200, 200, 200]
+    assert _pid_of(client, "hang-endpoint", "blue") == pid  # not restarted
+
+
 def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
     client.online_endpoints.begin_create_or_update(
         ManagedOnlineEndpoint(name="token-endpoint", auth_mode="aml_token")
@@ -431,6 +460,17 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
             other.scoring_uri, json={}, headers={"Authorization": f"Bearer {token.access_token}"}
         )  # type: ignore[union-attr]
         assert response.status_code == 401
+    # A principal with no role on the endpoint cannot mint its token through the token
+    # service, however the scope is spelled (it could with '/.default/.default' before).
+    nobody = client.principals.create("no-role-on-token-endpoint")
+    assert nobody.password
+    with MLClient(
+        None, None, "rg-online", "ws-online", server=client.server, token=nobody.password
+    ) as other_client:
+        for scope in (uri, uri + "/.default", uri + "/.default/.default", uri.upper()):
+            with pytest.raises(BasinError) as refused:
+                other_client.principals.get_access_token(scope)
+            assert refused.value.status == 400, scope
 
 
 def test_update_under_load_replicas_killed_and_server_restarted(

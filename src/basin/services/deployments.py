@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from basin.archive import safe_member_path
 from basin.entities import (
     Environment,
     ManagedOnlineDeployment,
@@ -197,7 +198,13 @@ def _copy_tree(platform: Platform, workspace_name: str, group: str, uri: str, ta
     def fill(staging: Path) -> None:
         workspace = workspaces.get(platform, group, workspace_name)
         for relative, reader in datastores.read_tree(platform, workspace, uri):
-            destination = staging / relative
+            # Blob names come from users: none may land outside the folder (an older store
+            # may hold names the blob rules refuse today).
+            try:
+                destination = staging / safe_member_path(relative)
+            except ValidationError:
+                reader.close()
+                raise
             destination.parent.mkdir(parents=True, exist_ok=True)
             with reader, destination.open("wb") as handle:
                 for chunk in reader.chunks():

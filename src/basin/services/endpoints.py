@@ -309,7 +309,7 @@ def get_credentials(
         primary, secondary = keys(platform, endpoint.id)
         return EndpointAuthKeys(primary_key=primary, secondary_key=secondary)
     assert platform.tokens is not None and endpoint.scoring_uri
-    issued = platform.tokens.issue(
+    issued = platform.tokens.issue_for_endpoint(
         TokenPrincipal(
             object_id=caller.object_id, client_id=caller.client_id, display_name=caller.display_name
         ),
@@ -327,7 +327,7 @@ def get_credentials(
 def verify_token(platform: Platform, name: str, token: str) -> None:
     """Accept a token issued by get_credentials for this endpoint (its scoring URI is the audience)."""
     assert platform.tokens is not None
-    verify_endpoint_token(platform.tokens, token, name)
+    verify_endpoint_token(platform.tokens, token, scoring_uri(platform, name))
 
 
 def regenerate_key(
