@@ -17,11 +17,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from basin.keyvault import SecretVault
 from basin.server.app import create_app
-from basin.services.installation import ensure_admin, ensure_installation, grant_admin_owner
-from basin.services.platform import Platform
-from basin.store import open_store
+from basin.testing.platform import platform_under_test
 
 ARM = "/providers/Microsoft.MachineLearningServices/workspaces"
 
@@ -52,18 +49,11 @@ class Studio:
 
 @pytest.fixture
 def studio(tmp_path: Path) -> Iterator[Studio]:
-    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
-    installation = ensure_installation(store)
-    token = ensure_admin(store, tmp_path / "credentials.json")
-    assert token is not None
-    platform = Platform(
-        store, SecretVault(b"k" * 32), installation, blob_endpoint="https://b", state_dir=tmp_path
-    )
-    grant_admin_owner(platform)
-    loop = asyncio.new_event_loop()
-    yield Studio(create_app(platform), installation.subscription_id, token, loop)
-    loop.close()
-    store.close()
+    with platform_under_test(tmp_path) as under_test:
+        loop = asyncio.new_event_loop()
+        platform = under_test.platform
+        yield Studio(create_app(platform), platform.subscription_id, under_test.admin_token, loop)
+        loop.close()
 
 
 def _hidden(html: str, name: str) -> str:
