@@ -215,6 +215,18 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
         assert shown.code == 0, shown.err
         assert shown.json()["traffic"] == {"blue": 30, "green": 70}
         walk.look("endpoint")
+        # A refused change reads as the CLI prints it, in the panel, and changes nothing.
+        mirror = page.get_by_label("Mirror copy for green, percent", exact=True)
+        mirror.focus()
+        for _ in range(10):
+            mirror.press("ArrowRight")
+        page.get_by_role("button", name="Apply traffic").click()
+        expect(page.locator("#traffic-panel").get_by_role("alert")).to_have_text(
+            "ERROR: (ValidationError) Deployment 'green' takes live traffic; it cannot also be "
+            "the mirror target."
+        )
+        expect(page.locator("#mirror-green-value")).to_have_text("0%")
+        assert client.online_endpoints.get(ENDPOINT).mirror_traffic == {}
 
         # -- a change without the session's CSRF token is refused (the cookie alone is not enough)
         forged = page.request.post(

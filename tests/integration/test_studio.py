@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from uv import find_uv_bin
 
+from basin.envbuild import EnvironmentBuilder
+from basin.errors import BuildFailedError
 from basin.server.app import create_app
+from basin.services.builds import BuildManager
+from basin.services.platform import Platform
 from basin.testing.platform import platform_under_test
 
 ARM = "/providers/Microsoft.MachineLearningServices/workspaces"
@@ -26,6 +32,7 @@ ARM = "/providers/Microsoft.MachineLearningServices/workspaces"
 @dataclass
 class Studio:
     app: FastAPI
+    platform: Platform
     sub: str
     token: str
     loop: asyncio.AbstractEventLoop
@@ -52,7 +59,9 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
     with platform_under_test(tmp_path) as under_test:
         loop = asyncio.new_event_loop()
         platform = under_test.platform
-        yield Studio(create_app(platform), platform.subscription_id, under_test.admin_token, loop)
+        yield Studio(
+            create_app(platform), platform, platform.subscription_id, under_test.admin_token, loop
+        )
         loop.close()
 
 
@@ -226,6 +235,69 @@ def test_workspace_pages_and_errors_in_the_cli_words(studio: Studio) -> None:
             assert no_page.status_code == 404 and "There is no studio page" in no_page.text
 
     studio.run(journey())
+
+
+def test_an_environment_being_built_polls_its_log_until_the_build_ends(
+    studio: Studio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build that runs until the test ends it (the builder itself is never called).
+    pending: Future[Any] = Future()
+    builds = BuildManager(EnvironmentBuilder(tmp_path / "envs", Path(find_uv_bin())))
+    monkeypatch.setattr(builds, "submit", lambda _key, _work: pending)
+    studio.platform.builds = builds
+    path = _workspace(studio) + "/environments/env1/versions/1"
+    assert studio.api("PUT", path, json={"image": "basin:minimal"}).status_code == 201
+    assert studio.api("GET", path).json()["build_state"] == "Running"
+
+    async def journey() -> None:
+        async with studio.client() as client:
+            await _signed_in(studio, client)
+            base = "/studio/workspaces/rg/ws1/environments"
+            listing = await client.get(base)
+            assert 'href="/studio/workspaces/rg/ws1/environments/env1/versions/1"' in listing.text
+            page = await client.get(base + "/env1/versions/1")
+            assert page.status_code == 200 and "Known once the build succeeds" in page.text
+            assert f'hx-get="{base}/env1/versions/1/log" hx-trigger="every 1s"' in page.text
+            fragment = await client.get(
+                base + "/env1/versions/1/log", headers={"HX-Request": "true"}
+            )
+            assert fragment.status_code == 200 and fragment.text.startswith('<section id="build"')
+            assert "<html" not in fragment.text and 'hx-trigger="every 1s"' in fragment.text
+            pending.set_exception(BuildFailedError("numpy==0 has no matching distribution"))
+            ended = await client.get(base + "/env1/versions/1/log", headers={"HX-Request": "true"})
+            assert "hx-trigger" not in ended.text  # the poll stops with the build
+            assert "Failed" in ended.text and "numpy==0 has no matching distribution" in ended.text
+
+    studio.run(journey())
+
+
+def test_a_refused_traffic_change_shows_in_its_panel_and_changes_nothing(studio: Studio) -> None:
+    path = _workspace(studio) + "/onlineEndpoints/ep1"
+    assert studio.api("PUT", path, json={"auth_mode": "key"}).status_code == 200
+
+    async def journey() -> None:
+        async with studio.client() as client:
+            csrf = await _signed_in(studio, client)
+            answer = await client.post(
+                "/studio/workspaces/rg/ws1/endpoints/ep1/traffic",
+                data={"mirror:nope": "10"},
+                headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+            )
+            assert answer.status_code == 400
+            assert answer.text.startswith('<div id="traffic-panel">')  # the panel, not a page
+            assert (
+                "ERROR:</strong> (ValidationError) mirror_traffic names deployment" in answer.text
+            )
+            bad = await client.post(
+                "/studio/workspaces/rg/ws1/endpoints/ep1/traffic",
+                data={"traffic:blue": "120"},
+                headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+            )
+            assert bad.status_code == 400 and "between 0 and 100; got 120" in bad.text
+            assert bad.text.startswith('<div id="traffic-panel">')
+
+    studio.run(journey())
+    assert studio.api("GET", path).json()["mirror_traffic"] == {}
 
 
 def test_static_assets_are_served_from_the_package(studio: Studio) -> None:

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.routing import Route
 
-from basin.errors import ValidationError
+from basin.errors import BasinError, ValidationError
 from basin.studio.charts import charts_for, render
 from basin.studio.views.workspaces import WORKSPACE, api_base, workspace_base
 from basin.studio.web import Page, change, page
@@ -47,9 +47,10 @@ async def _load(p: Page) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return endpoint, deployments
 
 
-def _tab(p: Page, template: str, tab: str, **context: Any) -> Response:
+def _tab(p: Page, template: str, tab: str, status: int = 200, **context: Any) -> Response:
     return p.render(
         template,
+        status,
         ws_url=workspace_base(p),
         ep_url=_endpoint_url(p),
         section="endpoints",
@@ -70,10 +71,19 @@ async def _list(p: Page) -> Response:
     return p.render("endpoints.html", rows=rows, ws_url=workspace_base(p), section="endpoints")
 
 
-async def _details(p: Page, *, notice: str = "") -> Response:
+async def _details(p: Page, *, notice: str = "", error: BasinError | None = None) -> Response:
     endpoint, deployments = await _load(p)
     template = "_traffic.html" if p.fragment else "endpoint.html"
-    return _tab(p, template, "details", endpoint=endpoint, deployments=deployments, notice=notice)
+    return _tab(
+        p,
+        template,
+        "details",
+        error.status if error else 200,
+        endpoint=endpoint,
+        deployments=deployments,
+        notice=notice,
+        error=error,
+    )
 
 
 async def _show(p: Page) -> Response:
@@ -90,9 +100,8 @@ def _percent(value: Any, field: str) -> int:
     return number
 
 
-async def _traffic(p: Page) -> Response:
-    """Apply the sliders: the same PATCH as ``basin online-endpoint update --traffic``."""
-    form = await p.form()
+def _shares(form: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """The sliders' values: ``traffic:<deployment>`` and ``mirror:<deployment>`` fields."""
     traffic: dict[str, int] = {}
     mirror: dict[str, int] = {}
     for key, value in form.multi_items():
@@ -103,7 +112,19 @@ async def _traffic(p: Page) -> Response:
             percent = _percent(value, f"Mirror traffic of '{name}'")
             if percent:
                 mirror[name] = percent
-    await p.api.call("PATCH", _endpoint_api(p), json={"traffic": traffic, "mirror_traffic": mirror})
+    return traffic, mirror
+
+
+async def _traffic(p: Page) -> Response:
+    """Apply the sliders: the same PATCH as ``basin online-endpoint update --traffic``."""
+    try:
+        traffic, mirror = _shares(await p.form())
+        await p.api.call(
+            "PATCH", _endpoint_api(p), json={"traffic": traffic, "mirror_traffic": mirror}
+        )
+    except BasinError as error:
+        # Shown in the panel, above the sliders as they are stored (nothing changed).
+        return await _details(p, error=error)
     shown = ", ".join(f"{k}={v}" for k, v in traffic.items()) or "none"
     return await _details(p, notice=f"Traffic updated: {shown}.")
 
