@@ -164,6 +164,18 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
     with chromium() as browser:
         page = browser.new_page()
         page.set_default_timeout(30_000)
+        # Script errors and CSP refusals show in the console; a 4xx the page expects does too
+        # ("Failed to load resource"), and is left out.
+        console: list[str] = []
+        page.on("pageerror", lambda error: console.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                console.append(message.text)
+                if message.type == "error" and "Failed to load resource" not in message.text
+                else None
+            ),
+        )
         walk = Walk(page, server.url + "/studio", shots)
         ws = f"{walk.base}/workspaces/rg-studio/ws-studio"
         ep = f"{ws}/endpoints/{ENDPOINT}"
@@ -340,6 +352,7 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
         )
         walk.look("error")
 
+    assert console == [], console
     # -- no secret in any page but the keys asked for on the consume tab
     for name, html in walk.seen:
         for what, secret in secrets.items():
