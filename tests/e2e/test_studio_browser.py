@@ -125,7 +125,10 @@ class Walk:
         html = self.page.content()
         self.seen.append((name, html))
         if self.shots is not None:
-            self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+            # caret="initial": hiding it would inject a style sheet, which the CSP refuses.
+            self.page.screenshot(
+                path=str(self.shots / f"{name}.png"), full_page=True, caret="initial"
+            )
         return str(html)
 
     def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -303,8 +306,11 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
                 timeout=45,
             )
         finally:
-            stop.set()
+            if shots is None:
+                stop.set()  # seen: no need to send the rest (screenshots show the whole loop)
             loader.join(timeout=30)
+        if shots is not None:
+            page.wait_for_timeout(2500)  # one more refresh of the charts
         assert sent and set(sent) == {200}
         expect(page.locator("#chart-replicas")).to_be_visible()
         assert "2" in page.locator("#charts .totals").inner_text()  # two ready replicas
