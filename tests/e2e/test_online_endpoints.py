@@ -20,6 +20,8 @@ import pytest
 from basin import MLClient
 from basin.entities import (
     CodeConfiguration,
+    EndpointAuthKeys,
+    EndpointAuthToken,
     Environment,
     IdentityConfiguration,
     ManagedIdentityConfiguration,
@@ -380,21 +382,13 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
         client.online_endpoints.begin_regenerate_keys("codes-endpoint", key_type="primary").result()
         assert http.post(uri, json={}, headers={"Authorization": old}).status_code == 401  # at once
         fresh = client.online_endpoints.get_keys("codes-endpoint")
+        assert isinstance(fresh, EndpointAuthKeys)
         # the gateway's table on disk holds key digests, never the keys
         routes = (server.home / "gateway" / "routes.json").read_text()
-        assert "codes-endpoint" in routes and fresh.primary_key not in routes  # type: ignore[union-attr]
-        assert (
-            http.post(
-                uri, json={}, headers={"Authorization": f"Bearer {fresh.primary_key}"}
-            ).status_code
-            == 200
-        )  # type: ignore[union-attr]
-        assert (
-            http.post(
-                uri, json={}, headers={"Authorization": f"Bearer {fresh.secondary_key}"}
-            ).status_code
-            == 200
-        )  # type: ignore[union-attr]
+        assert "codes-endpoint" in routes and fresh.primary_key not in routes
+        for key in (fresh.primary_key, fresh.secondary_key):
+            answer = http.post(uri, json={}, headers={"Authorization": f"Bearer {key}"})
+            assert answer.status_code == 200
     # the SDK raises basin's own classes for the gateway's answers, as retry logic wants
     from basin.errors import RequestTimeoutError
 
@@ -446,6 +440,7 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
         "a": 1
     }
     token = client.online_endpoints.get_keys("token-endpoint")
+    assert isinstance(token, EndpointAuthToken)
     other = (
         client.online_endpoints.get("codes-endpoint")
         if any(e.name == "codes-endpoint" for e in client.online_endpoints.list())
@@ -458,7 +453,7 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
     if other is not None and other.scoring_uri:  # a token is only good for its own endpoint
         response = httpx.post(
             other.scoring_uri, json={}, headers={"Authorization": f"Bearer {token.access_token}"}
-        )  # type: ignore[union-attr]
+        )
         assert response.status_code == 401
     # A principal with no role on the endpoint cannot mint its token through the token
     # service, however the scope is spelled (it could with '/.default/.default' before).
