@@ -51,7 +51,8 @@ class Studio:
             )
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.run(self.call_api(method, path, **kwargs))
+        answer: httpx.Response = self.run(self.call_api(method, path, **kwargs))
+        return answer
 
 
 @pytest.fixture

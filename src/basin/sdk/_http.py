@@ -11,7 +11,7 @@ import httpx
 from basin.errors import BasinError, ServiceUnavailableError, error_from_code
 from basin.sdk._connection import Connection
 
-__all__ = ["Transport", "error_from_response"]
+__all__ = ["Transport"]
 
 
 class Transport:
@@ -43,7 +43,7 @@ class Transport:
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
         if response.status_code >= 400:
-            raise error_from_response(response)
+            raise _error(response)
         if not response.content:
             return None
         return response.json()
@@ -55,7 +55,7 @@ class Transport:
             with self._client.stream(method, path) as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise error_from_response(response)
+                    raise _error(response)
                 yield response.iter_bytes(1 << 20)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
@@ -64,8 +64,7 @@ class Transport:
         self._client.close()
 
 
-def error_from_response(response: httpx.Response) -> BasinError:
-    """The exception the server raised, rebuilt from its error body (the same class)."""
+def _error(response: httpx.Response) -> BasinError:
     try:
         error = response.json()["error"]
         return error_from_code(str(error["code"]), str(error["message"]), response.status_code)

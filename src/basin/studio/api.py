@@ -2,8 +2,9 @@
 
 Every call carries the session's token and the browser's address, so it meets the same
 authentication, role checks, public-network-access rule and error mapping as a call from the
-SDK or the CLI; errors come back as the same exceptions (``error_from_response``), hence the
-same words.
+SDK or the CLI; errors come back as the same exceptions (rebuilt from the error body as the SDK
+does), hence the same words. The studio imports nothing of the services (a contract in
+pyproject.toml holds it to that).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 
+from basin.errors import BasinError, error_from_code
 from basin.ids import validate_name
-from basin.sdk._http import error_from_response
 
 __all__ = ["ManagementApi", "Paths"]
 
@@ -38,7 +39,7 @@ class ManagementApi:
     ) -> Any:
         response = await self._client.request(method, path, json=json, params=params)
         if response.status_code >= 400:
-            raise error_from_response(response)
+            raise _error(response)
         if not response.content:
             return None
         if response.headers.get("content-type", "").startswith("application/json"):
@@ -50,6 +51,14 @@ class ManagementApi:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _error(response: httpx.Response) -> BasinError:
+    try:
+        error = response.json()["error"]
+        return error_from_code(str(error["code"]), str(error["message"]), response.status_code)
+    except (ValueError, KeyError, TypeError):
+        return BasinError(f"The management API answered {response.status_code} without an error.")
 
 
 class Paths:
