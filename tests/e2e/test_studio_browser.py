@@ -242,13 +242,25 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
         )
         expect(page.locator("#mirror-green-value")).to_have_text("0%")
         assert client.online_endpoints.get(ENDPOINT).mirror_traffic == {}
+        # All live traffic to blue, and a 10% mirror to green: applied, and the CLI agrees.
+        blue.focus()
+        blue.press("End")
+        expect(page.locator("#traffic-green-value")).to_have_text("0%")
+        mirror.focus()
+        for _ in range(10):
+            mirror.press("ArrowRight")
+        page.get_by_role("button", name="Apply traffic").click()
+        expect(page.locator("#traffic-notice")).to_have_text("Traffic updated: blue=100, green=0.")
+        shown = cli("online-endpoint", "show", "-n", ENDPOINT, "-g", "rg-studio", "-w", "ws-studio")
+        assert shown.json()["traffic"] == {"blue": 100}  # a 0% share is not kept
+        assert shown.json()["mirror_traffic"] == {"green": 10}
 
         # -- a change without the session's CSRF token is refused (the cookie alone is not enough)
         forged = page.request.post(
             f"{ep}/traffic", form={"traffic:blue": "100", "traffic:green": "0"}
         )
         assert forged.status == 403 and "CSRF token is missing or wrong" in forged.text()
-        assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 30, "green": 70}
+        assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 100}
 
         # -- test tab: send JSON to one deployment and see the answer, status and latency
         page.get_by_role("link", name="Test").click()
