@@ -333,6 +333,12 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
         )  # fmt: skip
         assert cli_metrics.code == 0, cli_metrics.err
         assert cli_metrics.json()["total"]["requests"] >= requests_before + 20
+        table = cli(
+            "online-endpoint", "metrics", "-n", ENDPOINT, "-o", "tsv",
+            "-g", "rg-studio", "-w", "ws-studio",
+        )  # fmt: skip
+        rows = [line.split("\t") for line in table.out.splitlines()]
+        assert len(rows) == 90 and sum(int(row[1]) for row in rows) >= requests_before + 20
 
         # -- consume: no key in the page until asked for
         page.get_by_role("link", name="Consume").click()
