@@ -30,7 +30,7 @@ def az_shape(info: dict[str, Any]) -> dict[str, Any]:
         "tenantId": info.get("tenant_id"),
         "user": {
             "name": caller.get("name"),
-            "type": _USER_TYPES.get(str(caller.get("kind")), "user"),
+            "type": _USER_TYPES.get(str(caller.get("type") or caller.get("kind")), "user"),
         },
         **info,
     }

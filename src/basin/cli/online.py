@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from basin.cli import _context, _ids, _progress
+from basin.cli import _context, _ids, _progress, online_metrics
 from basin.cli._options import (
     Add,
     ForceString,
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 endpoint_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 deployment_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+
+endpoint_app.command("metrics")(online_metrics.metrics)
 
 OptFile = Annotated[Path | None, typer.Option("--file", "-f", help="YAML file.")]
 OptEndpointName = Annotated[

@@ -28,7 +28,8 @@ def info(request: Request) -> dict[str, Any]:
         "endpoints": {"management": platform.api_endpoint, "blob": platform.blob_endpoint},
         "caller": {
             "object_id": principal.object_id,
+            "app_id": principal.client_id,
             "name": principal.display_name,
-            "kind": getattr(principal, "kind", None),
+            "type": principal.kind,
         },
     }
