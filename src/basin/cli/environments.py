@@ -41,8 +41,10 @@ def _wait(client: MLClient, env: Environment) -> Environment:
             time.sleep(0.5)
             env = client.environments.get(env.name, env.version)
             elapsed = time.monotonic() - started
+            step = f", {env.build_message}" if env.build_message else ""
             status.update(
-                f"Building environment {env.name}:{env.version} ... {env.build_state} ({elapsed:.0f} s)"
+                f"Building environment {env.name}:{env.version}: {env.build_state}{step} "
+                f"({elapsed:.0f} s)"
             )
     if env.build_state == EnvironmentBuildState.FAILED:
         raise BuildFailedError(

@@ -10,6 +10,7 @@ from typing import Any
 from basin.entities import Environment, EnvironmentBuildState, Workspace
 from basin.entities.environment import ANONYMOUS_NAME
 from basin.envbuild import (
+    BuildEvent,
     BuiltEnvironment,
     EnvironmentSpec,
     FeedCredential,
@@ -119,10 +120,20 @@ def _start(
     credentials = _credentials(platform, workspace)
     allow = _allow_nearest(env)
     key = content_hash(spec)
-    future = builds.submit(
-        key, lambda: builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
-    )
     assert env.id is not None
+    env_id = env.id
+
+    def step(event: BuildEvent) -> None:
+        # The build's current phase, for `show` and the CLI's progress while it runs.
+        if event.kind == "step":
+            _record(platform, env_id, EnvironmentBuildState.RUNNING, build_message=event.message)
+
+    future = builds.submit(
+        key,
+        lambda: builds.builder.build(
+            spec, credentials=credentials, allow_nearest_python=allow, on_event=step
+        ),
+    )
     _record(platform, env.id, EnvironmentBuildState.RUNNING)
     future.add_done_callback(lambda done: _finish(platform, env.id or "", done))
     return future
