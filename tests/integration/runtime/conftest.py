@@ -17,6 +17,11 @@ import httpx
 import pytest
 
 STARTUP_LIMIT_S = 60  # generous: scripts import numpy/sklearn on a busy 2-core machine
+#: The interpreter runtimes are started with: this one, or (to check the runtime on another
+#: Python by hand) a venv's python named by BASIN_TEST_RUNTIME_PYTHON with the runtime's
+#: packages installed; its process then finds basin.runtime through PYTHONPATH.
+RUNTIME_PYTHON = os.environ.get("BASIN_TEST_RUNTIME_PYTHON") or sys.executable
+_SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 
 def free_port() -> int:
@@ -34,6 +39,8 @@ def base_env(**extra: str) -> dict[str, str]:
     }
     env.pop("PYTHONPATH", None)
     env.update(extra)
+    if sys.executable != RUNTIME_PYTHON:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), _SRC]))
     return env
 
 
@@ -84,7 +91,7 @@ def spawn(
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = free_port()
     log_path = log_path or script.parent / f"runtime-{port}.log"
-    command = [sys.executable, "-m", "basin.runtime", "--entry_script", str(script)]
+    command = [RUNTIME_PYTHON, "-m", "basin.runtime", "--entry_script", str(script)]
     command += ["--port", str(port), *args]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
