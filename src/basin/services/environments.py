@@ -17,7 +17,6 @@ from basin.envbuild import (
     content_hash,
     credential_for,
     direct_urls,
-    select_python,
     spec_from_conda,
     spec_from_requirements,
 )
@@ -82,20 +81,24 @@ def spec_for(
             "and/or a 'conda_file'."
         )
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
+    notes = list(parsed.notes)
+    allow = _allow_nearest(env)
+    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow)
+    python, chosen = _builds(platform).builder.choose_python(python, allow_nearest=allow)
+    notes += [n for n in (note, chosen) if n]
+    runtime = runtime_payload.runtime_packages(
+        platform.state_dir, python, air_gapped=_builds(platform).builder.air_gapped
+    )
+    notes += runtime.notes
     pth = runtime_payload.runtime_pth(platform.state_dir)
-    spec = spec.with_platform(runtime_payload.platform_requirements(), (pth,))
-    wheelhouse = runtime_payload.platform_wheelhouse(platform.state_dir)
-    if wheelhouse is not None:
-        links = IndexOptions(find_links=(str(wheelhouse),))
-        spec = replace(spec, index=spec.index.merged(links))
+    spec = replace(spec, python=python).with_platform(
+        runtime.requirements, (pth,), runtime.preferred
+    )
+    links = IndexOptions(find_links=runtime.find_links)
+    spec = replace(spec, index=spec.index.merged(links))
     if _uses_private_feeds(spec, _credentials(platform, workspace)):
         # Built with this workspace's credentials: never handed to another workspace.
         spec = replace(spec, scope=workspace.id)
-    builder = _builds(platform).builder
-    _, warning = select_python(
-        spec.python, builder.installed_pythons(), allow_nearest=_allow_nearest(env)
-    )
-    notes = list(parsed.notes) + ([warning] if warning else [])
     return spec, notes
 
 
@@ -119,9 +122,16 @@ def _start(
     credentials = _credentials(platform, workspace)
     allow = _allow_nearest(env)
     key = content_hash(spec)
-    future = builds.submit(
-        key, lambda: builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
-    )
+
+    def build() -> BuiltEnvironment:
+        built = builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
+        try:
+            runtime_payload.harvest(platform.state_dir, built)
+        except Exception:  # a missed wheel costs the next build an index hit, nothing more
+            logger.exception("Could not keep the runtime's wheels of %s", built.key)
+        return built
+
+    future = builds.submit(key, build)
     assert env.id is not None
     _record(platform, env.id, EnvironmentBuildState.RUNNING)
     future.add_done_callback(lambda done: _finish(platform, env.id or "", done))
