@@ -20,9 +20,22 @@ from basin.envbuild import (
     spec_from_conda,
     spec_from_requirements,
 )
-from basin.errors import BasinError, NotFoundError, ServiceUnavailableError, ValidationError
+from basin.errors import (
+    BasinError,
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from basin.ids import validate_name
-from basin.services import assets, connections, runtime_payload, wheels, workspaces
+from basin.services import (
+    assets,
+    connections,
+    curated_environments,
+    runtime_payload,
+    wheels,
+    workspaces,
+)
 from basin.services.builds import BuildManager
 from basin.services.platform import Platform
 
@@ -33,6 +46,8 @@ __all__ = [
     "get",
     "list_environments",
     "register_anonymous",
+    "registry_environment",
+    "registry_environments",
     "resolve",
     "resume_builds",
     "set_archived",
@@ -54,7 +69,7 @@ def _builds(platform: Platform) -> BuildManager:
 
 
 def _allow_nearest(env: Environment) -> bool:
-    return env.properties.get(ALLOW_NEAREST, "").lower() == "true"
+    return bool(env.allow_nearest_python) or env.properties.get(ALLOW_NEAREST, "").lower() == "true"
 
 
 def spec_for(
@@ -173,13 +188,23 @@ def _finish(platform: Platform, env_id: str, done: Future[BuiltEnvironment]) -> 
 
 
 def create_or_update(
-    platform: Platform, group: str, workspace_name: str, env: Environment
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    env: Environment,
+    *,
+    curated: bool = False,
 ) -> Environment:
     """Register a version and start its build. Without a version, registering the same content
     as the latest version returns that version (nothing is built twice)."""
     if not env.name:
         raise ValidationError("An environment needs a 'name'.")
     validate_name("asset", env.name)
+    if not curated and env.name.lower().startswith(curated_environments.RESERVED_PREFIXES):
+        raise ValidationError(
+            f"Environment name '{env.name}': names starting with 'AzureML' or 'Microsoft' are "
+            "reserved for curated environments (as in Azure ML). Choose another name."
+        )
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None
     spec, notes = spec_for(platform, workspace, env)
@@ -241,10 +266,58 @@ def get(
 
 
 def resolve(platform: Platform, group: str, workspace_name: str, reference: str) -> Environment:
+    curated = curated_environments.parse_reference(reference)
+    if curated is not None:
+        found = curated_environments.find(curated.name)
+        return _curated_in_workspace(platform, group, workspace_name, found)
     name, version, label = assets.parse_reference(reference, "environment")
     if version is None and label is None:
         raise ValidationError(f"Environment reference '{reference}' needs a version or @latest.")
     return get(platform, group, workspace_name, name, version)
+
+
+def _curated_in_workspace(
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    curated: curated_environments.CuratedEnvironment,
+) -> Environment:
+    """A curated environment as a version in the workspace (registered, and built, once)."""
+    name = curated_environments.workspace_name(curated)
+    for _attempt in range(2):
+        try:
+            return get(platform, group, workspace_name, name, curated.version)
+        except NotFoundError:
+            pass
+        shown = curated.environment()
+        env = shown.model_copy(update={"name": name, "id": None})
+        try:
+            return create_or_update(platform, group, workspace_name, env, curated=True)
+        except ConflictError:
+            continue  # registered at the same time by another caller: read theirs
+    return get(platform, group, workspace_name, name, curated.version)
+
+
+def registry_environments(registry: str) -> list[Environment]:
+    """The environments of a registry (basin has one: ``azureml``, its curated definitions)."""
+    _check_registry(registry)
+    return [curated.environment() for curated in curated_environments.CURATED]
+
+
+def registry_environment(registry: str, name: str, version: str | None = None) -> Environment:
+    _check_registry(registry)
+    found = curated_environments.find(name)
+    if version not in (None, "latest") and not (version or "").isdigit():
+        raise ValidationError(f"Version '{version}' of '{name}': give a number or 'latest'.")
+    return found.environment()
+
+
+def _check_registry(registry: str) -> None:
+    if registry.lower() != curated_environments.REGISTRY:
+        raise NotFoundError(
+            f"Registry '{registry}' was not found: basin has one registry, "
+            f"'{curated_environments.REGISTRY}' (its curated environments)."
+        )
 
 
 def list_environments(
