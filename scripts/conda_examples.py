@@ -37,12 +37,12 @@ for dist in m.distributions():  # packages_distributions() is Python 3.10+
     name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
     if name not in wanted:
         continue
-    listed = (dist.read_text("top_level.txt") or "").split()
-    files = [str(f).split("/")[0] for f in dist.files or () if "/" in str(f) or str(f).endswith(".py")]
-    for top in listed or files:
-        if top.endswith(".py"):
-            top = top[:-3]
-        if top.isidentifier() and not top.startswith("_") and top != "tests":
+    files = [str(f) for f in dist.files or ()]
+    # Importable top-level names: packages (an __init__.py) and modules, as installed.
+    found = {f.split("/")[0] for f in files if f.count("/") == 1 and f.endswith("/__init__.py")}
+    found |= {f[:-3] for f in files if "/" not in f and f.endswith(".py")}
+    for top in found:
+        if top.isidentifier() and not top.startswith("_") and top not in ("tests", "setup"):
             tops[top] = name
 for top in sorted(tops):
     try:
