@@ -262,7 +262,14 @@ def get(
     platform: Platform, group: str, workspace_name: str, name: str, version: str | None = None
 ) -> Environment:
     workspace_id = _workspace_id(platform, group, workspace_name)
-    return assets.get_version(platform, Environment, workspace_id, KIND, name, version, WHAT)
+    try:
+        return assets.get_version(platform, Environment, workspace_id, KIND, name, version, WHAT)
+    except NotFoundError:
+        if not name.lower().startswith("azureml-"):
+            raise
+    # A curated environment not used in this workspace yet (as Azure ML lists them there).
+    curated = curated_environments.find(name)
+    return _curated_in_workspace(platform, group, workspace_name, curated)
 
 
 def resolve(platform: Platform, group: str, workspace_name: str, reference: str) -> Environment:
@@ -284,9 +291,12 @@ def _curated_in_workspace(
 ) -> Environment:
     """A curated environment as a version in the workspace (registered, and built, once)."""
     name = curated_environments.workspace_name(curated)
+    workspace_id = _workspace_id(platform, group, workspace_name)
     for _attempt in range(2):
         try:
-            return get(platform, group, workspace_name, name, curated.version)
+            return assets.get_version(
+                platform, Environment, workspace_id, KIND, name, curated.version, WHAT
+            )
         except NotFoundError:
             pass
         shown = curated.environment()
@@ -295,7 +305,9 @@ def _curated_in_workspace(
             return create_or_update(platform, group, workspace_name, env, curated=True)
         except ConflictError:
             continue  # registered at the same time by another caller: read theirs
-    return get(platform, group, workspace_name, name, curated.version)
+    return assets.get_version(
+        platform, Environment, workspace_id, KIND, name, curated.version, WHAT
+    )
 
 
 def registry_environments(registry: str) -> list[Environment]:
