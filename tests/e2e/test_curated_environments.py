@@ -89,7 +89,9 @@ def test_a_registry_reference_builds_and_serves(client: MLClient, code: Path) ->
     ).result()
     assert done.provisioning_state == "Succeeded", done.provisioning_message
     assert done.environment == WORKSPACE_ENV
-    answer = json.loads(client.online_endpoints.invoke("curated", data={}, deployment_name="labels"))
+    answer = json.loads(
+        client.online_endpoints.invoke("curated", data={}, deployment_name="labels")
+    )
     assert answer == {"sklearn": "1.5.2", "numpy": "1.26.4"}
     # Every other form names the same definition (no replicas: the build is shared).
     for name, other in (

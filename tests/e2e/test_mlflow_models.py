@@ -75,7 +75,9 @@ def client(server: ServerProcess) -> Iterator[MLClient]:
 @pytest.fixture(scope="module")
 def scoring(client: MLClient, models: dict[str, Path]) -> tuple[str, dict[str, str]]:
     """One endpoint, a no-code deployment per model (no code_configuration, no environment)."""
-    client.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="mlflow-ncd")).result()
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="mlflow-ncd")
+    ).result()
     pollers = [
         client.online_deployments.begin_create_or_update(
             ManagedOnlineDeployment(

@@ -50,14 +50,18 @@ class PlatformConflict(UvFailed):
             if culprits
             else "one of your requirements"
         )
-        explained = self.uv_text
-        for requirement in self.platform:
-            explained = explained.replace(requirement, f"{requirement} ({self.what})")
+        mentioned = involved_requirements(self.uv_text, self.platform)
+        legend = (
+            f" (where it says you require {', '.join(_name(r) for r in mentioned)}, that is "
+            f"{self.what}'s {', '.join(mentioned)}, not yours)"
+            if mentioned
+            else ""
+        )
         return (
             f"{named} cannot be installed together with what basin adds to every environment "
             f"for {self.what}: {', '.join(self.platform)} (any version in these ranges works; "
             "your requirements resolve on their own). Loosen "
             + ("them" if len(culprits) > 1 else "it")
-            + " to allow those versions.\nuv's explanation:\n"
-            + "\n".join(explained.splitlines()[:limit])
+            + f" to allow those versions.\nuv's explanation{legend}:\n"
+            + "\n".join(self.uv_text.splitlines()[:limit])
         )

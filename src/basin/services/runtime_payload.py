@@ -52,6 +52,7 @@ __all__ = [
     "RuntimePackages",
     "check_python",
     "harvest",
+    "preferred_versions",
     "runtime_packages",
     "runtime_pth",
 ]
@@ -103,6 +104,12 @@ def check_python(python: str, *, allow_nearest: bool) -> tuple[str, str | None]:
 
 def _server_minor() -> tuple[int, int]:
     return sys.version_info[0], sys.version_info[1]
+
+
+def preferred_versions(python: str) -> dict[str, str]:
+    """The runtime packages' versions preferred on ``python`` (X.Y[.Z])."""
+    version = parse_python_version(python)
+    return _preferred_versions((version[0], version[1] if len(version) > 1 else 0))
 
 
 def _preferred_versions(minor: tuple[int, int]) -> dict[str, str]:

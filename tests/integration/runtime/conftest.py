@@ -30,8 +30,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def base_env(**extra: str) -> dict[str, str]:
-    """The environment of a runtime process: this one's, without Azure/basin runtime settings."""
+def base_env(python: str = RUNTIME_PYTHON, **extra: str) -> dict[str, str]:
+    """The environment of a runtime process: this one's, without Azure/basin runtime settings
+    (for another interpreter than this one, ``src`` on PYTHONPATH to find basin.runtime)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -39,7 +40,7 @@ def base_env(**extra: str) -> dict[str, str]:
     }
     env.pop("PYTHONPATH", None)
     env.update(extra)
-    if sys.executable != RUNTIME_PYTHON:
+    if python != sys.executable:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), _SRC]))
     return env
 
@@ -88,10 +89,11 @@ def spawn(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     log_path: Path | None = None,
+    python: str = RUNTIME_PYTHON,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = free_port()
     log_path = log_path or script.parent / f"runtime-{port}.log"
-    command = [RUNTIME_PYTHON, "-m", "basin.runtime", "--entry_script", str(script)]
+    command = [python, "-m", "basin.runtime", "--entry_script", str(script)]
     command += ["--port", str(port), *args]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
