@@ -236,9 +236,9 @@ class EnvironmentBuilder:
         downloads = self.python_downloads
         downloads.install_dir.mkdir(parents=True, exist_ok=True)
         try:
-            session.run(
-                "python", ["python", "install", spec.python], extra_env=downloads.environment()
-            )
+            # --no-bin: nothing goes into the server user's ~/.local/bin
+            args = ["python", "install", "--no-bin", spec.python]
+            session.run("python", args, extra_env=downloads.environment())
         except UvFailed as failed:
             raise ValidationError(
                 missing_python_message(
