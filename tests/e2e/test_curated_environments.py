@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +14,11 @@ from basin.entities import (
     CodeConfiguration,
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
-    Workspace,
 )
-from basin.envbuild import find_pythons
 from basin.errors import NotFoundError, ValidationError
 from basin.testing import ServerProcess
+from basin.testing.pythons import require_pythons
+from tests.e2e._workspace import workspace_client
 from tests.e2e.test_workspaces_cli import fails, ok
 
 WORKSPACE_ENV = "azureml:AzureML-sklearn-1.5:1"
@@ -37,9 +35,7 @@ def run(raw_data):
 
 @pytest.fixture(scope="module")
 def client(server: ServerProcess) -> Iterator[MLClient]:
-    with MLClient(None, None, "rg-cur", "ws-cur", server=server.url, token=server.token) as made:
-        made.resource_groups.create_or_update("rg-cur")
-        made.workspaces.begin_create(Workspace(name="ws-cur")).result()
+    with workspace_client(server, "rg-cur", "ws-cur") as made:
         made.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="curated")).result()
         yield made
 
@@ -79,10 +75,7 @@ def test_the_registry_lists_the_curated_inference_environments(cli: Any) -> None
 
 
 def test_a_registry_reference_builds_and_serves(client: MLClient, code: Path) -> None:
-    uv = Path(sys.executable).parent / "uv"
-    found = {p.minor_text for p in find_pythons(uv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})}
-    if "3.10" not in found:
-        pytest.skip("sklearn-1.5 pins Python 3.10, which is not installed on this machine")
+    require_pythons("3.10")  # sklearn-1.5 pins it
     reference = "azureml://registries/azureml/environments/sklearn-1.5/labels/latest"
     done = client.online_deployments.begin_create_or_update(
         _deployment("labels", reference, code, 1)

@@ -21,9 +21,10 @@ import pandas as pd
 import pytest
 
 from basin import MLClient
-from basin.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint, Model, Workspace
+from basin.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint, Model
 from basin.errors import ValidationError
 from basin.testing import ServerProcess
+from tests.e2e._workspace import workspace_client
 
 COLUMNS = ["age", "bmi"]
 TRAIN = pd.DataFrame({"age": [1.0, 2.0, 3.0, 4.0], "bmi": [0.5, 1.0, 1.5, 3.0]})
@@ -66,9 +67,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def client(server: ServerProcess) -> Iterator[MLClient]:
-    with MLClient(None, None, "rg-mlf", "ws-mlf", server=server.url, token=server.token) as made:
-        made.resource_groups.create_or_update("rg-mlf")
-        made.workspaces.begin_create(Workspace(name="ws-mlf")).result()
+    with workspace_client(server, "rg-mlf", "ws-mlf") as made:
         yield made
 
 

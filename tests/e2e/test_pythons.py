@@ -4,8 +4,6 @@ script deployed on Python 3.9 and 3.12 (real server, real uv builds, real replic
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,11 @@ from basin.entities import (
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
     Model,
-    Workspace,
 )
-from basin.envbuild import find_pythons
 from basin.services.runtime_payload import OLDER_PYTHON_PINS
 from basin.testing import ServerProcess
+from basin.testing.pythons import installed_pythons, require_pythons
+from tests.e2e._workspace import workspace_client
 from tests.e2e.test_workspaces_cli import ok
 
 WS = ("-g", "rg-py", "-w", "ws-py")
@@ -48,27 +46,9 @@ def run(raw_data):
 """
 
 
-def _installed_minors() -> set[str]:
-    """The X.Y versions basin's own discovery finds here (PATH, pyenv, uv-managed)."""
-    uv = Path(sys.executable).parent / "uv"
-    found = find_pythons(uv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
-    return {install.minor_text for install in found}
-
-
-def _needs(*versions: str) -> None:
-    missing = sorted(set(versions) - _installed_minors())
-    if missing:
-        pytest.skip(
-            f"Python {', '.join(missing)} is not installed on this machine (basin looks on "
-            "PATH, in pyenv's versions and in uv's managed installs); install it to run this test"
-        )
-
-
 @pytest.fixture(scope="module")
 def client(server: ServerProcess) -> Iterator[MLClient]:
-    with MLClient(None, None, "rg-py", "ws-py", server=server.url, token=server.token) as made:
-        made.resource_groups.create_or_update("rg-py")
-        made.workspaces.begin_create(Workspace(name="ws-py")).result()
+    with workspace_client(server, "rg-py", "ws-py") as made:
         yield made
 
 
@@ -87,7 +67,7 @@ def _deployment(name: str, python: str, code: Path, model: Path) -> ManagedOnlin
 def test_the_same_sklearn_script_serves_on_python_3_9_and_3_12(
     client: MLClient, server: ServerProcess, tmp_path: Path
 ) -> None:
-    _needs("3.9", "3.12")
+    require_pythons("3.9", "3.12")
     code = tmp_path / "src"
     code.mkdir()
     (code / "score.py").write_text(SCRIPT)
@@ -139,7 +119,7 @@ def test_a_missing_python_builds_on_the_nearest_with_the_plain_flag(
             "--set", "allow_nearest_python=true", *WS,
         )
     )  # fmt: skip
-    newest = max(_installed_minors(), key=lambda v: tuple(map(int, v.split("."))))
+    newest = installed_pythons()[0].minor_text
     assert created["build_state"] == "Succeeded"
     assert created["python_version"].startswith(newest + ".")
     assert any("nearest" in note for note in created["notes"])

@@ -18,9 +18,9 @@ from basin.envbuild import (
     EnvironmentSpec,
     PythonDownloads,
     PythonInstall,
-    find_pythons,
 )
 from basin.errors import ValidationError
+from basin.testing.pythons import installed_pythons
 
 UV = Path(sys.executable).parent / "uv"
 
@@ -28,7 +28,7 @@ UV = Path(sys.executable).parent / "uv"
 def _donor() -> PythonInstall:
     """An installed interpreter with a plain prefix (bin/, lib/pythonX.Y/) that is not the
     system's, to pack as a download."""
-    for install in find_pythons(UV, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}):
+    for install in installed_pythons():
         prefix = Path(install.path).parent.parent
         if (
             install.version[:2] != sys.version_info[:2]

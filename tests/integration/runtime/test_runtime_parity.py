@@ -15,7 +15,6 @@ and whether ``x-ms-run-fn-exec-ms`` is there. Timings, dates, ``Server`` and
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,9 +26,10 @@ from typing import Any
 import httpx
 import pytest
 
-from basin.envbuild import PythonInstall, find_pythons
+from basin.envbuild import PythonInstall
 from basin.services.runtime_payload import preferred_versions
 from basin.testing.azmlinfsrv import ensure_azmlinfsrv, pins_like_here
+from basin.testing.pythons import installed_pythons
 from basin.testing.venvs import ensure_venv
 from tests.integration.runtime.conftest import (
     RUNTIME_PYTHON,
@@ -195,10 +195,9 @@ AZMLINFSRV_PYTHONS = ((3, 9), (3, 13))
 
 def _interpreters() -> list[Any]:
     """This interpreter, then the oldest and the newest other one azmlinfsrv supports here."""
-    uv = Path(sys.executable).parent / "uv"
     found = [
         install
-        for install in find_pythons(uv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+        for install in installed_pythons()
         if AZMLINFSRV_PYTHONS[0] <= install.version[:2] <= AZMLINFSRV_PYTHONS[1]
         and install.version[:2] != sys.version_info[:2]
     ]

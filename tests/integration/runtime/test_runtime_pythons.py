@@ -3,16 +3,15 @@ interpreters: no newer syntax or standard-library names without a fallback)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import basin.runtime
-from basin.envbuild import PythonInstall, find_pythons
+from basin.envbuild import PythonInstall
 from basin.services.runtime_payload import OLDEST_PYTHON
+from basin.testing.pythons import installed_pythons
 
 SRC = Path(basin.runtime.__file__).parents[2]
 IMPORT_ALL = """
@@ -26,8 +25,7 @@ print(sys.version_info[:2], len(names))
 
 
 def _interpreters() -> list[PythonInstall]:
-    uv = Path(sys.executable).parent / "uv"
-    found = find_pythons(uv, {**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+    found = installed_pythons()
     newest: dict[tuple[int, int], PythonInstall] = {}
     for install in found:
         if install.version[:2] >= OLDEST_PYTHON:

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests.examples import SKLEARN_1_2_2_CONDA
 
 from basin.envbuild import parse_conda_file
 from basin.envbuild._bounds import numpy_bound
-
-EXAMPLE = """
-name: amlex-infschema
-channels:
-  - conda-forge
-dependencies:
-  - python=3.10
-  - scikit-learn=1.2.2
-  - numpy
-  - pandas
-  - pip:
-    - joblib
-    - inference-schema
-"""
 
 
 @pytest.mark.parametrize(
@@ -57,6 +44,6 @@ def test_new_or_free_pins_leave_numpy_alone(requirements: list[str]) -> None:
 
 
 def test_the_examples_sklearn_1_2_2_file_gets_the_bound_and_a_note() -> None:
-    conda = parse_conda_file(EXAMPLE)
+    conda = parse_conda_file(SKLEARN_1_2_2_CONDA)
     assert "numpy<2" in conda.requirements
     assert any("numpy<2 added: scikit-learn==1.2.2.*" in note for note in conda.notes)
