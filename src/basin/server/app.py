@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from basin.server.auth import authorize
 from basin.server.errors import install_error_handlers
+from basin.server.limits import BodyLimits
 from basin.server.network import NetworkPolicy
 from basin.server.routes import (
     authorization,
@@ -19,6 +20,7 @@ from basin.server.routes import (
     groups,
     identities,
     meta,
+    metrics,
     models,
     package_index,
     principals,
@@ -27,7 +29,9 @@ from basin.server.routes import (
     uploads,
     workspaces,
 )
+from basin.services.metrics import SinkMetrics
 from basin.services.platform import Platform
+from basin.studio import create_studio
 
 __all__ = ["create_app"]
 
@@ -39,7 +43,9 @@ def create_app(
     app.state.platform = platform
     app.state.network_policy = NetworkPolicy(trusted_networks)
     app.state.serving = serving
+    app.state.metrics = SinkMetrics()
     install_error_handlers(app)
+    app.add_middleware(BodyLimits)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
     secured = [Depends(authorize)]
@@ -59,7 +65,10 @@ def create_app(
         package_index,
         endpoints,
         deployments,
+        metrics,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)
+    # The studio's pages call this same app (in process), with the signed-in user's token.
+    app.mount("/studio", create_studio(app))
     return app

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-STARTUP_LIMIT_S = 60  # generous: scripts import numpy/sklearn on a busy 2-core machine
+STARTUP_LIMIT_S = 180  # generous: scripts import numpy/sklearn on a busy 2-core machine
 #: The interpreter runtimes are started with: this one, or (to check the runtime on another
 #: Python by hand) a venv's python named by BASIN_TEST_RUNTIME_PYTHON with the runtime's
 #: packages installed; its process then finds basin.runtime through PYTHONPATH.
