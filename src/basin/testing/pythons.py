@@ -7,8 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-
 from basin.envbuild import PythonInstall, find_pythons
 
 __all__ = ["installed_pythons", "require_pythons"]
@@ -22,6 +20,8 @@ def installed_pythons() -> list[PythonInstall]:
 
 def require_pythons(*minors: str) -> None:
     """Skip the calling test unless every ``X.Y`` in ``minors`` is installed here."""
+    import pytest  # only tests call this
+
     found = {install.minor_text for install in installed_pythons()}
     missing = sorted(set(minors) - found, key=lambda v: tuple(map(int, v.split("."))))
     if missing:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from envbuild_helpers import make_wheel
 
-from basin.envbuild import EnvironmentBuilder, spec_from_requirements
+from basin.envbuild import EnvironmentBuilder, EnvironmentSpec, spec_from_requirements
 from basin.errors import BuildFailedError
 
 Builder = Callable[..., EnvironmentBuilder]
@@ -29,7 +29,9 @@ def runtime_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _spec(folder: Path, *user: str, platform: tuple[str, ...], preferred: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _spec(
+    folder: Path, *user: str, platform: tuple[str, ...], preferred: tuple[str, ...] = ()
+) -> EnvironmentSpec:
     text = f"--no-index\n--find-links {folder}\n" + "\n".join(user) + "\n"
     spec = spec_from_requirements(text, python="3.11").spec
     return replace(spec, platform_requirements=platform, preferred=preferred)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,9 @@ CONDA = {
 }
 
 
-def _model(folder: Path, mlmodel: dict[str, object] = MLMODEL) -> Path:
+def _model(folder: Path, mlmodel: Mapping[str, object] = MLMODEL) -> Path:
     folder.mkdir(parents=True)
-    (folder / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    (folder / "MLmodel").write_text(yaml.safe_dump(dict(mlmodel)))
     return folder
 
 

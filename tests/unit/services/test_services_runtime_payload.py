@@ -65,7 +65,7 @@ def test_every_python_gets_versions_that_support_it(minor: int) -> None:
     if (3, minor) in OLDER_PYTHON_PINS:
         return
     for name in RUNTIME_PACKAGES:
-        requires = importlib.metadata.metadata(name).get("Requires-Python") or ""
+        requires = importlib.metadata.metadata(name)["Requires-Python"] or ""
         assert SpecifierSet(requires).contains(f"3.{minor}"), (name, requires)
 
 
