@@ -45,11 +45,6 @@ class PlatformConflict(UvFailed):
 
     def excerpt(self, limit: int = 40) -> str:
         culprits = involved_requirements(self.uv_text, self.user)
-        named = (
-            "your requirement" + ("s " if len(culprits) > 1 else " ") + ", ".join(culprits)
-            if culprits
-            else "one of your requirements"
-        )
         mentioned = involved_requirements(self.uv_text, self.platform)
         legend = (
             f" (where it says you require {', '.join(_name(r) for r in mentioned)}, that is "
@@ -57,11 +52,23 @@ class PlatformConflict(UvFailed):
             if mentioned
             else ""
         )
+        explanation = f"\nuv's explanation{legend}:\n" + "\n".join(
+            self.uv_text.splitlines()[:limit]
+        )
+        if not culprits:
+            # None of the user's packages is involved: the platform's cannot be had here.
+            return (
+                f"{self.what} needs {', '.join(self.platform)}, and the indexes this build "
+                "may use do not offer a version for this Python (your requirements resolve on "
+                "their own). Name an index or feed that has them, or build once where the "
+                "public index is reachable." + explanation
+            )
+        named = "your requirement" + ("s " if len(culprits) > 1 else " ") + ", ".join(culprits)
         return (
             f"{named} cannot be installed together with what basin adds to every environment "
             f"for {self.what}: {', '.join(self.platform)} (any version in these ranges works; "
             "your requirements resolve on their own). Loosen "
             + ("them" if len(culprits) > 1 else "it")
-            + f" to allow those versions.\nuv's explanation{legend}:\n"
-            + "\n".join(self.uv_text.splitlines()[:limit])
+            + " to allow those versions."
+            + explanation
         )

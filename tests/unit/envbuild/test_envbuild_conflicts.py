@@ -34,3 +34,19 @@ def test_the_message_names_the_user_requirement_and_marks_the_platform_s() -> No
     )
     assert "your requirements resolve on their own" in message
     assert "numpy" not in message.split("uv's explanation")[0]
+
+
+def test_runtime_packages_missing_from_the_indexes_are_said_to_be_missing() -> None:
+    lines = [
+        "error: No solution found when resolving dependencies:",
+        "  cause: Because only uvicorn<0.30 is available and you require uvicorn>=0.33, we can "
+        "conclude that your requirements are unsatisfiable.",
+    ]
+    conflict = PlatformConflict(
+        UvFailed("resolve", lines, 1), ["numpy"], ["uvicorn>=0.33"], "basin's scoring runtime"
+    )
+    message = conflict.excerpt()
+    assert message.startswith("basin's scoring runtime needs uvicorn>=0.33, and the indexes")
+    assert "your requirement" not in message.split("uv's explanation")[0].replace(
+        "your requirements resolve", ""
+    )
