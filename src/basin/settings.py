@@ -53,6 +53,26 @@ class ServerSettings(BaseSettings):
         default=False,
         description="Build environments from private feeds and uploaded wheels only.",
     )
+    python_downloads: bool = Field(
+        default=False,
+        description="Let environment builds install a Python version this machine lacks with "
+        "'uv python install' (into python_install_dir); off: only interpreters already here "
+        "(PATH, pyenv, uv-managed installs) are used.",
+    )
+    python_install_mirror: str | None = Field(
+        default=None,
+        description="URL that replaces the public python-build-standalone downloads when "
+        "python_downloads is on (uv's UV_PYTHON_INSTALL_MIRROR), for an internal mirror.",
+    )
+    python_downloads_json_url: str | None = Field(
+        default=None,
+        description="A JSON list of the site's own Python downloads (uv's "
+        "UV_PYTHON_DOWNLOADS_JSON_URL), used when python_downloads is on.",
+    )
+    python_install_dir: Path | None = Field(
+        default=None,
+        description="Where installed interpreters go; default: pythons/ in the build cache.",
+    )
     key_rotation_days: float = Field(
         default=30.0,
         ge=0,

@@ -48,6 +48,7 @@ class MLClient:
         *,
         server: str | None = None,
         token: str | None = None,
+        registry_name: str | None = None,
         **_kwargs: Any,
     ) -> None:
         if token is None and isinstance(credential, str):
@@ -66,7 +67,7 @@ class MLClient:
         self.principals = PrincipalOperations(scope)
         self.models = ModelOperations(scope)
         self.connections = ConnectionOperations(scope)
-        self.environments = EnvironmentOperations(scope)
+        self.environments = EnvironmentOperations(scope, registry_name)
         self.online_endpoints = OnlineEndpointOperations(scope)
         self.online_deployments = OnlineDeploymentOperations(scope)
 

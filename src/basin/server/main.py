@@ -18,7 +18,7 @@ from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
 from basin.compute import ComputeBackend, LocalSupervisor
-from basin.envbuild import EnvironmentBuilder
+from basin.envbuild import EnvironmentBuilder, PythonDownloads
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
 from basin.identity import KeyRing, TokenIssuer
@@ -103,6 +103,19 @@ def _prepare_home(home: Path) -> None:
     os.chmod(home, 0o700)
 
 
+def _builder(settings: ServerSettings, home: Path) -> EnvironmentBuilder:
+    cache = settings.build_cache or home / "envs"
+    downloads = PythonDownloads(
+        install_dir=settings.python_install_dir or cache / "pythons",
+        allowed=settings.python_downloads,
+        mirror=settings.python_install_mirror,
+        downloads_json_url=settings.python_downloads_json_url,
+    )
+    return EnvironmentBuilder(
+        cache, Path(find_uv_bin()), air_gapped=settings.air_gapped, python_downloads=downloads
+    )
+
+
 def build(settings: ServerSettings) -> ServerHandle:
     """Open the store, make the installation and bind the sockets; nothing served yet."""
     home = settings.home.expanduser()
@@ -139,13 +152,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         blob_endpoint=_url("https", settings.host, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
-        builds=BuildManager(
-            EnvironmentBuilder(
-                settings.build_cache or home / "envs",
-                Path(find_uv_bin()),
-                air_gapped=settings.air_gapped,
-            )
-        ),
+        builds=BuildManager(_builder(settings, home)),
         state_dir=home,
         gateway_endpoint=gateway.url,
     )
