@@ -15,7 +15,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from basin.compute import (
     ComputeBackend,
@@ -31,6 +30,7 @@ from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, Routing
 from basin.identity import ACR_PULL, BLOB_READ
 from basin.services import access, deployments, endpoints, environments, msi, workspaces
 from basin.services._resources import from_stored
+from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
 __all__ = ["ServingController"]
@@ -74,7 +74,6 @@ class ServingController:
         compute_factory: Callable[[ReplicaHook, GoneHook], ComputeBackend],
         table: RoutingTable,
         *,
-        ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
@@ -82,7 +81,6 @@ class ServingController:
         self.platform = platform
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
-        self.ca_bundle = ca_bundle
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -284,7 +282,11 @@ class ServingController:
             "--port",
             "{port}",
         ]
-        env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        # Azure's host names through basin's proxy, and basin's CA, unless the user set their own.
+        env = client_environment(platform)
+        env.update(
+            {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        )
         if isinstance(deployment.model, str):
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
             env["AZUREML_MODEL_DIR"] = str(model_dir)
@@ -310,8 +312,6 @@ class ServingController:
                 "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
             }
         )
-        if self.ca_bundle is not None:
-            env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
         spec = ReplicaSpec(
             key=deployment.id,
             revision="",
