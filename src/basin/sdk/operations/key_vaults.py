@@ -9,6 +9,7 @@ Vaults are resources of the management API. Secrets live in the vault's data pla
 from __future__ import annotations
 
 import builtins
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,7 +156,8 @@ class VaultSecretOperations:
                     "This server runs no forward proxy, so its key vaults cannot be reached; "
                     "restart it with this version of basin."
                 )
-            verify: Any = self._scope.transport.connection.ca_file or True
+            ca_file = self._scope.transport.connection.ca_file
+            verify: Any = ssl.create_default_context(cafile=ca_file) if ca_file else True
             self._client = httpx.Client(proxy=proxy, verify=verify, trust_env=False, timeout=60)
         return self._client
 
@@ -233,7 +235,10 @@ class VaultSecretOperations:
 def _error(response: httpx.Response) -> BasinError:
     try:
         error = response.json()["error"]
-        message = str(error["message"])
+        # Key Vault's messages span lines; basin's errors are one line (the CLI prints one).
+        message = "; ".join(
+            line.strip() for line in str(error["message"]).splitlines() if line.strip()
+        )
     except (ValueError, KeyError, TypeError):
         message = f"The key vault answered {response.status_code}."
     code = _ERRORS.get(response.status_code, "InternalError")

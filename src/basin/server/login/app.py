@@ -44,7 +44,6 @@ _ALIASES = [
 ]
 _RESERVED_SCOPES = {"openid", "profile", "offline_access"}
 _MAX_FORM = 64 * 1024
-_MULTI_TENANT = {"common", "organizations"}
 
 
 def _error(status: int, error: str, code: int, description: str) -> JSONResponse:
@@ -97,16 +96,14 @@ def create_login_app(platform: Platform) -> Starlette:
             "msgraph_host": "graph.microsoft.com",
         }
 
+    # The discovery documents are answered for any tenant: MSAL replaces a failed discovery's
+    # answer with a generic message, while the token endpoint's refusal (naming basin's tenant)
+    # reaches the user as it is.
     async def openid_v2(request: Request) -> JSONResponse:
-        tenant = request.path_params["tenant"]
-        refused = None if tenant.lower() in _MULTI_TENANT else tenant_error(tenant)
-        return refused or JSONResponse(v2_configuration(tenant))
+        return JSONResponse(v2_configuration(request.path_params["tenant"]))
 
     async def openid_v1(request: Request) -> JSONResponse:
         tenant = request.path_params["tenant"]
-        refused = None if tenant.lower() in _MULTI_TENANT else tenant_error(tenant)
-        if refused:
-            return refused
         base = f"{AUTHORITY}/{tenant}"
         document = v2_configuration(tenant) | {
             "token_endpoint": f"{base}/oauth2/token",
