@@ -72,7 +72,21 @@ def test_every_route_behind_the_proxy_is_documented() -> None:
         create_keyvault_app(platform, authority="https://login.example"),
         create_login_app(platform),
     )
-    paths = [route.path for app in apps for route in app.routes]
+    paths = [str(getattr(route, "path", "")) for app in apps for route in app.routes]
     assert len(paths) > 20
     for path in paths:
         assert f"{path}`" in section, path
+
+
+def _packages() -> list[str]:
+    """Every package and top-level module of basin, as the package table names them."""
+    root = Path(__file__).parents[1] / "src" / "basin"
+    names = [p.name + "/" for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    names += [p.name for p in root.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("package", _packages())
+def test_every_package_is_in_the_package_table(package: str) -> None:
+    table = DOC.split("## Package layout", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{package}` |" in table

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from basin.entities import AccessPolicy, KeyVault, PolicyPermissions, vault_uri
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import resource_id
-from basin.services import dependents, groups
+from basin.services import cascade, dependents, groups
 from basin.services._resources import from_stored, require, to_stored
 from basin.services.platform import Platform
 from basin.store import StoredResource
@@ -95,12 +95,11 @@ def list_vaults(platform: Platform, group: str | None = None) -> list[KeyVault]:
 
 
 def delete(platform: Platform, group: str, name: str) -> None:
-    """Delete the vault and every secret in it (soft-deleted ones too)."""
+    """Delete the vault, every secret in it (soft-deleted ones too) and the role assignments
+    on it."""
     rid = resource_id(platform.subscription_id, group, TYPE, name)
     require(platform.store, rid, TYPE, "Key vault")
-    with platform.store.transaction() as tx:
-        tx.delete_secrets(rid)
-        tx.delete_under(rid)
+    cascade.delete(platform, rid)
 
 
 def _policy(platform: Platform, object_id: str, secrets: Iterable[str]) -> AccessPolicy:
