@@ -78,6 +78,20 @@ def _both_reads_logged(cli: Cli, endpoint: str) -> None:
     assert "MSI_SECRET" not in logs
 
 
+def _deploy(cli: Cli, endpoint: str, example: Path, account: str, *more: str) -> None:
+    """``az ml online-deployment create`` as the scripts run it, with the storage names."""
+    deployed = ok(
+        cli(
+            "online-deployment", "create", "--endpoint-name", endpoint, "--all-traffic",
+            "--name", "blue", "--file", str(example / "blue.yml"), *WS,
+            "--set", f"environment_variables.STORAGE_ACCOUNT_NAME={account}",
+            "--set", "environment_variables.STORAGE_CONTAINER_NAME=hellocontainer",
+            "--set", "environment_variables.FILE_NAME=hello.txt", *more,
+        )
+    )  # fmt: skip
+    assert deployed["provisioning_state"] == "Succeeded", deployed.get("provisioning_message")
+
+
 def _invoke(cli: Cli, endpoint: str, example: Path) -> None:
     answer = cli("online-endpoint", "invoke", "--name", endpoint, "--request-file",
                  str(example / "sample-request.json"), *WS)  # fmt: skip
@@ -97,16 +111,7 @@ def test_system_assigned_identity_reads_blob_core_windows_net(
         "principal_id"
     ]
     assign(cli, principal, "Storage Blob Data Reader", account["id"])
-    deployed = ok(
-        cli(
-            "online-deployment", "create", "--endpoint-name", "endpt-sai", "--all-traffic",
-            "--name", "blue", "--file", str(example / "blue.yml"), *WS,
-            "--set", "environment_variables.STORAGE_ACCOUNT_NAME=oepstoragesai",
-            "--set", "environment_variables.STORAGE_CONTAINER_NAME=hellocontainer",
-            "--set", "environment_variables.FILE_NAME=hello.txt",
-        )
-    )  # fmt: skip
-    assert deployed["provisioning_state"] == "Succeeded", deployed.get("provisioning_message")
+    _deploy(cli, "endpt-sai", example, "oepstoragesai")
     _deployed_script(server, example / "src" / "score.py")
     _both_reads_logged(cli, "endpt-sai")
     _invoke(cli, "endpt-sai", example)
@@ -136,17 +141,8 @@ def test_user_assigned_identity_reads_blob_core_windows_net(
         f"  user_assigned_identities:\n    - resource_id: {identity['id']}\n"
     )
     ok(cli("online-endpoint", "create", "--name", "endpt-uai", "-f", str(endpoint_file), *WS))
-    deployed = ok(
-        cli(
-            "online-deployment", "create", "--endpoint-name", "endpt-uai", "--all-traffic",
-            "--name", "blue", "-f", str(example / "blue.yml"), *WS,
-            "--set", "environment_variables.STORAGE_ACCOUNT_NAME=oepstorageuai",
-            "--set", "environment_variables.STORAGE_CONTAINER_NAME=hellocontainer",
-            "--set", "environment_variables.FILE_NAME=hello.txt",
-            "--set", f"environment_variables.UAI_CLIENT_ID={identity['clientId']}",
-        )
-    )  # fmt: skip
-    assert deployed["provisioning_state"] == "Succeeded", deployed.get("provisioning_message")
+    _deploy(cli, "endpt-uai", example, "oepstorageuai",
+            "--set", f"environment_variables.UAI_CLIENT_ID={identity['clientId']}")  # fmt: skip
     _deployed_script(server, example / "src" / "score.py")
     _both_reads_logged(cli, "endpt-uai")
     _invoke(cli, "endpt-uai", example)
