@@ -187,6 +187,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         )
 
     serving = ServingController(platform, local_compute, gateway_table, publish=gateway.publish)
+    serving.compute.subscribe(request_log.sample_replicas)  # replica counts for the metrics API
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     api = _Server(
         uvicorn.Config(

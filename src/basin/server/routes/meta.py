@@ -33,5 +33,10 @@ def info(request: Request) -> dict[str, Any]:
         },
         # What a notebook or script sets to reach basin at Azure's host names (basin env).
         "client_environment": client_environment(platform),
-        "caller": {"object_id": principal.object_id, "name": principal.display_name},
+        "caller": {
+            "object_id": principal.object_id,
+            "app_id": principal.client_id,
+            "name": principal.display_name,
+            "type": principal.kind,
+        },
     }
