@@ -34,6 +34,15 @@ class ServerSettings(BaseSettings):
     gateway_port: int = Field(
         default=7462, description="Port of the scoring gateway (0: any free)."
     )
+    proxy_port: int = Field(
+        default=7463,
+        description="Port of the forward proxy that answers Azure's host names (0: any free).",
+    )
+    proxy_passthrough: list[str] = Field(
+        default_factory=list,
+        description="Hosts the proxy forwards to their real destination, as a JSON list of "
+        "patterns ('pypi.org', '*.example.com', '*' for all); default: none (air-gapped).",
+    )
     trusted_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs besides loopback that count as private for public_network_access.",

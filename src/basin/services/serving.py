@@ -15,7 +15,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from basin.compute import (
     ComputeBackend,
@@ -39,6 +38,7 @@ from basin.services import (
     workspaces,
 )
 from basin.services._resources import from_stored
+from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
 __all__ = ["ServingController"]
@@ -83,7 +83,6 @@ class ServingController:
         compute_factory: Callable[[ReplicaHook, GoneHook], ComputeBackend],
         table: RoutingTable,
         *,
-        ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
@@ -91,7 +90,6 @@ class ServingController:
         self.platform = platform
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
-        self.ca_bundle = ca_bundle
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -274,7 +272,8 @@ class ServingController:
         assert deployment.id
         workspace = workspaces.get(platform, group, ws)
         self._check_identity(endpoint, workspace)
-        env: dict[str, str] = {}
+        # Azure's host names through basin's proxy, and basin's CA, unless the user set their own.
+        env = client_environment(platform)
         model_dir = None
         if isinstance(deployment.model, str):
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
@@ -338,8 +337,6 @@ class ServingController:
                 "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
             }
         )
-        if self.ca_bundle is not None:
-            env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
         spec = ReplicaSpec(
             key=deployment.id,
             revision="",
