@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 __all__ = ["GENERIC_UPDATE", "MULTI_VALUE", "Prepared", "prepare"]
 
 #: Flags that take one or more space-separated values, as in az (``nargs='+'``).
-MULTI_VALUE = ("--set", "--add", "--remove", "--ids", "--tags", "--defaults")
+MULTI_VALUE = (
+    "--set",
+    "--add",
+    "--remove",
+    "--ids",
+    "--tags",
+    "--defaults",
+    "--secret-permissions",
+)
 #: az's generic update arguments, applied in the order given.
 GENERIC_UPDATE = ("--set", "--add", "--remove")
 #: Global flags az takes anywhere on the line (``--subscription`` takes a value).

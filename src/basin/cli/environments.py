@@ -10,7 +10,7 @@ import typer
 
 from basin.cli import _context, _progress
 from basin.cli._assets import OptName as OptAssetName
-from basin.cli._assets import add_versioned_commands, shown
+from basin.cli._assets import Registry, add_versioned_commands, shown
 from basin.cli._options import File, Group, Ids, NoWait, Output, Query, Set, Tags, Workspace
 from basin.cli._output import OutputFormat, emit
 from basin.errors import BuildFailedError
@@ -112,6 +112,7 @@ def show(
     version: Version = None,
     label: Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")] = None,
     ids: Ids = None,
+    registry_name: Registry = None,
     show_lock: Annotated[
         bool, typer.Option("--show-lock", help="Include the resolved lock file.")
     ] = False,
@@ -122,7 +123,15 @@ def show(
 ) -> None:
     """Show an environment version (or the latest); --show-lock adds its resolved lock."""
     found = shown(
-        "environments", "environment", ids, name, version, label, resource_group, workspace_name
+        "environments",
+        "environment",
+        ids,
+        name,
+        version,
+        label,
+        resource_group,
+        workspace_name,
+        registry_name,
     )
     items = found if isinstance(found, list) else [found]
     trimmed = [_without_lock(item, show_lock) for item in items]

@@ -24,6 +24,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "workspace": ("basin.cli.workspaces", "app", "Azure ML workspaces."),
     "storage": ("basin.cli.storage", "app", "Storage accounts, containers and blobs."),
     "identity": ("basin.cli.identities", "app", "User-assigned managed identities."),
+    "keyvault": ("basin.cli.keyvault", "app", "Key vaults and their secrets."),
     "model": ("basin.cli.models", "app", "Models (versioned, in the workspace's storage)."),
     "connection": (
         "basin.cli.connections",
@@ -48,6 +49,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "basin.cli.configure",
         "configure",
         "Set (or show) the defaults used when -g / -w are left out.",
+    ),
+    "env": (
+        "basin.cli.env",
+        "env",
+        "Print the variables that send a shell's programs to basin at Azure's host names.",
     ),
     "server": ("basin.cli.server", "server", "Run the basin server (API, blob service, gateway)."),
     "serve": ("basin.cli.serve", "serve", "Serve a scoring script locally, as azmlinfsrv does."),

@@ -60,7 +60,10 @@ if TYPE_CHECKING:
         ResourceGroup,
     )
     from basin.entities.key_vault import (
+        AccessPolicy,
         KeyVault,
+        PolicyPermissions,
+        vault_uri,
     )
     from basin.entities.managed_identity import (
         ManagedIdentityResource,
@@ -87,6 +90,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AccessPolicy",
     "ApplicationInsights",
     "ArmResource",
     "AuthMode",
@@ -113,6 +117,7 @@ __all__ = [
     "NoneCredentialConfiguration",
     "OnlineRequestSettings",
     "PatTokenConfiguration",
+    "PolicyPermissions",
     "PrincipalInfo",
     "ProbeSettings",
     "PublicNetworkAccess",
@@ -130,10 +135,12 @@ __all__ = [
     "parse_overrides",
     "read_yaml",
     "set_path",
+    "vault_uri",
 ]
 
 #: Where each public name is defined.
 _WHERE: dict[str, str] = {
+    "AccessPolicy": "key_vault",
     "ApplicationInsights": "application_insights",
     "ArmResource": "arm",
     "AuthMode": "endpoint",
@@ -160,6 +167,7 @@ _WHERE: dict[str, str] = {
     "NoneCredentialConfiguration": "connection",
     "OnlineRequestSettings": "deployment",
     "PatTokenConfiguration": "connection",
+    "PolicyPermissions": "key_vault",
     "PrincipalInfo": "principal",
     "ProbeSettings": "deployment",
     "PublicNetworkAccess": "workspace",
@@ -177,6 +185,7 @@ _WHERE: dict[str, str] = {
     "parse_overrides": "_base",
     "read_yaml": "_base",
     "set_path": "_base",
+    "vault_uri": "key_vault",
 }
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ConnectionOperations,
         EnvironmentOperations,
         IdentityOperations,
+        KeyVaultOperations,
         ModelOperations,
         OnlineDeploymentOperations,
         OnlineEndpointOperations,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         RoleAssignmentOperations,
         RoleDefinitionOperations,
         StorageAccountOperations,
+        VaultSecretOperations,
         WorkspaceOperations,
     )
 
@@ -51,12 +53,14 @@ class MLClient:
         *,
         server: str | None = None,
         token: str | None = None,
+        registry_name: str | None = None,
         **_kwargs: Any,
     ) -> None:
         if token is None and isinstance(credential, str):
             token = credential
         self._transport = Transport(lambda: resolve_connection(server, token))
         self._subscription_id = subscription_id
+        self._registry_name = registry_name
         self.resource_group_name = resource_group_name
         self.workspace_name = workspace_name
         self._scope = Scope(
@@ -82,6 +86,18 @@ class MLClient:
         from basin.sdk.operations.storage_accounts import StorageAccountOperations
 
         return StorageAccountOperations(self._scope)
+
+    @cached_property
+    def key_vaults(self) -> KeyVaultOperations:
+        from basin.sdk.operations.key_vaults import KeyVaultOperations
+
+        return KeyVaultOperations(self._scope)
+
+    @cached_property
+    def vault_secrets(self) -> VaultSecretOperations:
+        from basin.sdk.operations.key_vaults import VaultSecretOperations
+
+        return VaultSecretOperations(self._scope, lambda: self.info)
 
     @cached_property
     def identities(self) -> IdentityOperations:
@@ -123,7 +139,7 @@ class MLClient:
     def environments(self) -> EnvironmentOperations:
         from basin.sdk.operations.environments import EnvironmentOperations
 
-        return EnvironmentOperations(self._scope)
+        return EnvironmentOperations(self._scope, self._registry_name)
 
     @cached_property
     def online_endpoints(self) -> OnlineEndpointOperations:
@@ -206,6 +222,8 @@ class MLClient:
         )
 
     def close(self) -> None:
+        if "vault_secrets" in self.__dict__:  # made only if it was used
+            self.vault_secrets.close()
         self._transport.close()
 
     def __enter__(self) -> MLClient:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from basin.sdk.operations.environments import EnvironmentOperations
     from basin.sdk.operations.groups import ResourceGroupOperations
     from basin.sdk.operations.identities import IdentityOperations
+    from basin.sdk.operations.key_vaults import KeyVaultOperations, VaultSecretOperations
     from basin.sdk.operations.models import ModelOperations
     from basin.sdk.operations.online import OnlineDeploymentOperations, OnlineEndpointOperations
     from basin.sdk.operations.principals import PrincipalOperations
@@ -24,6 +25,7 @@ __all__ = [
     "ConnectionOperations",
     "EnvironmentOperations",
     "IdentityOperations",
+    "KeyVaultOperations",
     "ModelOperations",
     "OnlineDeploymentOperations",
     "OnlineEndpointOperations",
@@ -32,6 +34,7 @@ __all__ = [
     "RoleAssignmentOperations",
     "RoleDefinitionOperations",
     "StorageAccountOperations",
+    "VaultSecretOperations",
     "WorkspaceOperations",
 ]
 
@@ -39,6 +42,7 @@ _WHERE = {
     "ConnectionOperations": "connections",
     "EnvironmentOperations": "environments",
     "IdentityOperations": "identities",
+    "KeyVaultOperations": "key_vaults",
     "ModelOperations": "models",
     "OnlineDeploymentOperations": "online",
     "OnlineEndpointOperations": "online",
@@ -47,6 +51,7 @@ _WHERE = {
     "RoleAssignmentOperations": "authorization",
     "RoleDefinitionOperations": "authorization",
     "StorageAccountOperations": "storage_accounts",
+    "VaultSecretOperations": "key_vaults",
     "WorkspaceOperations": "workspaces",
 }
 
