@@ -374,14 +374,9 @@ class LocalEndpoints:
     def _build(self, environment: Any, base: Path) -> Path:
         from uv import find_uv_bin
 
-        from basin.envbuild import (
-            EnvironmentBuilder,
-            IndexOptions,
-            spec_from_conda,
-            spec_from_requirements,
-        )
+        from basin.envbuild import EnvironmentBuilder, spec_from_conda, spec_from_requirements
         from basin.loaders import read_conda_file
-        from basin.services import runtime_payload
+        from basin.services.environments import with_runtime
 
         if environment.build is not None:
             raise ValidationError(
@@ -397,20 +392,11 @@ class LocalEndpoints:
             parsed = spec_from_requirements("", image=environment.image)
         else:
             raise ValidationError("An environment needs an 'image' and/or a 'conda_file'.")
-        home = self._home
-        spec = parsed.spec.with_platform(
-            runtime_payload.platform_requirements(), (runtime_payload.runtime_pth(home),)
-        )
-        wheelhouse = runtime_payload.platform_wheelhouse(home)
-        if wheelhouse is not None:
-            from dataclasses import replace
-
-            spec = replace(
-                spec, index=spec.index.merged(IndexOptions(find_links=(str(wheelhouse),)))
-            )
-        cache = Path(os.environ.get("BASIN_BUILD_CACHE") or home / "envs")
+        cache = Path(os.environ.get("BASIN_BUILD_CACHE") or self._home / "envs")
         builder = EnvironmentBuilder(cache, Path(find_uv_bin()))
-        return builder.build(spec).python
+        allow = bool(getattr(environment, "allow_nearest_python", False))
+        spec, _ = with_runtime(parsed.spec, self._home, builder, allow_nearest=allow)
+        return builder.build(spec, allow_nearest_python=allow).python
 
     def _download_model(self, reference: str, target: Path) -> Path:
         if self._download is None:

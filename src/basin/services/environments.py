@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from basin.entities import Environment, EnvironmentBuildState, Workspace
@@ -12,6 +13,7 @@ from basin.entities.environment import ANONYMOUS_NAME
 from basin.envbuild import (
     BuildEvent,
     BuiltEnvironment,
+    EnvironmentBuilder,
     EnvironmentSpec,
     FeedCredential,
     IndexOptions,
@@ -97,25 +99,33 @@ def spec_for(
             "and/or a 'conda_file'."
         )
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
-    notes = list(parsed.notes)
-    allow = _allow_nearest(env)
-    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow)
-    python, chosen = _builds(platform).builder.choose_python(python, allow_nearest=allow)
-    notes += [n for n in (note, chosen) if n]
-    runtime = runtime_payload.runtime_packages(
-        platform.state_dir, python, air_gapped=_builds(platform).builder.air_gapped
+    spec, added = with_runtime(
+        spec, platform.state_dir, _builds(platform).builder, allow_nearest=_allow_nearest(env)
     )
-    notes += runtime.notes
-    pth = runtime_payload.runtime_pth(platform.state_dir)
-    spec = replace(spec, python=python).with_platform(
-        runtime.requirements, (pth,), runtime.preferred
-    )
-    links = IndexOptions(find_links=runtime.find_links)
-    spec = replace(spec, index=spec.index.merged(links))
+    notes = list(parsed.notes) + added
     if _uses_private_feeds(spec, _credentials(platform, workspace)):
         # Built with this workspace's credentials: never handed to another workspace.
         spec = replace(spec, scope=workspace.id)
     return spec, notes
+
+
+def with_runtime(
+    spec: EnvironmentSpec, home: Path, builder: EnvironmentBuilder, *, allow_nearest: bool
+) -> tuple[EnvironmentSpec, list[str]]:
+    """``spec`` plus what every environment gets to serve (the scoring runtime, uvicorn and its
+    parts for the chosen Python), and the notes to show. Also used by local endpoints."""
+    notes: list[str] = []
+    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow_nearest)
+    python, chosen = builder.choose_python(python, allow_nearest=allow_nearest)
+    notes += [n for n in (note, chosen) if n]
+    runtime = runtime_payload.runtime_packages(home, python, air_gapped=builder.air_gapped)
+    notes += runtime.notes
+    pth = runtime_payload.runtime_pth(home)
+    spec = replace(spec, python=python).with_platform(
+        runtime.requirements, (pth,), runtime.preferred
+    )
+    links = IndexOptions(find_links=runtime.find_links)
+    return replace(spec, index=spec.index.merged(links)), notes
 
 
 def _uses_private_feeds(spec: EnvironmentSpec, credentials: list[FeedCredential]) -> bool:
