@@ -43,6 +43,18 @@ __all__ = ["LocalEndpoints"]
 #: How long a replica may take to answer its liveness route before the deployment fails.
 READY_TIMEOUT_S = 600.0
 _FINAL = ("Succeeded", "Failed")
+#: The caller's variables a local replica keeps (proxy and CA settings, as `basin env` prints).
+_PASSED_THROUGH = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 
 def _now() -> str:
@@ -350,6 +362,11 @@ class LocalEndpoints:
         log("Environment: building or reusing it")
         python = self._build(environment, code_dir)
         log(f"Environment ready: {python}")
+        # What `basin env` exported in this shell (Azure's host names through basin's proxy,
+        # basin's CA) reaches the local replica too, as the server gives it to its replicas.
+        for name in _PASSED_THROUGH:
+            if name in os.environ and name not in env:
+                env[name] = os.environ[name]
         env.update(
             {
                 "PATH": os.pathsep.join([str(python.parent), "/usr/local/bin", "/usr/bin", "/bin"]),
