@@ -6,7 +6,8 @@ Takes the CLI scripts (``cli/deploy-*.sh``, ``cli/endpoints/online/**/*.sh``) an
 (``sdk/python/endpoints/online/**/*.ipynb``) from a snapshot of the repository (by default the
 bare git directory the research tools fetched, ``/work/.mirror/Azure+azureml-examples/repo``,
 or any clone), and runs each against a real basin server it starts (a group, a workspace and
-``configure --defaults``, as the examples' own setup script does) with only these changes:
+``configure --defaults``, as the examples' own setup script does, and ``eval "$(basin env)"``,
+as basin's README asks of a shell) with only these changes:
 
 * scripts: ``az ml`` -> ``basin`` and ``az`` -> ``basin``;
 * notebooks: ``azure.ai.ml`` -> ``basin`` in imports, the workspace placeholders
@@ -27,6 +28,7 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,7 @@ OUT_OF_SCOPE_CONTENT = [
 ]
 #: (pattern over the output of a failed run, reason): known gaps other issues close.
 KNOWN = [
+    (r"azure\.mgmt\.|azure-mgmt|No module named 'azure\.mgmt", "Azure management SDKs (issue 15)"),
     (r"No such command 'monitor'", "out of scope: Azure Monitor autoscale (az monitor)"),
     (r"No such command '([\w-]+)'", "basin has no such az command"),
     (
@@ -86,7 +89,6 @@ KNOWN = [
         r"mlflow_model|MLmodel|no code_configuration|needs 'code_configuration",
         "issue 12: MLflow models without a scoring script",
     ),
-    (r"azure\.mgmt\.|azure-mgmt|No module named 'azure\.mgmt", "Azure management SDKs (issue 15)"),
 ]
 
 
@@ -320,6 +322,12 @@ def main() -> int:
                     ["basin", *words], env=env, check=True, capture_output=True, text=True
                 ).stdout
 
+            # What basin's README asks of a shell once: eval "$(basin env)" (Azure's host names
+            # through basin's proxy, basin's CA), as `az login` is asked once for Azure.
+            for line in basin("env").splitlines():
+                name, _, value = line.removeprefix("export ").partition("=")
+                if name and value:
+                    env[name] = shlex.split(value)[0] if value.strip() else ""
             basin("group", "create", "-n", GROUP, "-l", "westeurope")
             basin("workspace", "create", "-n", WORKSPACE, "-g", GROUP)
             basin("configure", "--defaults", f"group={GROUP}", f"workspace={WORKSPACE}")
