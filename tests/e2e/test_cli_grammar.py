@@ -527,3 +527,26 @@ def test_progress_shows_on_a_terminal_only(setup: ServerProcess, files: Path) ->
     assert code == 0 and err == ""  # a pipe: nothing but the result
     code, out, err = _run_basin(setup, [*create, "--only-show-errors"], tty=True)
     assert code == 0 and "Provisioning" not in err
+
+
+def test_local_builds_ignore_the_shells_proxy_and_the_replica_keeps_it(
+    setup: ServerProcess, cli: Any, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After eval "$(basin env)" a shell sends HTTPS to basin's proxy, which does not pass
+    package indexes through: a local build once failed there ("tunnel error"). The build goes
+    straight to the index, as the server's builds do; the replica gets the variables."""
+    conda = tmp_path / "conda.yml"
+    conda.write_text("dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - six\n")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    ok(cli("online-endpoint", "create", "-n", "gr-local-proxy", "--local"))
+    try:
+        made = ok(
+            cli(
+                "online-deployment", "create", "-n", "blue", "-e", "gr-local-proxy", "--local",
+                "-f", str(files / "deployment.yml"), "--set", f"environment.conda_file={conda}",
+            )
+        )  # fmt: skip
+        assert made["provisioning_state"] == "Succeeded"
+    finally:
+        ok(cli("online-endpoint", "delete", "-n", "gr-local-proxy", "--local", "--yes"))

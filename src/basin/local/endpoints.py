@@ -410,7 +410,10 @@ class LocalEndpoints:
         else:
             raise ValidationError("An environment needs an 'image' and/or a 'conda_file'.")
         cache = Path(os.environ.get("BASIN_BUILD_CACHE") or self._home / "envs")
-        builder = EnvironmentBuilder(cache, Path(find_uv_bin()))
+        # Built as the server builds: without this shell's proxy settings (`basin env` sends
+        # Azure's host names to basin's proxy, which does not pass package indexes through).
+        inherited = {k: v for k, v in os.environ.items() if k not in _PASSED_THROUGH}
+        builder = EnvironmentBuilder(cache, Path(find_uv_bin()), inherited_env=inherited)
         allow = bool(getattr(environment, "allow_nearest_python", False))
         spec, _ = with_runtime(parsed.spec, self._home, builder, allow_nearest=allow)
         return builder.build(spec, allow_nearest_python=allow).python
