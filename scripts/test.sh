@@ -11,4 +11,6 @@ else
   echo "PostgreSQL could not start; the postgres-marked tests will be skipped (see above)."
 fi
 trap 'bash scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1' EXIT
+# The project's own bytecode, for the same reason as `make install` compiles the venv's.
+.venv/bin/python -m compileall -q src tests >/dev/null
 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -78,15 +78,15 @@ def target(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> I
         client.connections.create_or_update(
             WorkspaceConnection(
                 name="c-fuzz",
-                type="python_feed",  # type: ignore[arg-type]
+                type="python_feed",
                 target="https://pkgs.example.com/simple/",
-                credentials={"type": "pat", "pat": "fuzz-pat-not-a-secret"},  # type: ignore[arg-type]
+                credentials={"type": "pat", "pat": "fuzz-pat-not-a-secret"},
             )
         )
     yield server.url
 
 
-def _steer(case: schemathesis.Case) -> None:
+def _steer(case: schemathesis.Case[Any]) -> None:
     """Half of the cases (chosen from their own content, so the run stays deterministic) get
     the names of existing resources; the subscription is always the installation's."""
     parameters = case.path_parameters or {}
@@ -150,7 +150,7 @@ def check_error_shape(status: int, text: str, what: str) -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_5xx_and_one_error_shape(
-    case: schemathesis.Case, target: str, admin: dict[str, str], server: ServerProcess
+    case: schemathesis.Case[Any], target: str, admin: dict[str, str], server: ServerProcess
 ) -> None:
     _steer(case)
     try:

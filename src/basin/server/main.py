@@ -27,7 +27,7 @@ from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
 from basin.server.blob.protocol import MetadataCaseProtocol
-from basin.services import endpoints, environments, workspaces
+from basin.services import endpoints, environments, housekeeping, workspaces
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
 from basin.services.installation import (
@@ -161,6 +161,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     )
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
+    housekeeping.sweep_after_crash(platform)  # before anything new is made aside
     environments.resume_builds(platform)
     cert = _certificate(settings, home)
     write_credentials(credentials, ca_file=str(cert.bundle))
