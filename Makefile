@@ -5,7 +5,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench postgres clean
+.PHONY: install demo test lint format bench postgres clean screenshots
 
 # Bytecode is written once here: where PYTHONDONTWRITEBYTECODE is set (as in these sandboxes),
 # every process would compile every module again (a server start cost 3.6 s of CPU, now 1.3 s).
@@ -32,6 +32,12 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The studio's screenshots in docs/studio/, from the browser test's walk (real server, Chromium).
+screenshots: install
+	bash scripts/chromium.sh >/dev/null
+	BASIN_STUDIO_SCREENSHOTS=$(CURDIR)/docs/studio $(VENV)/bin/python -m pytest -q -p no:xdist \
+		tests/e2e/test_studio_browser.py
 
 bench: install
 	$(VENV)/bin/python bench/run_all.py

@@ -17,10 +17,13 @@ def server(
     gateway_port: Annotated[
         int | None, typer.Option(help="Scoring gateway port (0: any free).")
     ] = None,
+    proxy_port: Annotated[
+        int | None, typer.Option(help="Forward proxy port, Azure's host names (0: any free).")
+    ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder (default ~/.basin).")] = None,
     database_url: Annotated[str | None, typer.Option(help="Metadata store URL.")] = None,
 ) -> None:
-    """Run the basin server (management API, blob service) until stopped with Ctrl-C/SIGTERM."""
+    """Run the basin server (management API, blob service, proxy) until stopped (Ctrl-C/SIGTERM)."""
     from basin.server.main import run_server
 
     overrides: dict[str, Any] = {
@@ -30,6 +33,7 @@ def server(
             "port": port,
             "blob_port": blob_port,
             "gateway_port": gateway_port,
+            "proxy_port": proxy_port,
             "home": home,
             "database_url": database_url,
         }.items()

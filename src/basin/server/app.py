@@ -19,7 +19,9 @@ from basin.server.routes import (
     environments,
     groups,
     identities,
+    key_vaults,
     meta,
+    metrics,
     models,
     package_index,
     principals,
@@ -28,7 +30,9 @@ from basin.server.routes import (
     uploads,
     workspaces,
 )
+from basin.services.metrics import SinkMetrics
 from basin.services.platform import Platform
+from basin.studio import create_studio
 
 __all__ = ["create_app"]
 
@@ -40,6 +44,7 @@ def create_app(
     app.state.platform = platform
     app.state.network_policy = NetworkPolicy(trusted_networks)
     app.state.serving = serving
+    app.state.metrics = SinkMetrics()
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
     app.include_router(meta.public_router)
@@ -50,6 +55,7 @@ def create_app(
         groups,
         workspaces,
         storage_accounts,
+        key_vaults,
         identities,
         authorization,
         principals,
@@ -61,7 +67,10 @@ def create_app(
         package_index,
         endpoints,
         deployments,
+        metrics,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)
+    # The studio's pages call this same app (in process), with the signed-in user's token.
+    app.mount("/studio", create_studio(app))
     return app

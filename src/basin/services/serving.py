@@ -15,7 +15,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from basin.compute import (
     ComputeBackend,
@@ -29,8 +28,17 @@ from basin.entities import ProbeSettings as EntityProbe
 from basin.errors import BasinError, DeploymentFailedError
 from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, RoutingTable
 from basin.identity import ACR_PULL, BLOB_READ
-from basin.services import access, deployments, endpoints, environments, msi, workspaces
+from basin.services import (
+    access,
+    deployments,
+    endpoints,
+    environments,
+    mlflow_models,
+    msi,
+    workspaces,
+)
 from basin.services._resources import from_stored
+from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
 __all__ = ["ServingController"]
@@ -54,6 +62,7 @@ _RESERVED = (
     "AZUREML_MODEL_DIR",
     "AZUREML_ENTRY_SCRIPT",
     "AML_APP_ROOT",
+    "MLFLOW_MODEL_FOLDER",
 )
 
 
@@ -74,7 +83,6 @@ class ServingController:
         compute_factory: Callable[[ReplicaHook, GoneHook], ComputeBackend],
         table: RoutingTable,
         *,
-        ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
@@ -82,7 +90,6 @@ class ServingController:
         self.platform = platform
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
-        self.ca_bundle = ca_bundle
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -262,21 +269,37 @@ class ServingController:
         deployment: ManagedOnlineDeployment,
     ) -> ReplicaSpec:
         platform = self.platform
-        assert (
-            deployment.id
-            and deployment.code_configuration
-            and isinstance(deployment.environment, str)
-        )
+        assert deployment.id
         workspace = workspaces.get(platform, group, ws)
         self._check_identity(endpoint, workspace)
-        environment = environments.resolve(platform, group, ws, deployment.environment)
+        # Azure's host names through basin's proxy, and basin's CA, unless the user set their own.
+        env = client_environment(platform)
+        model_dir = None
+        if isinstance(deployment.model, str):
+            model_dir = deployments.layout_model(platform, group, ws, deployment.model)
+            env["AZUREML_MODEL_DIR"] = str(model_dir)
+        if deployment.code_configuration is None:  # an MLflow model served without a script
+            assert model_dir is not None
+            folder = mlflow_models.model_folder(model_dir)
+            env["MLFLOW_MODEL_FOLDER"] = folder
+            if isinstance(deployment.environment, str):
+                environment = environments.resolve(platform, group, ws, deployment.environment)
+            else:
+                made, _ = mlflow_models.environment_for(model_dir / folder)
+                environment = environments.register_anonymous(platform, group, ws, made)
+            code_dir = mlflow_models.scoring_folder(platform.state_dir)
+            script = mlflow_models.SCRIPT
+        else:
+            assert isinstance(deployment.environment, str)
+            environment = environments.resolve(platform, group, ws, deployment.environment)
+            code = deployment.code_configuration
+            code_dir = deployments.layout_code(platform, group, ws, code.code)
+            script = code.scoring_script
+            if not (code_dir / script).is_file():
+                raise DeploymentFailedError(
+                    f"The scoring script '{script}' is not in the uploaded code folder."
+                )
         built = environments.ensure_built(platform, group, ws, environment)
-        code_dir = deployments.layout_code(platform, group, ws, deployment.code_configuration.code)
-        script = deployment.code_configuration.scoring_script
-        if not (code_dir / script).is_file():
-            raise DeploymentFailedError(
-                f"The scoring script '{script}' is not in the uploaded code folder."
-            )
         argv = [
             str(built.python),
             "-m",
@@ -286,13 +309,12 @@ class ServingController:
             "--port",
             "{port}",
         ]
-        env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        env.update(
+            {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        )
         # The replica gives up on run() when the gateway does (azmlinfsrv's own default is an
         # hour): a hung run() then costs its request, not the replica's event loop for an hour.
         env.setdefault("SCORING_TIMEOUT_MS", str(deployment.request_settings.request_timeout_ms))
-        if isinstance(deployment.model, str):
-            model_dir = deployments.layout_model(platform, group, ws, deployment.model)
-            env["AZUREML_MODEL_DIR"] = str(model_dir)
         home = (
             platform.state_dir
             / "serving"
@@ -315,8 +337,6 @@ class ServingController:
                 "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
             }
         )
-        if self.ca_bundle is not None:
-            env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
         spec = ReplicaSpec(
             key=deployment.id,
             revision="",

@@ -72,7 +72,11 @@ def test_the_sweep_removes_what_a_kill_left_and_keeps_what_is_whole(
     data.write(b"x" * 100_000)  # past the inline limit: on disk already
     # a staging folder of a laid-out model, a made one beside it
     models = home / "serving" / "models"
-    build_folder(models / "made", lambda staging: (staging / "f").write_text("f"))
+
+    def fill(staging: Path) -> None:
+        (staging / "f").write_text("f")
+
+    build_folder(models / "made", fill)
     (models / f"{STAGING_PREFIX}abc-12345678").mkdir(parents=True)
     (home / "wheel-cache" / "k").mkdir(parents=True)
     (home / "wheel-cache" / "k" / ".part-x1").write_bytes(b"part")
