@@ -66,6 +66,8 @@ class Transport:
         self._connection = connection
         self._timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
+        #: Called with (method, path, body) after every answered request (tests watch them).
+        self.response_hooks: list[Callable[[str, str, bytes], None]] = []
 
     @property
     def connection(self) -> Connection:
@@ -142,6 +144,8 @@ class Transport:
             method, _target(self._base_path, path, params), body, self._headers(headers)
         )
         data = response.read()
+        for hook in self.response_hooks:
+            hook(method, urlsplit(path).path, data)
         if response.will_close:
             self.close()
         if response.status >= 400:
