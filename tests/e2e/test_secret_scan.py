@@ -76,6 +76,9 @@ class Journey:
     responses: list[tuple[str, str, bytes]] = field(default_factory=list)
     processes: dict[tuple[int, str], ProcessView] = field(default_factory=dict)
 
+    def record(self, method: str, path: str, body: bytes) -> None:
+        self.responses.append((method, path, body))
+
     def hook(self, response: httpx.Response) -> None:
         response.read()
         self.responses.append((response.request.method, response.url.path, response.content))
@@ -84,7 +87,7 @@ class Journey:
         made = MLClient(
             None, None, "rg-sec", "ws-sec", server=self.server.url, token=token or self.server.token
         )
-        made._transport._client.event_hooks["response"].append(self.hook)
+        made._transport.response_hooks.append(self.record)
         return made
 
     def http(self) -> httpx.Client:

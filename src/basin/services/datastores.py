@@ -116,7 +116,7 @@ def _store_members(
     is_folder: bool,
     expected_hash: str,
 ) -> None:
-    hasher = TreeHasher()
+    hasher = TreeHasher(name, is_folder)
     try:
         with tarfile.open(fileobj=archive, mode="r|") as tar:
             for member in tar:

@@ -41,8 +41,9 @@ def put(tmp_path: Path) -> Iterator[PlatformUnderTest]:
         made.platform.builds.shutdown()
 
 
-def _tar(files: dict[str, bytes]) -> tuple[bytes, str]:
-    buffer, hasher = io.BytesIO(), TreeHasher()
+def _tar(files: dict[str, bytes], name: str = "m") -> tuple[bytes, str]:
+    """The tar of a folder ``name`` holding ``files``, and its upload hash."""
+    buffer, hasher = io.BytesIO(), TreeHasher(name, True)
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)

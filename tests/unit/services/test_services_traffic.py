@@ -1,6 +1,7 @@
 """Traffic rules of online endpoints (#13), the fast service tier: a whole Platform in-process.
 
-Live traffic adds up to 100 (or 0: no live traffic), 0 % entries are dropped, a mirror copies at
+Live traffic adds up to 100 (or 0: no live traffic), 0 % entries stay for deployments (as az keeps
+them) and go for names of none, a mirror copies at
 most 50 % of the requests to one deployment that takes no live traffic, and a deployment cannot
 be deleted while it takes traffic.
 """
@@ -86,10 +87,12 @@ def test_live_traffic_adds_up_to_100_or_0(platform: Platform) -> None:
     _refused(platform, "add up to 100", traffic={"blue": 60, "green": 30})
 
 
-def test_zero_entries_are_dropped_and_may_name_anything(platform: Platform) -> None:
+def test_zero_entries_are_kept_for_deployments_and_may_name_anything(platform: Platform) -> None:
+    # az keeps a deployment at 0% ("blue=0 green=100", issue 11); a 0% entry naming no
+    # deployment is dropped, not refused.
     updated = _update(platform, traffic={"blue": 100, "green": 0, "gone": 0})
-    assert updated.traffic == {"blue": 100}
-    assert _update(platform, traffic={"blue": 0, "green": 0}).traffic == {}
+    assert updated.traffic == {"blue": 100, "green": 0}
+    assert _update(platform, traffic={"blue": 0, "green": 0}).traffic == {"blue": 0, "green": 0}
     assert (
         _update(platform, traffic={"blue": 100}, mirror_traffic={"shadow": 0}).mirror_traffic == {}
     )
