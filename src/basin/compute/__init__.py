@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from basin.compute.backend import ComputeBackend, StatusListener
 from basin.compute.backoff import RestartPolicy, Run, crash_streak, restart_delay
+from basin.compute.instance_types import InstanceType, InstanceTypes, load_instance_types
 from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
     PORT_PLACEHOLDER,
@@ -24,6 +25,7 @@ from basin.compute.models import (
     ReplicaSpec,
     ReplicaState,
     ReplicaStatus,
+    Resources,
 )
 
 __all__ = [
@@ -31,14 +33,18 @@ __all__ = [
     "ComputeBackend",
     "DeploymentState",
     "DeploymentStatus",
+    "InstanceType",
+    "InstanceTypes",
     "LocalSupervisor",
     "ProbeSettings",
     "ReplicaSpec",
     "ReplicaState",
     "ReplicaStatus",
+    "Resources",
     "RestartPolicy",
     "Run",
     "StatusListener",
     "crash_streak",
+    "load_instance_types",
     "restart_delay",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "ReplicaSpec",
     "ReplicaState",
     "ReplicaStatus",
+    "Resources",
 ]
 
 PORT_PLACEHOLDER = "{port}"
@@ -48,6 +49,40 @@ class ProbeSettings:
 
 
 @dataclass(frozen=True)
+class Resources:
+    """What one replica asks of a machine: CPUs, memory and GPUs (from its instance type).
+
+    ``custom`` names resources a Ray cluster's nodes advertise (e.g. ``{"node2": 0.01}`` to
+    place replicas on the nodes that have it); a back end that has none of them cannot place
+    the replica and says so.
+    """
+
+    cpus: float = 1.0
+    memory_bytes: int = 0  # 0: no memory limit
+    gpus: int = 0
+    custom: tuple[tuple[str, float], ...] = ()
+
+    def validate(self) -> None:
+        if not (math.isfinite(self.cpus) and self.cpus > 0):
+            raise ValidationError("An instance type needs a number of CPUs above 0.")
+        if self.memory_bytes < 0 or self.gpus < 0:
+            raise ValidationError("An instance type's memory and GPUs must be 0 or more.")
+        for name, amount in self.custom:
+            if not name or not (math.isfinite(amount) and amount > 0):
+                raise ValidationError(f"Custom resource '{name}' needs an amount above 0.")
+
+    def describe(self) -> str:
+        """``4 CPU, 14 GiB, 1 GPU`` as said in messages."""
+        parts = [f"{self.cpus:g} CPU"]
+        if self.memory_bytes:
+            parts.append(f"{self.memory_bytes / 2**30:g} GiB")
+        if self.gpus:
+            parts.append(f"{self.gpus} GPU")
+        parts.extend(f"{amount:g} {name}" for name, amount in self.custom)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class ReplicaSpec:
     """Everything that defines the replicas of one deployment.
 
@@ -65,6 +100,7 @@ class ReplicaSpec:
     liveness: ProbeSettings = field(default_factory=ProbeSettings)
     readiness: ProbeSettings = field(default_factory=ProbeSettings)
     probe_path: str = "/"
+    resources: Resources | None = None  # None: no requests, no limits
 
     def __init__(
         self,
@@ -76,6 +112,7 @@ class ReplicaSpec:
         liveness: ProbeSettings | None = None,
         readiness: ProbeSettings | None = None,
         probe_path: str = "/",
+        resources: Resources | None = None,
     ) -> None:
         # A hand-written __init__ so callers may pass lists and plain dicts: the frozen copy
         # keeps value semantics (equality) and nobody can change it under the supervisor.
@@ -88,6 +125,7 @@ class ReplicaSpec:
         set_(self, "liveness", liveness or ProbeSettings())
         set_(self, "readiness", readiness or ProbeSettings())
         set_(self, "probe_path", probe_path)
+        set_(self, "resources", resources)
 
     def validate(self) -> None:
         """Raise ``ValidationError`` when the spec cannot describe a running replica."""
@@ -107,6 +145,8 @@ class ReplicaSpec:
             raise ValidationError("probe_path must be a URL path starting with '/'.")
         self.liveness.validate("liveness_probe")
         self.readiness.validate("readiness_probe")
+        if self.resources is not None:
+            self.resources.validate()
 
     def command(self, port: int) -> list[str]:
         return [arg.replace(PORT_PLACEHOLDER, str(port)) for arg in self.argv]
@@ -118,6 +158,7 @@ class ReplicaSpec:
 
 
 class ReplicaState(enum.StrEnum):
+    WAITING = "Waiting"  # its resources are not free (or do not exist): not started yet
     STARTING = "Starting"  # launched, readiness not yet reached
     READY = "Ready"  # takes traffic
     UNREADY = "Unready"  # was ready, readiness now failing: no traffic, not restarted
@@ -146,10 +187,16 @@ class ReplicaStatus:
     restarts: int  # processes started after the first one
     last_exit_code: int | None  # negative: killed by that signal (as Popen.returncode)
     last_output: str  # the tail of the output of the last process that ended
+    host: str = "127.0.0.1"  # where it listens: loopback locally, its node's address on Ray
+    node: str = ""  # the node it runs on ("" on the local back end)
+    waiting_for: str = ""  # why it waits (state Waiting)
 
     @property
     def endpoint(self) -> str | None:
-        return f"127.0.0.1:{self.port}" if self.port is not None else None
+        if self.port is None:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def ready(self) -> bool:
@@ -162,7 +209,8 @@ class DeploymentStatus:
 
     ``state`` is settled at ``Succeeded`` (the revision runs ``instance_count`` ready replicas
     and no older ones) or ``Failed`` (``message`` says why); a crash after success shows in the
-    replicas and ``ready_endpoints``, not in ``state``.
+    replicas and ``ready_endpoints``, not in ``state``. While ``Creating``/``Updating``,
+    ``message`` says why replicas wait, if they do (e.g. not enough GPUs).
     """
 
     key: str
@@ -171,7 +219,7 @@ class DeploymentStatus:
     state: DeploymentState
     message: str
     replicas: tuple[ReplicaStatus, ...]
-    ready_endpoints: tuple[str, ...]  # "127.0.0.1:port", any revision, ready for traffic
+    ready_endpoints: tuple[str, ...]  # "host:port", any revision, ready for traffic
 
     @property
     def settled(self) -> bool:

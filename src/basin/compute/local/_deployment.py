@@ -141,12 +141,15 @@ class Deployment:
             state = DeploymentState.CREATING
         replicas = tuple(r.status() for r in self.replicas)
         ready = tuple(s.endpoint for s in replicas if s.state is ReplicaState.READY and s.endpoint)
+        message = self._failure
+        if state in (DeploymentState.CREATING, DeploymentState.UPDATING):
+            message = next((s.waiting_for for s in replicas if s.waiting_for), "")
         return DeploymentStatus(
             key=self.key,
             revision=self.spec.revision,
             instance_count=self.count,
             state=state,
-            message=self._failure,
+            message=message,
             replicas=replicas,
             ready_endpoints=ready,
         )

@@ -28,7 +28,9 @@ from pathlib import Path
 from basin.compute.backend import ComputeBackend, StatusListener
 from basin.compute.backoff import RestartPolicy
 from basin.compute.local._deployment import Deployment
+from basin.compute.local._limits import MemoryLimiter
 from basin.compute.local._logs import DeploymentLog, follow, log_path, tail
+from basin.compute.local._machine import Ledger, Machine, detect_machine
 from basin.compute.local._pidfiles import StateFolder
 from basin.compute.local._process import group_members
 from basin.compute.local._reactor import Reactor
@@ -64,6 +66,11 @@ class LocalSupervisor(ComputeBackend):
     replica, before its first process; the values are kept in memory only) and
     ``on_replica_gone(key, replica_id)`` is called once it will never run again. Both run on
     the supervisor's thread.
+
+    A spec with ``resources`` gets its share of ``machine`` (detected by default; see
+    ``_machine.py`` for the rules): CPU affinity, a memory limit (cgroup v2 under
+    ``cgroup_root`` where possible, else ``RLIMIT_DATA``: ``memory_mechanism`` says which) and
+    its own GPUs. Replicas listen on ``host`` (loopback by default).
     """
 
     def __init__(
@@ -79,6 +86,9 @@ class LocalSupervisor(ComputeBackend):
         log_max_bytes: int = 5 * 1024 * 1024,
         tail_lines: int = 30,
         clock: Callable[[], float] = time.monotonic,
+        machine: Machine | None = None,
+        cgroup_root: Path | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self._log_dir = log_dir
         self._log_max_bytes = log_max_bytes
@@ -102,7 +112,18 @@ class LocalSupervisor(ComputeBackend):
             self._state.close()
             raise
         self._reactor = Reactor()
-        self._hooks = Hooks(self._reactor, self._state, set(), replica_env, on_replica_gone)
+        self.machine = machine or detect_machine()
+        self._memory = MemoryLimiter(cgroup_root)
+        self._hooks = Hooks(
+            self._reactor,
+            self._state,
+            set(),
+            replica_env,
+            on_replica_gone,
+            Ledger(self.machine),
+            self._memory,
+            host,
+        )
         self._seq = itertools.count()
         self._lock = threading.Condition()
         self._desired: dict[str, _Desired] = {}
@@ -114,6 +135,11 @@ class LocalSupervisor(ComputeBackend):
         self._deployments: dict[str, Deployment] = {}  # the loop thread's own
         self._thread = threading.Thread(target=self._run, name="basin-supervisor", daemon=True)
         self._thread.start()
+
+    @property
+    def memory_mechanism(self) -> str:
+        """How replica memory limits are enforced here: ``cgroup-v2`` or ``rlimit-data``."""
+        return self._memory.mechanism
 
     # ------------------------------------------------------------------ desired state
     def apply(self, spec: ReplicaSpec, instance_count: int) -> None:
@@ -243,6 +269,7 @@ class LocalSupervisor(ComputeBackend):
             with self._lock:
                 self._reactor.close()
                 self._state.close()
+                self._memory.close()
                 self._closed.set()
                 self._lock.notify_all()
 

@@ -1,0 +1,219 @@
+"""``RayCluster``: a real Ray cluster on this machine (a head and more nodes), for tests and trying.
+
+Each node is ``ray start --block`` in a process group of its own, so one node can be killed by
+its pid (the whole group: raylet, workers, replicas) while the others run on, the way a machine
+of a cluster dies. Nodes get distinct loopback addresses (127.0.0.2, 127.0.0.3, …; Ray refuses
+127.0.0.1 as a node address), their own temp folders and ports, a small object store and few CPUs,
+so a test cluster stays light on a 2-core machine. Nothing is stopped by name (``ray stop``
+would stop every Ray on the machine): only the process groups started here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["RayCluster", "RayNode"]
+
+_STARTED = "Ray runtime started"
+_JOINED = "Ray runtime started."  # printed by a worker node too (ray 2.x)
+_OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's minimum is 75 MiB
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _ray_bin() -> str:
+    return str(Path(sys.executable).with_name("ray"))
+
+
+@dataclass
+class RayNode:
+    """One ``ray start --block`` process; its pid is its process group's id."""
+
+    ip: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def processes(self) -> list[int]:
+        """Every process of the node: ``ray start`` and all its descendants.
+
+        Ray's workers run in sessions of their own (not in the node's process group), so they
+        are found as descendants of the raylet.
+        """
+        return _descendants(self.pid)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the node at once, as when its machine dies."""
+        for pid in [self.pid, *self.processes()]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+
+    def stop(self, grace: float = 5) -> None:
+        """SIGTERM (``ray start --block`` then stops its node's processes), SIGKILL after grace."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def _descendants(pid: int) -> list[int]:
+    children = _children()
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class RayCluster:
+    """A head node and any number of worker nodes, each with its own loopback address."""
+
+    def __init__(self, root: Path, *, head_cpus: int = 1, env: Mapping[str, str] | None = None):
+        self.root = root
+        self.head_cpus = head_cpus
+        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+        # Let nodes find the Python this helper runs with (and so basin and ray).
+        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
+        self.nodes: list[RayNode] = []
+        self.gcs_address = ""
+        self.client_port = 0
+        self._next_ip = 2
+
+    @property
+    def address(self) -> str:
+        """What ``BASIN_COMPUTE`` takes: Ray Client's address of the head."""
+        return f"ray://{self.nodes[0].ip}:{self.client_port}"
+
+    def _ip(self) -> str:
+        ip = f"127.0.0.{self._next_ip}"
+        self._next_ip += 1
+        return ip
+
+    def start(self, timeout: float = 120) -> RayCluster:
+        ip = self._ip()
+        port = free_port(ip)
+        self.client_port = free_port(ip)
+        self.gcs_address = f"{ip}:{port}"
+        args = [
+            "--head",
+            f"--port={port}",
+            f"--ray-client-server-port={self.client_port}",
+            f"--num-cpus={self.head_cpus}",
+            "--include-dashboard=false",
+            f"--temp-dir={self.root / 'head'}",
+        ]
+        self._start_node(ip, args, timeout)
+        return self
+
+    def add_node(
+        self,
+        *,
+        cpus: int = 1,
+        resources: Mapping[str, float] | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120,
+    ) -> RayNode:
+        """A worker node with its own address and custom resources (e.g. ``{"node2": 1}``)."""
+        args = [f"--address={self.gcs_address}", f"--num-cpus={cpus}"]
+        if resources:
+            args.append(f"--resources={json.dumps(dict(resources))}")
+        return self._start_node(self._ip(), args, timeout, env)
+
+    def _start_node(
+        self,
+        ip: str,
+        args: list[str],
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+    ) -> RayNode:
+        self.root.mkdir(parents=True, exist_ok=True)
+        command = [
+            _ray_bin(),
+            "start",
+            *args,
+            f"--node-ip-address={ip}",
+            f"--object-store-memory={_OBJECT_STORE_BYTES}",
+            "--disable-usage-stats",
+            "--block",
+        ]
+        process = subprocess.Popen(
+            command,
+            env={**self.env, **(env or {})},
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        node = RayNode(ip, process)
+        self.nodes.append(node)
+        started = threading.Event()
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                node.output.append(line)
+                if _STARTED in line:
+                    started.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not started.wait(0.1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("ray start failed:\n" + "".join(node.output[-40:]))
+        return node
+
+    def close(self) -> None:
+        """Stop every node, workers first, then the head."""
+        for node in reversed(self.nodes):
+            node.stop()
+
+    def __enter__(self) -> RayCluster:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
