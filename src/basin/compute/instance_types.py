@@ -176,7 +176,9 @@ def load_instance_types(path: Path | None) -> InstanceTypes:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ValidationError(f"Cannot read the instance types file {path}: {error.strerror}.") from None
+        raise ValidationError(
+            f"Cannot read the instance types file {path}: {error.strerror}."
+        ) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:

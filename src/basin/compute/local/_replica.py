@@ -16,9 +16,9 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from basin.compute._logs import DeploymentLog
 from basin.compute.backoff import RestartPolicy, Run, restart_delay
 from basin.compute.local._limits import MemoryLimiter
-from basin.compute.local._logs import DeploymentLog
 from basin.compute.local._machine import Allocation, Ledger, NotPlacedError
 from basin.compute.local._output import OutputLines
 from basin.compute.local._pidfiles import StateFolder

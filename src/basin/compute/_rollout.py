@@ -1,21 +1,53 @@
-"""One deployment's reconciliation: the replicas it has brought towards the replicas it wants."""
+"""One deployment's reconciliation: the replicas it has brought towards the replicas it wants.
+
+Written once for every back end: a replica is anything with the ``Replica`` protocol's
+methods (a local process, a Ray actor), and the rollout rules below hold for all of them.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
-from basin.compute.local._logs import DeploymentLog
-from basin.compute.local._replica import Replica
+from basin.compute._logs import DeploymentLog
 from basin.compute.models import (
     DeploymentState,
     DeploymentStatus,
     ReplicaSpec,
     ReplicaState,
+    ReplicaStatus,
 )
 
-__all__ = ["Deployment", "new_replica_id"]
+__all__ = ["Deployment", "Replica", "new_replica_id"]
+
+
+class Replica(Protocol):
+    """What the rollout needs of one replica (it lives in its back end's loop thread)."""
+
+    spec: ReplicaSpec
+    seq: int  # creation order within the back end
+    state: ReplicaState
+    gone: bool  # stopped or failed for good
+    failure: str  # why it FAILED
+
+    @property
+    def stopping(self) -> bool: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    def start(self, now: float) -> None: ...
+
+    def step(self, now: float) -> None: ...
+
+    def stop(self, now: float, drain: bool = True) -> None: ...
+
+    def next_event(self) -> float | None: ...
+
+    def status(self) -> ReplicaStatus: ...
+
 
 ReplicaFactory = Callable[[ReplicaSpec, str], Replica]
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
