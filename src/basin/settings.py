@@ -60,5 +60,26 @@ class ServerSettings(BaseSettings):
         "verifies until its tokens have expired); 0: never.",
     )
 
+    compute: str = Field(
+        default="local://",
+        description="Where replicas run: local:// (processes on this machine) or "
+        "ray://HOST:PORT (the Ray Client address of an existing Ray cluster).",
+    )
+    instance_types_file: Path | None = Field(
+        default=None,
+        description="YAML/JSON list of the operator's own instance types (name, cpus, "
+        "memory_gib, gpus, resources), added to Azure's sizes.",
+    )
+    gpus: list[str] | None = Field(
+        default=None,
+        description='GPU ids the local back end hands out (JSON list, e.g. ["0", "1"]); '
+        "default: the NVIDIA GPUs the driver shows.",
+    )
+    cgroup_root: Path | None = Field(
+        default=None,
+        description="A delegated cgroup v2 folder for replica memory limits; default: "
+        "/sys/fs/cgroup when writable, else RLIMIT_DATA.",
+    )
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'basin.db'}"

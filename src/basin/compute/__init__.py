@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from basin.compute.backend import ComputeBackend, StatusListener
 from basin.compute.backoff import RestartPolicy, Run, crash_streak, restart_delay
+from basin.compute.factory import DEFAULT_COMPUTE, check_compute_url, open_compute
 from basin.compute.instance_types import InstanceType, InstanceTypes, load_instance_types
 from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
+    HOST_PLACEHOLDER,
     PORT_PLACEHOLDER,
     DeploymentState,
     DeploymentStatus,
@@ -29,6 +31,8 @@ from basin.compute.models import (
 )
 
 __all__ = [
+    "DEFAULT_COMPUTE",
+    "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
     "ComputeBackend",
     "DeploymentState",
@@ -44,7 +48,9 @@ __all__ = [
     "RestartPolicy",
     "Run",
     "StatusListener",
+    "check_compute_url",
     "crash_streak",
     "load_instance_types",
+    "open_compute",
     "restart_delay",
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from basin.errors import ValidationError
 
 __all__ = [
+    "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
     "DeploymentState",
     "DeploymentStatus",
@@ -22,6 +23,8 @@ __all__ = [
 ]
 
 PORT_PLACEHOLDER = "{port}"
+#: Replaced by the address the replica must listen on (loopback locally, its node's on Ray).
+HOST_PLACEHOLDER = "{host}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ class ReplicaSpec:
 
     ``revision`` names all the rest: a new revision means a rolling replacement, while the same
     revision with a different ``instance_count`` is a plain scale. ``{port}`` in ``argv`` or in
-    an ``env`` value is replaced by the loopback port chosen for each replica process; ``env``
+    an ``env`` value is replaced by the port chosen for each replica process, ``{host}`` by the
+    address it must listen on (loopback locally, its node's address on Ray); ``env``
     is the whole environment of the replica (nothing is inherited from the supervisor).
     """
 
@@ -148,13 +152,19 @@ class ReplicaSpec:
         if self.resources is not None:
             self.resources.validate()
 
-    def command(self, port: int) -> list[str]:
-        return [arg.replace(PORT_PLACEHOLDER, str(port)) for arg in self.argv]
+    def command(self, port: int, host: str = "127.0.0.1") -> list[str]:
+        return [_fill(arg, port, host) for arg in self.argv]
 
-    def environment(self, port: int, extra: Mapping[str, str]) -> dict[str, str]:
-        env = {k: v.replace(PORT_PLACEHOLDER, str(port)) for k, v in self.env.items()}
+    def environment(
+        self, port: int, extra: Mapping[str, str], host: str = "127.0.0.1"
+    ) -> dict[str, str]:
+        env = {k: _fill(v, port, host) for k, v in self.env.items()}
         env.update(extra)
         return env
+
+
+def _fill(text: str, port: int, host: str) -> str:
+    return text.replace(PORT_PLACEHOLDER, str(port)).replace(HOST_PLACEHOLDER, host)
 
 
 class ReplicaState(enum.StrEnum):

@@ -17,7 +17,7 @@ import uvicorn
 from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
-from basin.compute import ComputeBackend, LocalSupervisor
+from basin.compute import ComputeBackend, check_compute_url, load_instance_types, open_compute
 from basin.envbuild import EnvironmentBuilder
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
@@ -106,6 +106,8 @@ def _prepare_home(home: Path) -> None:
 def build(settings: ServerSettings) -> ServerHandle:
     """Open the store, make the installation and bind the sockets; nothing served yet."""
     home = settings.home.expanduser()
+    check_compute_url(settings.compute)  # a bad URL stops the start before anything is made
+    instance_types = load_instance_types(settings.instance_types_file)
     _prepare_home(home)
     store = open_store(settings.resolved_database_url())
     installation = ensure_installation(store)
@@ -168,13 +170,23 @@ def build(settings: ServerSettings) -> ServerHandle:
     request_log.follow(gateway.request_log)
     platform.events.subscribe(endpoints.CHANGED, request_log.forget)
 
-    def local_compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
-        return LocalSupervisor(
-            home / "replicas", home / "logs", replica_env=replica_env, on_replica_gone=replica_gone
+    def compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
+        return open_compute(
+            settings.compute,
+            home,
+            replica_env=replica_env,
+            on_replica_gone=replica_gone,
+            gpus=settings.gpus,
+            cgroup_root=settings.cgroup_root,
         )
 
     serving = ServingController(
-        platform, local_compute, gateway_table, ca_bundle=cert.bundle, publish=gateway.publish
+        platform,
+        compute,
+        gateway_table,
+        ca_bundle=cert.bundle,
+        publish=gateway.publish,
+        instance_types=instance_types,
     )
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     api = _Server(

@@ -8,6 +8,7 @@ or a replica's readiness rebuilds that endpoint's route in the gateway's table.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from basin.compute import (
     ComputeBackend,
     DeploymentState,
     DeploymentStatus,
+    InstanceTypes,
     ProbeSettings,
     ReplicaSpec,
 )
@@ -47,6 +49,9 @@ REQUIRED_ROLES = (
     ("AcrPull", ACR_PULL, False, "container_registry"),
     ("Storage Blob Data Reader", BLOB_READ, True, "storage_account"),
 )
+#: Stored states in which ``show`` says why replicas wait, and how such a reason starts.
+_WAITING_STATES = ("Creating", "Updating", "Succeeded")
+_QUOTA = "Not enough quota"
 #: Environment a replica never takes from the user (the platform sets it).
 _RESERVED = (
     "MSI_ENDPOINT",
@@ -76,6 +81,7 @@ class ServingController:
         *,
         ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
+        instance_types: InstanceTypes | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
         controller's per-replica hooks (each replica's own managed-identity secret)."""
@@ -83,6 +89,7 @@ class ServingController:
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
         self.ca_bundle = ca_bundle
+        self.instance_types = instance_types or InstanceTypes()
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -123,12 +130,31 @@ class ServingController:
                     self.compute.remove(status.key)
         self.refresh_route(endpoint_id)
 
-    def _status_changed(self, key: str, _status: DeploymentStatus | None) -> None:
+    def _status_changed(self, key: str, status: DeploymentStatus | None) -> None:
+        if status is not None and status.state is not DeploymentState.FAILED:
+            self._show_waiting(key, status)
         if "/deployments/" in key:
             try:
                 self.refresh_route(key.split("/deployments/")[0])
             except Exception:  # a listener must not fail the back end's thread
                 logger.exception("Could not refresh the route of %s", key)
+
+    def _show_waiting(self, key: str, status: DeploymentStatus) -> None:
+        """While replicas wait for resources, ``show`` says why (Azure: not enough quota).
+
+        Also after success: a deployment whose lost replicas cannot be placed again stays
+        Succeeded (as in Azure) and says why it runs short.
+        """
+        reason = next((r.waiting_for for r in status.replicas if r.waiting_for), "")
+        try:
+            stored = deployments.get_by_id(self.platform, key)
+            if stored is None or stored.provisioning_state not in _WAITING_STATES:
+                return
+            shown = stored.provisioning_message or ""
+            if shown != reason and (reason or shown.startswith(_QUOTA)):
+                deployments.set_state(self.platform, key, stored.provisioning_state, reason or None)
+        except Exception:  # a listener must not fail the back end's thread
+            logger.exception("Could not record why %s waits", key)
 
     # ------------------------------------------------------------------------------ routes
     def refresh_route(self, endpoint_id: str) -> None:
@@ -275,12 +301,15 @@ class ServingController:
             raise DeploymentFailedError(
                 f"The scoring script '{script}' is not in the uploaded code folder."
             )
+        resources = self.instance_types.resources(deployment.instance_type)
         argv = [
             str(built.python),
             "-m",
             "basin.runtime",
             "--entry_script",
             script,
+            "--host",
+            "{host}",
             "--port",
             "{port}",
         ]
@@ -320,6 +349,7 @@ class ServingController:
             cwd=code_dir,
             liveness=_probe(deployment.liveness_probe),
             readiness=_probe(deployment.readiness_probe),
+            resources=resources,
         )
         revision = hashlib.sha256(
             json.dumps(
@@ -329,12 +359,11 @@ class ServingController:
                     str(spec.cwd),
                     repr(spec.liveness),
                     repr(spec.readiness),
+                    repr(spec.resources),
                 ]
             ).encode()
         ).hexdigest()[:16]
-        return ReplicaSpec(
-            spec.key, revision, spec.argv, spec.env, spec.cwd, spec.liveness, spec.readiness
-        )
+        return dataclasses.replace(spec, revision=revision)
 
     # ------------------------------------------------------------------ per-replica secrets
     def replica_env(self, key: str, replica_id: str) -> dict[str, str]:

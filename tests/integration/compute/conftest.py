@@ -91,7 +91,8 @@ REPLICA = textwrap.dedent(
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    server = http.server.ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     print(f"listening on {port}", flush=True)
 
@@ -156,7 +157,7 @@ def make_spec(replica_script: Path) -> Callable[..., ReplicaSpec]:
         return ReplicaSpec(
             key=key,
             revision=revision,
-            argv=[sys.executable, str(replica_script), "{port}"],
+            argv=[sys.executable, str(replica_script), "{port}", "{host}"],
             env=base_env() | {"REV": revision} | env,
             cwd=replica_script.parent,
             liveness=liveness,

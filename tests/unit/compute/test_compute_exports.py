@@ -9,6 +9,8 @@ import basin.compute.local
 def test_exports() -> None:
     assert sorted(basin.compute.__all__) == sorted(
         [
+            "DEFAULT_COMPUTE",
+            "HOST_PLACEHOLDER",
             "PORT_PLACEHOLDER",
             "ComputeBackend",
             "DeploymentState",
@@ -24,8 +26,10 @@ def test_exports() -> None:
             "RestartPolicy",
             "Run",
             "StatusListener",
+            "check_compute_url",
             "crash_streak",
             "load_instance_types",
+            "open_compute",
             "restart_delay",
         ]
     )

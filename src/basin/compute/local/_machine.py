@@ -30,7 +30,7 @@ _GIB = 2**30
 
 @dataclass(frozen=True)
 class Machine:
-    cpus: tuple[int, ...]  # the CPUs this process may run on
+    cpus: tuple[int, ...]  # the CPUs this process may run on; () where CPUs are not pinned
     memory_bytes: int
     gpus: tuple[str, ...]  # ids as CUDA_VISIBLE_DEVICES takes them
 
@@ -115,7 +115,7 @@ class Ledger:
             for cpu in allocation.cpus:
                 if cpu in use:
                     use[cpu] += 1
-        count = min(len(machine.cpus), max(1, math.ceil(wanted.cpus)))
+        count = min(len(machine.cpus), max(1, math.ceil(wanted.cpus))) if machine.cpus else 0
         cpus = tuple(sorted(sorted(use, key=lambda cpu: (use[cpu], cpu))[:count]))
         allocation = Allocation(cpus, tuple(free[: wanted.gpus]), wanted.memory_bytes)
         self._held[owner] = allocation

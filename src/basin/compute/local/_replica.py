@@ -217,7 +217,7 @@ class Replica:
         allocation = self._allocation
         if allocation is None:
             return {}
-        limits: dict[str, object] = {"cpus": list(allocation.cpus)}
+        limits: dict[str, object] = {"cpus": list(allocation.cpus)} if allocation.cpus else {}
         if allocation.memory_bytes:
             plan = self.hooks.memory.plan(self.id, allocation.memory_bytes)
             limits["cgroup_procs"] = plan.cgroup_procs
@@ -237,10 +237,16 @@ class Replica:
             extra = dict(self._env or {})
             if self._allocation is not None:
                 extra.update(self._allocation.environment())
-            env = self.spec.environment(port, extra)
+            env = self.spec.environment(port, extra, self.hooks.host)
             read_fd, write_fd = os.pipe()
             try:
-                popen = spawn(self.spec.command(port), env, self.spec.cwd, write_fd, self._limits())
+                popen = spawn(
+                    self.spec.command(port, self.hooks.host),
+                    env,
+                    self.spec.cwd,
+                    write_fd,
+                    self._limits(),
+                )
             except BaseException:
                 close_quietly(read_fd)
                 raise
