@@ -18,6 +18,7 @@ from basin.cli import (
     identities,
     models,
     online,
+    ray,
     roles,
     serve,
     server,
@@ -63,6 +64,7 @@ app.add_typer(online.deployment_app, name="online-deployment")
 app.add_typer(roles.app, name="role")
 app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")
+app.add_typer(ray.app, name="ray")
 app.command("configure")(configure.configure)
 app.command("server")(server.server)
 app.command("serve")(serve.serve)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 
 from basin.cli import _context
@@ -328,6 +329,29 @@ def deployment_delete(
     _context.client(resource_group, workspace_name).online_deployments.begin_delete(
         name, endpoint_name
     ).result()
+
+
+@deployment_app.command("export")
+def deployment_export(
+    name: Name,
+    endpoint_name: EndpointName,
+    format: Annotated[
+        str, typer.Option("--format", help="What to export to: kubernetes.")
+    ] = "kubernetes",
+    image: Annotated[
+        str | None,
+        typer.Option(help="Container image with the environment, code and model (see docs)."),
+    ] = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+) -> None:
+    """Print the deployment as Kubernetes manifests (Deployment, Service, HPA) for kubectl.
+
+    Checked against the official client's models; not run against a live cluster by basin."""
+    manifests = _context.client(resource_group, workspace_name).online_deployments.export(
+        name, endpoint_name, format=format, image=image
+    )
+    print(yaml.safe_dump_all(manifests, sort_keys=False), end="")
 
 
 @deployment_app.command("get-logs")

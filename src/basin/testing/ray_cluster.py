@@ -26,7 +26,6 @@ from pathlib import Path
 __all__ = ["RayCluster", "RayNode"]
 
 _STARTED = "Ray runtime started"
-_JOINED = "Ray runtime started."  # printed by a worker node too (ray 2.x)
 _OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's minimum is 75 MiB
 
 
@@ -134,15 +133,13 @@ class RayCluster:
         port = free_port(ip)
         self.client_port = free_port(ip)
         self.gcs_address = f"{ip}:{port}"
-        args = [
-            "--head",
-            f"--port={port}",
-            f"--ray-client-server-port={self.client_port}",
-            f"--num-cpus={self.head_cpus}",
-            "--include-dashboard=false",
-            f"--temp-dir={self.root / 'head'}",
-        ]
-        self._start_node(ip, args, timeout)
+        # The head through `basin ray start`, so its command line is the one operators use.
+        command = [
+            sys.executable, "-m", "basin", "ray", "start", f"--address={ip}",
+            f"--port={self.client_port}", f"--gcs-port={port}", f"--num-cpus={self.head_cpus}",
+            f"--temp-dir={self.root / 'head'}", "--block",
+        ]  # fmt: skip
+        self._start_node(ip, command, timeout)
         return self
 
     def add_node(
@@ -154,28 +151,24 @@ class RayCluster:
         timeout: float = 120,
     ) -> RayNode:
         """A worker node with its own address and custom resources (e.g. ``{"node2": 1}``)."""
-        args = [f"--address={self.gcs_address}", f"--num-cpus={cpus}"]
+        ip = self._ip()
+        command = [
+            _ray_bin(), "start", f"--address={self.gcs_address}", f"--num-cpus={cpus}",
+            f"--node-ip-address={ip}", "--disable-usage-stats", "--block",
+        ]  # fmt: skip
         if resources:
-            args.append(f"--resources={json.dumps(dict(resources))}")
-        return self._start_node(self._ip(), args, timeout, env)
+            command.append(f"--resources={json.dumps(dict(resources))}")
+        return self._start_node(ip, command, timeout, env)
 
     def _start_node(
         self,
         ip: str,
-        args: list[str],
+        command: list[str],
         timeout: float,
         env: Mapping[str, str] | None = None,
     ) -> RayNode:
         self.root.mkdir(parents=True, exist_ok=True)
-        command = [
-            _ray_bin(),
-            "start",
-            *args,
-            f"--node-ip-address={ip}",
-            f"--object-store-memory={_OBJECT_STORE_BYTES}",
-            "--disable-usage-stats",
-            "--block",
-        ]
+        command.append(f"--object-store-memory={_OBJECT_STORE_BYTES}")
         process = subprocess.Popen(
             command,
             env={**self.env, **(env or {})},
