@@ -34,6 +34,17 @@ class ServerSettings(BaseSettings):
     gateway_port: int = Field(
         default=7462, description="Port of the scoring gateway (0: any free)."
     )
+    advertise_host: str | None = Field(
+        default=None,
+        description="The name or address replicas on other nodes and remote clients use for "
+        "this server (its URLs and certificate); default: host, or this machine's name when "
+        "host is 0.0.0.0 or ::.",
+    )
+    api_tls: bool | None = Field(
+        default=None,
+        description="Serve the management API (tokens, MSI, package index) over HTTPS with the "
+        "blob service's certificate; default: when host is not a loopback address.",
+    )
     trusted_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs besides loopback that count as private for public_network_access.",

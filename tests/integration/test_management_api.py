@@ -122,3 +122,14 @@ def test_public_network_access_disabled(api: Api) -> None:
         == 200
     )
     assert api.call("GET", ws_path, host="203.0.113.9").status_code == 200
+
+
+def test_the_msi_endpoint_answers_trusted_networks_only(api: Api) -> None:
+    """Replicas on other nodes (a Ray cluster) reach the MSI endpoint from a trusted network."""
+    query = "/basin/msi/token?resource=https://storage.azure.com/&api-version=2017-09-01"
+    refused = api.call("GET", query, host="203.0.113.9", token="")
+    assert refused.status_code == 403
+    assert "trusted networks" in refused.json()["error"]["message"]
+    for host in ("127.0.0.1", "10.20.3.4"):  # loopback and the fixture's trusted 10.20.0.0/16
+        answered = api.call("GET", query, host=host, token="", headers={"secret": "wrong"})
+        assert answered.status_code != 403, answered.text  # the secret decides from here on

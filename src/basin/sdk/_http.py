@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,10 @@ class Transport:
             base_url=connection.server,
             headers={"Authorization": f"Bearer {connection.token}", "User-Agent": "basin-sdk"},
             timeout=timeout,
+            # An API served over TLS (BASIN_API_TLS) has basin's CA in the credentials' bundle.
+            verify=ssl.create_default_context(cafile=connection.ca_file)
+            if connection.ca_file
+            else True,
         )
 
     def _unreachable(self, exc: Exception) -> ServiceUnavailableError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from ssl import get_default_verify_paths as ssl_paths
+from typing import Any
 
 import uvicorn
 from uv import find_uv_bin
@@ -76,6 +78,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _advertised(settings: ServerSettings) -> str:
+    """How others reach this server: the operator's name, else the bound address (a wildcard
+    address names no one: the machine's name then)."""
+    if settings.advertise_host:
+        return settings.advertise_host
+    if settings.host in ("0.0.0.0", "::", ""):
+        return socket.getfqdn()
+    return settings.host
+
+
+def _api_tls(settings: ServerSettings) -> bool:
+    """Tokens travel on the API: TLS by default as soon as it listens beyond loopback."""
+    if settings.api_tls is not None:
+        return settings.api_tls
+    try:
+        return not ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return True  # a name: assume it is reachable from elsewhere
+
+
 def _url(scheme: str, host: str, sock: socket.socket) -> str:
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -114,6 +136,9 @@ def build(settings: ServerSettings) -> ServerHandle:
     vault = SecretVault(load_or_create_master_key(home / "master.key"))
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
+    advertised = _advertised(settings)
+    api_tls = _api_tls(settings)
+    cert = _certificate(settings, home, advertised)
     keyring = KeyRing(home / "keys")
     gateway_table = RoutingTable()
     gateway_dir = home / "gateway"
@@ -137,8 +162,8 @@ def build(settings: ServerSettings) -> ServerHandle:
         vault=vault,
         installation=installation,
         location=settings.location,
-        api_endpoint=_url("http", settings.host, api_socket),
-        blob_endpoint=_url("https", settings.host, blob_socket),
+        api_endpoint=_url("https" if api_tls else "http", advertised, api_socket),
+        blob_endpoint=_url("https", advertised, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
         builds=BuildManager(
@@ -164,7 +189,6 @@ def build(settings: ServerSettings) -> ServerHandle:
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
     environments.resume_builds(platform)
-    cert = _certificate(settings, home)
     write_credentials(credentials, ca_file=str(cert.bundle))
     request_log = RequestLog(platform)
     request_log.follow(gateway.request_log)
@@ -189,6 +213,9 @@ def build(settings: ServerSettings) -> ServerHandle:
         instance_types=instance_types,
     )
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
+    tls: dict[str, Any] = {}
+    if api_tls:
+        tls = {"ssl_certfile": str(cert.cert_path), "ssl_keyfile": str(cert.key_path)}
     api = _Server(
         uvicorn.Config(
             app,
@@ -196,6 +223,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=GRACE_S,
+            **tls,
         )
     )
     assert platform.blobs is not None
@@ -246,7 +274,7 @@ class _Certificate:
     bundle: Path
 
 
-def _certificate(settings: ServerSettings, home: Path) -> _Certificate:
+def _certificate(settings: ServerSettings, home: Path, advertised: str) -> _Certificate:
     """The blob service's certificate: the operator's, or one from basin's own CA."""
     tls_dir = home / "tls"
     if settings.tls_cert_file and settings.tls_key_file:
@@ -255,7 +283,9 @@ def _certificate(settings: ServerSettings, home: Path) -> _Certificate:
     else:
         ca = ensure_certificate_authority(tls_dir / "ca")
         served = ensure_server_certificate(
-            ca, tls_dir / "server", hosts=[settings.host, *default_hosts()]
+            ca,
+            tls_dir / "server",
+            hosts=list(dict.fromkeys([advertised, settings.host, *default_hosts()])),
         )
         issuer = ca.cert_path
     bundle = tls_dir / "bundle.pem"
