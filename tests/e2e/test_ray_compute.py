@@ -84,19 +84,25 @@ def _hosts_under(nodes: list[RayNode]) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, home: Path, build_cache: Path
+) -> Iterator[RayCluster]:
     started = time.monotonic()
     with RayCluster(tmp_path_factory.mktemp("ray"), head_cpus=1) as made:
-        made.add_node(cpus=2, resources={"node2": 1})
+        # The second node sees neither the server's home nor its environments, as another
+        # machine would not: it must fetch them from the server.
+        made.add_node(cpus=2, resources={"node2": 1}, hide=[home, build_cache])
         print(f"Ray cluster (head + node2) up in {time.monotonic() - started:.1f} s")
         yield made
 
 
 @pytest.fixture(scope="module")
-def ray_server(
-    cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory, build_cache: Path
-) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("home")
+def ray_server(cluster: RayCluster, home: Path, build_cache: Path) -> Iterator[ServerProcess]:
     types = home.parent / "instance-types.json"
     types.write_text(json.dumps(INSTANCE_TYPES))
     env = {
@@ -171,6 +177,11 @@ def test_a_deployment_placed_on_the_second_node_answers_through_the_gateway(
     assert answer.json()["deployment"] == "blue-1"
     node2 = cluster.nodes[1]
     assert _placed_on(client, "blue") == [node2.ip]
+    logs = client.online_deployments.get_logs("blue", "ray-ep", lines=2000)
+    fetched = re.search(r"node 127\.0\.0\.3 fetched from the server: (.*)", logs)
+    assert fetched, logs
+    kinds = {name.split("-")[0] for name in fetched.group(1).split(", ")}
+    assert kinds == {"env", "runtime", "code", "ca"}, fetched.group(1)
     # The process that answered runs on the second node (it descends from that node's raylet).
     assert answer.json()["pid"] in _replicas_under(node2)
 

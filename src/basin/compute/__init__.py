@@ -19,8 +19,11 @@ from basin.compute.factory import DEFAULT_COMPUTE, check_compute_url, open_compu
 from basin.compute.instance_types import InstanceType, InstanceTypes, load_instance_types
 from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
+    ARTIFACT_KEY_HEADER,
     HOST_PLACEHOLDER,
     PORT_PLACEHOLDER,
+    Artifact,
+    ArtifactSource,
     DeploymentState,
     DeploymentStatus,
     ProbeSettings,
@@ -31,9 +34,12 @@ from basin.compute.models import (
 )
 
 __all__ = [
+    "ARTIFACT_KEY_HEADER",
     "DEFAULT_COMPUTE",
     "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
+    "Artifact",
+    "ArtifactSource",
     "ComputeBackend",
     "DeploymentState",
     "DeploymentStatus",

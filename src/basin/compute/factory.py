@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from basin.compute.backend import ComputeBackend
 from basin.compute.local import LocalSupervisor
 from basin.compute.local._machine import detect_machine
+from basin.compute.models import ArtifactSource
 from basin.errors import ValidationError
 
 __all__ = ["DEFAULT_COMPUTE", "check_compute_url", "open_compute"]
@@ -43,6 +44,7 @@ def open_compute(
     on_replica_gone: Callable[[str, str], None] | None = None,
     gpus: list[str] | None = None,
     cgroup_root: Path | None = None,
+    artifacts: ArtifactSource | None = None,
 ) -> ComputeBackend:
     """The back end for ``url``, keeping its files under ``home`` (``replicas/``, ``logs/``)."""
     if check_compute_url(url) == "local":
@@ -60,4 +62,10 @@ def open_compute(
         raise ValidationError(
             f"BASIN_COMPUTE is {url}, but Ray is not installed: pip install 'basin[ray]'."
         ) from None
-    return RayCompute(url, home / "logs", replica_env=replica_env, on_replica_gone=on_replica_gone)
+    return RayCompute(
+        url,
+        home / "logs",
+        replica_env=replica_env,
+        on_replica_gone=on_replica_gone,
+        artifacts=artifacts,
+    )

@@ -11,8 +11,11 @@ from pathlib import Path
 from basin.errors import ValidationError
 
 __all__ = [
+    "ARTIFACT_KEY_HEADER",
     "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
+    "Artifact",
+    "ArtifactSource",
     "DeploymentState",
     "DeploymentStatus",
     "ProbeSettings",
@@ -86,6 +89,31 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """A file or folder a replica needs, named by its content (``env-<build key>``, …).
+
+    A node of a distributed back end that lacks ``path`` fetches it from the server by
+    ``name`` and puts it at the same path, so the replica command runs unchanged.
+    """
+
+    name: str
+    path: Path
+
+
+#: The header that carries the artifact key (``ArtifactSource.key``) to the server.
+ARTIFACT_KEY_HEADER = "x-basin-artifact-key"
+
+
+@dataclass(frozen=True)
+class ArtifactSource:
+    """Where nodes fetch artifacts: the server's API, the key, and the CA to trust (PEM text)."""
+
+    url: str
+    key: str = field(repr=False)
+    ca_pem: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class ReplicaSpec:
     """Everything that defines the replicas of one deployment.
 
@@ -105,6 +133,7 @@ class ReplicaSpec:
     readiness: ProbeSettings = field(default_factory=ProbeSettings)
     probe_path: str = "/"
     resources: Resources | None = None  # None: no requests, no limits
+    artifacts: tuple[Artifact, ...] = ()  # what a node must have (fetched when missing)
 
     def __init__(
         self,
@@ -117,6 +146,7 @@ class ReplicaSpec:
         readiness: ProbeSettings | None = None,
         probe_path: str = "/",
         resources: Resources | None = None,
+        artifacts: Sequence[Artifact] = (),
     ) -> None:
         # A hand-written __init__ so callers may pass lists and plain dicts: the frozen copy
         # keeps value semantics (equality) and nobody can change it under the supervisor.
@@ -130,6 +160,7 @@ class ReplicaSpec:
         set_(self, "readiness", readiness or ProbeSettings())
         set_(self, "probe_path", probe_path)
         set_(self, "resources", resources)
+        set_(self, "artifacts", tuple(artifacts))
 
     def validate(self) -> None:
         """Raise ``ValidationError`` when the spec cannot describe a running replica."""

@@ -11,6 +11,7 @@ from basin.server.auth import authorize
 from basin.server.errors import install_error_handlers
 from basin.server.network import NetworkPolicy
 from basin.server.routes import (
+    artifacts,
     authorization,
     connections,
     deployments,
@@ -42,6 +43,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
+    app.include_router(artifacts.public_router)
     secured = [Depends(authorize)]
     routed = (
         meta,

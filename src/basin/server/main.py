@@ -19,7 +19,13 @@ import uvicorn
 from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
-from basin.compute import ComputeBackend, check_compute_url, load_instance_types, open_compute
+from basin.compute import (
+    ArtifactSource,
+    ComputeBackend,
+    check_compute_url,
+    load_instance_types,
+    open_compute,
+)
 from basin.envbuild import EnvironmentBuilder
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
@@ -30,6 +36,7 @@ from basin.server.app import create_app
 from basin.server.blob import create_blob_app
 from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.services import endpoints, environments, workspaces
+from basin.services.artifacts import ArtifactShelf
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
 from basin.services.installation import (
@@ -194,6 +201,9 @@ def build(settings: ServerSettings) -> ServerHandle:
     request_log.follow(gateway.request_log)
     platform.events.subscribe(endpoints.CHANGED, request_log.forget)
 
+    shelf = ArtifactShelf()
+    source = ArtifactSource(platform.api_endpoint, shelf.key, cert.bundle.read_text())
+
     def compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
         return open_compute(
             settings.compute,
@@ -202,6 +212,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             on_replica_gone=replica_gone,
             gpus=settings.gpus,
             cgroup_root=settings.cgroup_root,
+            artifacts=source,
         )
 
     serving = ServingController(
@@ -211,6 +222,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         ca_bundle=cert.bundle,
         publish=gateway.publish,
         instance_types=instance_types,
+        artifacts=shelf,
     )
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     tls: dict[str, Any] = {}

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from basin.compute import (
+    Artifact,
     ComputeBackend,
     DeploymentState,
     DeploymentStatus,
@@ -33,6 +34,7 @@ from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, Routing
 from basin.identity import ACR_PULL, BLOB_READ
 from basin.services import access, deployments, endpoints, environments, msi, workspaces
 from basin.services._resources import from_stored
+from basin.services.artifacts import ArtifactShelf
 from basin.services.platform import Platform
 
 __all__ = ["ServingController"]
@@ -82,6 +84,7 @@ class ServingController:
         ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
         instance_types: InstanceTypes | None = None,
+        artifacts: ArtifactShelf | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
         controller's per-replica hooks (each replica's own managed-identity secret)."""
@@ -90,6 +93,8 @@ class ServingController:
         self.table = table
         self.ca_bundle = ca_bundle
         self.instance_types = instance_types or InstanceTypes()
+        #: What nodes of a distributed back end may fetch (None: every node sees our disk).
+        self.artifacts = artifacts
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -342,6 +347,7 @@ class ServingController:
         if self.ca_bundle is not None:
             env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
         spec = ReplicaSpec(
+            artifacts=self._artifacts(built.path, code_dir, env.get("AZUREML_MODEL_DIR")),
             key=deployment.id,
             revision="",
             argv=argv,
@@ -364,6 +370,33 @@ class ServingController:
             ).encode()
         ).hexdigest()[:16]
         return dataclasses.replace(spec, revision=revision)
+
+    def _artifacts(self, env_root: Path, code_dir: Path, model_dir: str | None) -> list[Artifact]:
+        """What a node needs besides basin and a Python: each named by its content."""
+        shelf = self.artifacts
+        if shelf is None:
+            return []
+        home = self.platform.state_dir
+        found = [shelf.put(f"env-{env_root.name}", env_root)]
+        for pth in env_root.glob("lib/python*/site-packages/basin_runtime.pth"):
+            for line in pth.read_text().splitlines():
+                folder = Path(line.strip())
+                if folder.is_absolute() and folder.is_dir():
+                    found.append(shelf.put(f"runtime-{folder.name}", folder))
+        # code/<digest>/… and models/<digest>/…: the digest names the uploaded content.
+        for kind, inside in (
+            ("code", code_dir),
+            ("models", Path(model_dir) if model_dir else None),
+        ):
+            if inside is None:
+                continue
+            relative = inside.relative_to(home / "serving" / kind)
+            root = home / "serving" / kind / relative.parts[0]
+            found.append(shelf.put(f"{kind}-{relative.parts[0]}", root))
+        if self.ca_bundle is not None:
+            digest = hashlib.sha256(self.ca_bundle.read_bytes()).hexdigest()[:16]
+            found.append(shelf.put(f"ca-{digest}", self.ca_bundle))
+        return found
 
     # ------------------------------------------------------------------ per-replica secrets
     def replica_env(self, key: str, replica_id: str) -> dict[str, str]:

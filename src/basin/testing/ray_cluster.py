@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,9 +149,14 @@ class RayCluster:
         cpus: int = 1,
         resources: Mapping[str, float] | None = None,
         env: Mapping[str, str] | None = None,
+        hide: Sequence[Path] = (),
         timeout: float = 120,
     ) -> RayNode:
-        """A worker node with its own address and custom resources (e.g. ``{"node2": 1}``)."""
+        """A worker node with its own address and custom resources (e.g. ``{"node2": 1}``).
+
+        ``hide``: folders this node must not see, as if it were another machine (an empty
+        tmpfs over each, in a mount namespace of the node's own; Linux, as root).
+        """
         ip = self._ip()
         command = [
             _ray_bin(), "start", f"--address={self.gcs_address}", f"--num-cpus={cpus}",
@@ -158,6 +164,12 @@ class RayCluster:
         ]  # fmt: skip
         if resources:
             command.append(f"--resources={json.dumps(dict(resources))}")
+        if hide:
+            mounts = " && ".join(f"mount -t tmpfs basin-hidden {shlex.quote(str(p))}" for p in hide)
+            command = [
+                "unshare", "--mount", "--propagation", "private",
+                "sh", "-c", f'{mounts} && exec "$@"', "sh", *command,
+            ]  # fmt: skip
         return self._start_node(ip, command, timeout, env)
 
     def _start_node(

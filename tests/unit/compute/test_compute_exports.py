@@ -9,6 +9,9 @@ import basin.compute.local
 def test_exports() -> None:
     assert sorted(basin.compute.__all__) == sorted(
         [
+            "ARTIFACT_KEY_HEADER",
+            "Artifact",
+            "ArtifactSource",
             "DEFAULT_COMPUTE",
             "HOST_PLACEHOLDER",
             "PORT_PLACEHOLDER",

@@ -25,7 +25,8 @@ from basin.compute._logs import log_path
 from basin.compute.backoff import RestartPolicy
 from basin.compute.local import LocalSupervisor
 from basin.compute.local._machine import Machine, detect_machine
-from basin.compute.models import ReplicaSpec, Resources
+from basin.compute.models import ArtifactSource, ReplicaSpec, Resources
+from basin.compute.ray._fetch import fetch_missing
 
 __all__ = ["ReplicaHost", "node_folder"]
 
@@ -64,13 +65,19 @@ class ReplicaHost:
             host=self.ip,
         )
 
-    def start(self, spec: ReplicaSpec, extra_env: dict[str, str]) -> dict[str, Any]:
-        """Run ``spec`` (one replica); returns where: node id, address, actor pid."""
+    def start(
+        self, spec: ReplicaSpec, extra_env: dict[str, str], source: ArtifactSource | None
+    ) -> dict[str, Any]:
+        """Run ``spec`` (one replica); returns where: node id, address, actor pid, fetched."""
+        fetched = fetch_missing(spec.artifacts, source, node_folder() / "locks")
+        home = spec.env.get("HOME")
+        if home:
+            Path(home).mkdir(parents=True, exist_ok=True)
         missing = [p for p in (Path(spec.argv[0]), spec.cwd) if p.is_absolute() and not p.exists()]
         if missing:
             raise FileNotFoundError(
-                f"Node {self.ip} lacks {missing[0]}: the deployment's environment, code and model "
-                "must be on every node at the server's paths (shared storage)."
+                f"Node {self.ip} lacks {missing[0]}, which is not one of the deployment's "
+                "artifacts the server can send."
             )
         self.key = spec.key
         self.extra_env = dict(extra_env)
@@ -78,7 +85,7 @@ class ReplicaHost:
         if wanted is not None:  # custom resources were Ray's to place; the rest applies here
             wanted = Resources(wanted.cpus, wanted.memory_bytes, wanted.gpus)
         self.supervisor.apply(dataclasses.replace(spec, resources=wanted), 1)
-        return {"node": self.node, "ip": self.ip, "pid": os.getpid()}
+        return {"node": self.node, "ip": self.ip, "pid": os.getpid(), "fetched": fetched}
 
     def poll(self) -> dict[str, Any]:
         """The replica's status and the log lines written since the last poll."""

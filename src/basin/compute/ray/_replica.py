@@ -19,7 +19,13 @@ from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
 from basin.compute._logs import DeploymentLog
 from basin.compute.backoff import RestartPolicy, Run, restart_delay
-from basin.compute.models import ReplicaSpec, ReplicaState, ReplicaStatus, Resources
+from basin.compute.models import (
+    ArtifactSource,
+    ReplicaSpec,
+    ReplicaState,
+    ReplicaStatus,
+    Resources,
+)
 
 __all__ = ["RayOptions", "RayReplica"]
 
@@ -46,6 +52,7 @@ class RayHooks:
     replica_env: Callable[[str, str], Mapping[str, str]] | None
     on_gone: Callable[[str, str], None] | None
     explain: Callable[[Resources], str]  # why a replica of these resources is not placed
+    source: ArtifactSource | None = None  # where nodes fetch what they lack
 
 
 @dataclass
@@ -175,7 +182,9 @@ class RayReplica:
             self._actor = self.hooks.actor_class.options(**options).remote(
                 self.id, self.options.restart, self.options.stop_grace
             )
-            self._start_ref = self._actor.start.remote(self.spec, dict(self._env or {}))
+            self._start_ref = self._actor.start.remote(
+                self.spec, dict(self._env or {}), self.hooks.source
+            )
         except Exception as error:  # Ray refused the request (e.g. a bad resource)
             self._event(f"could not create the actor of replica {self.id}: {error}")
             self._actor = None
@@ -207,6 +216,9 @@ class RayReplica:
             self._lost(now, f"its actor died ({type(error).__name__})")
             return
         self.state, self.waiting_for = ReplicaState.STARTING, ""
+        if self._where.get("fetched"):
+            names = ", ".join(self._where["fetched"])
+            self._event(f"node {self._where['ip']} fetched from the server: {names}")
         self._event(
             f"replica {self.id} placed on node {self._where['ip']} "
             f"({str(self._where['node'])[:12]}, actor pid {self._where['pid']})"

@@ -28,7 +28,7 @@ from basin.compute._logs import DeploymentLog
 from basin.compute._reconciler import Reconciler
 from basin.compute._rollout import Replica
 from basin.compute.backoff import RestartPolicy
-from basin.compute.models import ReplicaSpec, Resources
+from basin.compute.models import ArtifactSource, ReplicaSpec, Resources
 from basin.compute.ray._host import ReplicaHost
 from basin.compute.ray._replica import RayHooks, RayOptions, RayReplica
 from basin.errors import ServiceUnavailableError
@@ -39,7 +39,10 @@ _GIB = 2**30
 
 
 class RayCompute(Reconciler):
-    """Runs replicas as Ray actors on the cluster at ``address`` (``ray://host:port``)."""
+    """Runs replicas as Ray actors on the cluster at ``address`` (``ray://host:port``).
+
+    ``artifacts`` says where nodes fetch a spec's artifacts they lack (the server's API).
+    """
 
     def __init__(
         self,
@@ -55,6 +58,7 @@ class RayCompute(Reconciler):
         clock: Callable[[], float] = time.monotonic,
         poll_every: float = 0.2,
         lost_after: float = 10.0,
+        artifacts: ArtifactSource | None = None,
     ) -> None:
         super().__init__(log_dir, log_max_bytes=log_max_bytes, clock=clock, thread_name="basin-ray")
         self.address = address
@@ -71,6 +75,7 @@ class RayCompute(Reconciler):
             replica_env=replica_env,
             on_gone=on_replica_gone,
             explain=self._explain,
+            source=artifacts,
         )
         self._wakeup = threading.Event()
         self._start_loop()
