@@ -60,3 +60,17 @@ def test_every_route_is_documented() -> None:
             path[match.start() :] for match in re.finditer(r"/[A-Za-z]+/\{[a-z_]+\}", path)
         ]
         assert any(tail in documented for tail in tails), path
+
+
+def _packages() -> list[str]:
+    """Every package and top-level module of basin, as the package table names them."""
+    root = Path(__file__).parents[1] / "src" / "basin"
+    names = [p.name + "/" for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    names += [p.name for p in root.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("package", _packages())
+def test_every_package_is_in_the_package_table(package: str) -> None:
+    table = DOC.split("## Package layout", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{package}` |" in table

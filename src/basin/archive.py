@@ -142,8 +142,9 @@ def tar_path(path: Path) -> Iterator[bytes]:
 
 
 def safe_member_path(name: str) -> str:
-    """A tar member name made relative and checked: no absolute paths, no ``..`` segments."""
+    """A tar member or blob name made relative and checked: no absolute paths, no ``..``
+    segments (what is laid out as files never lands outside its folder)."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts or name.startswith("/"):
-        raise ValidationError(f"Archive member '{name}' would escape its folder; refused.")
+        raise ValidationError(f"The path '{name}' would escape its folder; refused.")
     return path.as_posix()

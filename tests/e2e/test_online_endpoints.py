@@ -20,6 +20,8 @@ import pytest
 from basin import MLClient
 from basin.entities import (
     CodeConfiguration,
+    EndpointAuthKeys,
+    EndpointAuthToken,
     Environment,
     IdentityConfiguration,
     ManagedIdentityConfiguration,
@@ -407,21 +409,13 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
         client.online_endpoints.begin_regenerate_keys("codes-endpoint", key_type="primary").result()
         assert http.post(uri, json={}, headers={"Authorization": old}).status_code == 401  # at once
         fresh = client.online_endpoints.get_keys("codes-endpoint")
+        assert isinstance(fresh, EndpointAuthKeys)
         # the gateway's table on disk holds key digests, never the keys
         routes = (server.home / "gateway" / "routes.json").read_text()
-        assert "codes-endpoint" in routes and fresh.primary_key not in routes  # type: ignore[union-attr]
-        assert (
-            http.post(
-                uri, json={}, headers={"Authorization": f"Bearer {fresh.primary_key}"}
-            ).status_code
-            == 200
-        )  # type: ignore[union-attr]
-        assert (
-            http.post(
-                uri, json={}, headers={"Authorization": f"Bearer {fresh.secondary_key}"}
-            ).status_code
-            == 200
-        )  # type: ignore[union-attr]
+        assert "codes-endpoint" in routes and fresh.primary_key not in routes
+        for key in (fresh.primary_key, fresh.secondary_key):
+            answer = http.post(uri, json={}, headers={"Authorization": f"Bearer {key}"})
+            assert answer.status_code == 200
     # the SDK raises basin's own classes for the gateway's answers, as retry logic wants
     from basin.errors import RequestTimeoutError
 
@@ -430,6 +424,35 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
     # the gateway sends the replica no deprecated request-id header (a warning per request)
     logs = client.online_deployments.get_logs("blue", "codes-endpoint")
     assert "x-ms-request-id header has been deprecated" not in logs
+
+
+def test_a_hang_after_fast_calls_costs_one_request_not_the_replica(
+    client: MLClient, echo_code: Path
+) -> None:
+    """After 64 fast calls run() runs inline on the replica's loop; a hang there used to block
+    the loop for SCORING_TIMEOUT_MS (azmlinfsrv's default: an hour) until liveness restarted the
+    replica. The scoring timeout now follows request_timeout_ms."""
+    client.online_endpoints.begin_create_or_update(
+        ManagedOnlineEndpoint(name="hang-endpoint")
+    ).result()
+    settings = OnlineRequestSettings(
+        request_timeout_ms=2000, max_concurrent_requests_per_instance=4
+    )
+    client.online_deployments.begin_create_or_update(
+        _deployment("blue", "hang-endpoint", echo_code, request_settings=settings)
+    ).result()
+    client.online_endpoints.begin_update("hang-endpoint", {"traffic": {"blue": 100}}).result()
+    pid = _pid_of(client, "hang-endpoint", "blue")
+    uri, headers = _score(client, "hang-endpoint")
+    with httpx.Client(timeout=30) as http:
+        for _ in range(200):  # enough fast calls in a row for the runner's fast lane
+            assert http.post(uri, json={}, headers=headers).status_code == 200
+        logs = client.online_deployments.get_logs("blue", "hang-endpoint")
+        assert "running it on the event loop" in logs
+        assert http.post(uri, json={"sleep": 600}, headers=headers).status_code == 408
+        answered = [http.post(uri, json={"n": i}, headers=headers).status_code for i in range(3)]
+    assert answered == [200, 200, 200]
+    assert _pid_of(client, "hang-endpoint", "blue") == pid  # not restarted
 
 
 def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
@@ -444,6 +467,7 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
         "a": 1
     }
     token = client.online_endpoints.get_keys("token-endpoint")
+    assert isinstance(token, EndpointAuthToken)
     other = (
         client.online_endpoints.get("codes-endpoint")
         if any(e.name == "codes-endpoint" for e in client.online_endpoints.list())
@@ -456,8 +480,19 @@ def test_aml_token_auth(client: MLClient, echo_code: Path) -> None:
     if other is not None and other.scoring_uri:  # a token is only good for its own endpoint
         response = httpx.post(
             other.scoring_uri, json={}, headers={"Authorization": f"Bearer {token.access_token}"}
-        )  # type: ignore[union-attr]
+        )
         assert response.status_code == 401
+    # A principal with no role on the endpoint cannot mint its token through the token
+    # service, however the scope is spelled (it could with '/.default/.default' before).
+    nobody = client.principals.create("no-role-on-token-endpoint")
+    assert nobody.password
+    with MLClient(
+        None, None, "rg-online", "ws-online", server=client.server, token=nobody.password
+    ) as other_client:
+        for scope in (uri, uri + "/.default", uri + "/.default/.default", uri.upper()):
+            with pytest.raises(BasinError) as refused:
+                other_client.principals.get_access_token(scope)
+            assert refused.value.status == 400, scope
 
 
 def test_update_under_load_replicas_killed_and_server_restarted(

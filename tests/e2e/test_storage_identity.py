@@ -140,7 +140,7 @@ def test_managed_identity_reads_only_with_a_role(
     with pytest.raises(HttpResponseError) as refused:
         _blob(msi_setup).download_blob().readall()
     assert refused.value.status_code == 403
-    assert refused.value.error_code == "AuthorizationPermissionMismatch"
+    assert getattr(refused.value, "error_code", None) == "AuthorizationPermissionMismatch"
 
     reader = assign(cli, identity["principalId"], "Storage Blob Data Reader", account_id)
     assert _blob(msi_setup).download_blob().readall() == b"read through a managed identity"

@@ -170,3 +170,41 @@ def test_artifacts_go_only_to_holders_of_the_key_on_trusted_networks(
     assert api.call("GET", "/basin/artifacts/other", token="", headers=key).status_code == 404
     far = api.call("GET", "/basin/artifacts/env-abc", host="203.0.113.9", token="", headers=key)
     assert far.status_code == 403
+
+
+def test_bodies_tags_and_text_are_capped_and_nothing_is_stored(api: Api) -> None:
+    """A 300 MiB tag value was once stored (and every listing then crawled): Azure's limits."""
+    group = f"/subscriptions/{api.sub}/resourceGroups/capped"
+    cases = {
+        "value": {"tags": {"a": "x" * 257}},
+        "count": {"tags": {f"t{i}": "v" for i in range(51)}},
+        "name": {"tags": {"n" * 513: "v"}},
+        "text": {"location": "x" * (200 << 10)},
+    }
+    for case, body in cases.items():
+        refused = api.call("PUT", group, json=body)
+        assert refused.status_code == 400, (case, refused.text)
+        assert refused.json()["error"]["code"] == "ValidationError"
+        assert len(refused.text) < 500  # the message names the field, it does not echo the value
+    huge = api.call("PUT", group, json={"tags": {"a": "x" * (5 << 20)}})
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "PayloadTooLarge"
+
+    async def chunks() -> Any:
+        for _ in range(5):
+            yield b" " * (1 << 20)
+
+    streamed = api.call(
+        "PUT", group, content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert api.call("GET", group).status_code == 404  # nothing was stored
+    ok = api.call("PUT", group, json={"tags": {"a": "x" * 256}})
+    assert ok.status_code in (200, 201), ok.text
+
+
+def test_a_long_description_is_refused(api: Api) -> None:
+    api.call("PUT", f"/subscriptions/{api.sub}/resourceGroups/rg", json={})
+    ws = f"/subscriptions/{api.sub}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws-long"
+    refused = api.call("PUT", ws, json={"description": "d" * 9000})
+    assert refused.status_code == 400 and "description" in refused.json()["error"]["message"]
+    assert api.call("GET", ws).status_code == 404

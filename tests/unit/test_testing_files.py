@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from basin.testing import files as files_module
 from basin.testing.files import files_containing
 
 
@@ -28,5 +27,5 @@ def test_a_file_removed_during_the_walk_is_passed_over(tmp_path: Path, monkeypat
             (tmp_path / "gone.txt").unlink(missing_ok=True)
             yield folder, dirs, names
 
-    monkeypatch.setattr(files_module.os, "walk", walk_then_remove)
+    monkeypatch.setattr("basin.testing.files.os.walk", walk_then_remove)
     assert files_containing(tmp_path, "secret") == [tmp_path / "kept.txt"]

@@ -54,7 +54,8 @@ def validate_container_name(name: str) -> str:
 
 
 def validate_blob_name(name: str) -> str:
-    """Blob names: 1-1024 characters, no control characters, no '.' or '..' path segments."""
+    """Blob names: 1-1024 characters, no control characters, no '.', '..' or empty path
+    segments."""
     if not 1 <= len(name) <= MAX_BLOB_NAME_LENGTH:
         raise InvalidResourceNameError(
             f"Invalid blob name: it must be 1 to {MAX_BLOB_NAME_LENGTH} characters long."
@@ -64,6 +65,12 @@ def validate_blob_name(name: str) -> str:
     if any(part in (".", "..") for part in name.replace("\\", "/").split("/")):
         raise InvalidResourceNameError(
             "Invalid blob name: '.' and '..' path segments are not allowed."
+        )
+    # As Azure's hierarchical namespace: a folder-style name never starts with '/' or holds an
+    # empty segment, so no name becomes an absolute path when laid out as files.
+    if name.startswith("/") or "//" in name:
+        raise InvalidResourceNameError(
+            "Invalid blob name: it must not start with '/' or hold an empty path segment ('//')."
         )
     try:
         name.encode("utf-8")

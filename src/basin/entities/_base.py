@@ -34,7 +34,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML file of one resource; ``$schema`` is accepted and dropped, as az ml does."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows save YAML with a byte-order mark, which az ml accepts.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"File '{path}' is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8 and try again."
+        ) from None
     except FileNotFoundError:
         raise ValidationError(f"File '{path}' does not exist.") from None
     except OSError as exc:

@@ -93,8 +93,16 @@ class ManagedOnlineDeployment(Entity):
     @field_validator("environment_variables", mode="before")
     @classmethod
     def _text_values(cls, value: Any) -> Any:
-        # YAML turns `WORKER_COUNT: 2` into an int; the process environment holds text.
+        # YAML turns `WORKER_COUNT: 2` into an int; the process environment holds text. A list,
+        # a mapping or nothing has no text form a script could expect: refused, not stringified.
         if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(v, str | int | float | bool):
+                    shown = "null" if v is None else type(v).__name__
+                    raise ValueError(
+                        f"environment variable '{k}' must be text, a number or true/false, "
+                        f"not a {shown}; quote it in YAML to pass it as text"
+                    )
             return {
                 k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
                 for k, v in value.items()

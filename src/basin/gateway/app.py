@@ -228,12 +228,17 @@ class GatewayApp:
         if not state.replicas:
             message = f"Deployment {state.name!r} of endpoint {name!r} has no ready replica."
             await self._refuse(ex, send, 503, "ServiceUnavailable", message, "no_replica")
-        elif state.in_flight >= state.limit:
+        elif not state.has_room() and not await state.wait_for_room():
             message = (
                 f"Deployment {state.name!r} already has {state.in_flight} requests in flight, "
-                "the most it takes (2 x max_concurrent_requests_per_instance x ready instances)."
+                "the most it takes (2 x max_concurrent_requests_per_instance x ready instances), "
+                f"and no room came within its max_queue_wait_ms ({round(state.queue_wait_s * 1000)}"
+                " ms)."
             )
             await self._refuse(ex, send, 429, "TooManyRequests", message, "too_many_requests")
+        elif not state.replicas:  # they went while this request waited for room
+            message = f"Deployment {state.name!r} of endpoint {name!r} has no ready replica."
+            await self._refuse(ex, send, 503, "ServiceUnavailable", message, "no_replica")
         else:
             try:
                 await forward(ex, state, receive, send, max_body=self.max_body_bytes, mirror=mirror)

@@ -8,8 +8,10 @@ here runs on the gateway's event loop; the table may be written from any thread.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from bisect import bisect_right
+from collections import deque
 
 from basin.gateway.metrics import GatewayMetrics, Series
 from basin.gateway.table import EndpointRoute, RoutingTable, TokenVerifier
@@ -29,8 +31,23 @@ class ReplicaState:
         self.in_flight = 0
 
 
+#: Requests waiting for room, per deployment, at most this many times its in-flight limit.
+_QUEUE_PER_SLOT = 64
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
 class DeploymentState:
-    """One deployment's live state; kept across table changes so counters stay true."""
+    """One deployment's live state; kept across table changes so counters stay true.
+
+    At most ``limit`` requests are in flight (Azure's 2 x max_concurrent_requests_per_instance
+    x ready instances); one past it waits in a FIFO queue for up to ``queue_wait_s``
+    (``max_queue_wait_ms``) and gets its 429 only then. A slot that frees is handed to the
+    first waiter directly (``reserved``), so a newcomer cannot take it in between.
+    """
 
     __slots__ = (
         "_cursor",
@@ -39,9 +56,12 @@ class DeploymentState:
         "in_flight",
         "limit",
         "name",
+        "queue_wait_s",
         "replicas",
+        "reserved",
         "series",
         "timeout_s",
+        "waiters",
     )
 
     def __init__(self, endpoint: str, name: str, series: Series) -> None:
@@ -53,8 +73,50 @@ class DeploymentState:
         self.replicas: list[ReplicaState] = []
         self.limit = 0
         self.timeout_s = 5.0
+        self.queue_wait_s = 0.5
         self.in_flight = 0
+        self.reserved = 0
+        self.waiters: deque[asyncio.Future[bool]] = deque()
         self._cursor = 0
+
+    def has_room(self) -> bool:
+        return self.in_flight + self.reserved < self.limit
+
+    async def wait_for_room(self) -> bool:
+        """Queue for a slot for up to ``queue_wait_s``; True once one is handed over (the
+        caller then starts its request without waiting again), False when the wait ends."""
+        if self.queue_wait_s <= 0 or len(self.waiters) >= _QUEUE_PER_SLOT * max(self.limit, 1):
+            return False
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self.waiters.append(waiter)
+        expiry = loop.call_later(self.queue_wait_s, _expire, waiter)
+        try:
+            granted = await waiter
+        except asyncio.CancelledError:  # the client went away while it waited
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self.reserved -= 1
+                self.wake()
+            raise
+        finally:
+            expiry.cancel()
+        if granted:
+            self.reserved -= 1
+        return granted
+
+    def leave(self) -> None:
+        """A request in flight is over: its slot goes to the first waiter, if any."""
+        self.in_flight -= 1
+        self.wake()
+
+    def wake(self) -> None:
+        """Hand free slots to waiters, first come first served (also after the limit grew)."""
+        waiters = self.waiters
+        while waiters and self.in_flight + self.reserved < self.limit:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                self.reserved += 1
+                waiter.set_result(True)
 
     def pick_other(self, refused: ReplicaState) -> ReplicaState | None:
         """Another replica than ``refused`` (which could not be connected to), if any."""
@@ -165,6 +227,8 @@ class Router:
                 2 * deployment.max_concurrent_requests_per_instance * len(deployment.replicas)
             )
             state.timeout_s = deployment.request_timeout_ms / 1000
+            state.queue_wait_s = deployment.max_queue_wait_ms / 1000
+            state.wake()  # the limit may have grown
             states[name] = state
         verifier = route.token_verifier or self.default_verifier
         return EndpointPlan(route, states, self.metrics.series(route.name, ""), verifier)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from basin.errors import ValidationError
+from basin.errors import AuthenticationError, ValidationError
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord
 from basin.gateway.server import bind, new_event_loop, uvicorn_server
@@ -70,19 +70,27 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(0)
 
 
+#: Makes the check for one endpoint from the audience (scoring URI) its tokens must carry.
 VerifierFactory = Callable[[str], TokenVerifier]
 
 
 def _bind(routes: list[EndpointRoute], factory: VerifierFactory | None) -> list[EndpointRoute]:
-    """Give each aml_token endpoint its own verifier (routes from JSON carry none)."""
+    """Give each aml_token endpoint its own verifier, for the audience its route names (routes
+    from JSON carry none); one that names no audience accepts no token."""
     if factory is None:
         return routes
     return [
-        route.evolve(token_verifier=factory(route.name))
+        route.evolve(
+            token_verifier=factory(route.token_audience) if route.token_audience else _refuse
+        )
         if route.auth_mode == "aml_token"
         else route
         for route in routes
     ]
+
+
+def _refuse(token: str) -> None:
+    raise AuthenticationError("This endpoint's route names no token audience.")
 
 
 def _load_verifier(spec: str | None) -> TokenVerifier | None:

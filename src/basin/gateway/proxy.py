@@ -8,6 +8,7 @@ headers are parsed goes back in one ``send``; larger bodies stream both ways wit
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -27,6 +28,8 @@ from basin.gateway.replies import (
 from basin.gateway.upstream import Connection, UpstreamError
 
 __all__ = ["MIRROR_MAX_BODY_BYTES", "Exchange", "Receive", "forward"]
+
+logger = logging.getLogger("basin.gateway")
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
@@ -110,8 +113,8 @@ async def forward(
     try:
         await _forward(ex, state, replica, receive, send, max_body, mirror)
     finally:
-        state.in_flight -= 1
         replica.in_flight -= 1
+        state.leave()
 
 
 async def _forward(
@@ -181,11 +184,19 @@ async def _forward(
             raise
         ex.status, ex.reason = 502, "replica_unreachable"
         ex.upstream_s = time.perf_counter() - started
+        logger.warning(
+            "replica %s of %s/%s: %s", replica.address, state.endpoint, state.name, error
+        )
         await send_reply(
             send,
             502,
             [JSON, *ex.id_headers, state.header],
-            error_body("BadGateway", f"A replica of deployment {state.name!r} failed: {error}"),
+            # The cause names the replica's address: it goes to the record, not to the client.
+            error_body(
+                "BadGateway",
+                f"A replica of deployment {state.name!r} could not be reached or broke off its "
+                "answer; try again.",
+            ),
         )
 
 
@@ -350,7 +361,7 @@ async def send_copy(state: DeploymentState, method: bytes, head: bytes, body: by
     """
     if not state.replicas:
         return 503
-    if state.in_flight >= state.limit:
+    if not state.has_room():
         return 429  # the mirror never queues, nor takes capacity it does not have
     replica = state.pick()
     state.in_flight += 1
@@ -378,5 +389,5 @@ async def send_copy(state: DeploymentState, method: bytes, head: bytes, body: by
     finally:
         if conn is not None and conn.owner is token:
             conn.abort()
-        state.in_flight -= 1
         replica.in_flight -= 1
+        state.leave()

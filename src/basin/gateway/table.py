@@ -20,6 +20,7 @@ from basin.errors import ValidationError
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE",
+    "DEFAULT_MAX_QUEUE_WAIT_MS",
     "DEFAULT_REQUEST_TIMEOUT_MS",
     "AuthMode",
     "DeploymentRoute",
@@ -31,6 +32,7 @@ __all__ = [
 
 DEFAULT_REQUEST_TIMEOUT_MS = 5000
 DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1
+DEFAULT_MAX_QUEUE_WAIT_MS = 500
 
 AuthMode = Literal["key", "aml_token"]
 TokenVerifier = Callable[[str], None]
@@ -57,6 +59,8 @@ class DeploymentRoute:
     replicas: tuple[str, ...] = ()
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS
     max_concurrent_requests_per_instance: int = DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE
+    #: How long a request past the in-flight limit may wait for room before its 429 (0: none).
+    max_queue_wait_ms: int = DEFAULT_MAX_QUEUE_WAIT_MS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replicas", tuple(self.replicas))
@@ -66,12 +70,16 @@ class DeploymentRoute:
         _check_positive(
             "max_concurrent_requests_per_instance", self.max_concurrent_requests_per_instance
         )
+        wait = self.max_queue_wait_ms
+        if not isinstance(wait, int) or isinstance(wait, bool) or wait < 0:
+            raise ValidationError(f"max_queue_wait_ms must be an integer >= 0, got {wait!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "replicas": list(self.replicas),
             "request_timeout_ms": self.request_timeout_ms,
             "max_concurrent_requests_per_instance": self.max_concurrent_requests_per_instance,
+            "max_queue_wait_ms": self.max_queue_wait_ms,
         }
 
     @classmethod
@@ -80,6 +88,7 @@ class DeploymentRoute:
             "replicas",
             "request_timeout_ms",
             "max_concurrent_requests_per_instance",
+            "max_queue_wait_ms",
         }
         if unknown:
             raise ValidationError(f"unknown deployment route fields: {sorted(unknown)}")
@@ -110,6 +119,8 @@ class EndpointRoute:
     traffic: Mapping[str, int] = field(default_factory=dict)
     mirror: MirrorTraffic | None = None
     deployments: Mapping[str, DeploymentRoute] = field(default_factory=dict)
+    #: aml_token endpoints: the audience their tokens must carry (the scoring URI), exactly.
+    token_audience: str = ""
     # Not part of the JSON form: a gateway fed from JSON uses the verifier it was started with.
     token_verifier: TokenVerifier | None = field(default=None, repr=False, compare=False)
 
@@ -171,11 +182,15 @@ class EndpointRoute:
                 {self.mirror.deployment: self.mirror.percent} if self.mirror is not None else {}
             ),
             "deployments": {name: d.to_dict() for name, d in self.deployments.items()},
+            "token_audience": self.token_audience,
         }
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> EndpointRoute:
-        known = {"auth_mode", "keys", "key_hashes", "traffic", "mirror_traffic", "deployments"}
+        known = {
+            "auth_mode", "keys", "key_hashes", "traffic", "mirror_traffic", "deployments",
+            "token_audience",
+        }  # fmt: skip
         unknown = set(data) - known
         if unknown:
             raise ValidationError(f"unknown endpoint route fields: {sorted(unknown)}")
@@ -194,6 +209,7 @@ class EndpointRoute:
                 d: DeploymentRoute.from_dict(v)
                 for d, v in dict(data.get("deployments") or {}).items()
             },
+            token_audience=str(data.get("token_audience") or ""),
         )
 
 

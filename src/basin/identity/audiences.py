@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from basin.errors import ValidationError
 
-__all__ = ["audience_key", "resource_from_scope", "same_audience"]
+__all__ = ["audience_key", "is_endpoint_audience", "resource_from_scope", "same_audience"]
 
 _DEFAULT_SUFFIX = "/.default"
 _MAX_LENGTH = 2048
@@ -27,6 +28,12 @@ def resource_from_scope(value: str) -> str:
         )
     if text.lower().endswith(_DEFAULT_SUFFIX):
         text = text[: -len(_DEFAULT_SUFFIX)]
+    # Whoever compares the result must see what the token will say: stripping once more later
+    # would turn a refused ``…/score/.default`` into an endpoint audience.
+    if any(segment.lower() == ".default" for segment in text.split("/")):
+        raise ValidationError(
+            "A scope ends with '/.default' at most once, e.g. 'https://storage.azure.com/.default'."
+        )
     if not text:
         raise ValidationError("A resource is required, e.g. 'https://storage.azure.com/'.")
     return text
@@ -42,6 +49,19 @@ def audience_key(value: str) -> str:
             (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)
         )
     return text.lower()
+
+
+_ENDPOINT_PATH = re.compile(r"/endpoints/[^/]+/score", re.IGNORECASE)
+
+
+def is_endpoint_audience(value: str) -> bool:
+    """Whether a resource names an online endpoint's scoring URI (any host, any case): such
+    audiences are minted only by the endpoint's own get-credentials call."""
+    try:
+        path = urlsplit(audience_key(value)).path
+    except ValidationError:
+        return False
+    return _ENDPOINT_PATH.fullmatch(path.rstrip("/")) is not None
 
 
 def same_audience(a: str, b: str) -> bool:

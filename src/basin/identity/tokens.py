@@ -18,7 +18,7 @@ import jwt
 from jwt.types import Options
 
 from basin.errors import AuthenticationError, ValidationError
-from basin.identity.audiences import audience_key, resource_from_scope
+from basin.identity.audiences import audience_key, is_endpoint_audience, resource_from_scope
 from basin.identity.keyring import SUPPORTED_ALGORITHMS, KeyRing
 from basin.identity.principals import Principal
 
@@ -99,7 +99,29 @@ class TokenIssuer:
 
     def issue(self, principal: Principal, audience: str, *, lifetime: int = 3600) -> IssuedToken:
         """A token for ``principal`` to present to ``audience`` (a resource URI or a scope such
-        as ``https://storage.azure.com/.default``), valid for ``lifetime`` seconds."""
+        as ``https://storage.azure.com/.default``), valid for ``lifetime`` seconds.
+
+        Never for an online endpoint's scoring URI: those come from ``issue_for_endpoint``,
+        which only the endpoint's get-credentials call (rights on the endpoint) reaches.
+        """
+        resource = resource_from_scope(audience)
+        if is_endpoint_audience(resource):
+            raise ValidationError(
+                "Tokens for an online endpoint come from its get-credentials call "
+                "(basin online-endpoint get-credentials), which needs rights on the endpoint."
+            )
+        return self._mint(principal, resource, lifetime)
+
+    def issue_for_endpoint(
+        self, principal: Principal, scoring_uri: str, *, lifetime: int = 3600
+    ) -> IssuedToken:
+        """A token for an ``aml_token`` endpoint: its audience is the endpoint's scoring URI."""
+        resource = resource_from_scope(scoring_uri)
+        if not is_endpoint_audience(resource):
+            raise ValidationError(f"'{_shown(scoring_uri)}' is not an endpoint's scoring URI.")
+        return self._mint(principal, resource, lifetime)
+
+    def _mint(self, principal: Principal, resource: str, lifetime: int) -> IssuedToken:
         if not 0 < lifetime <= self._max_lifetime:
             raise ValidationError(
                 f"A token lifetime must be between 1 and {self._max_lifetime} seconds."
@@ -109,7 +131,7 @@ class TokenIssuer:
         now = int(self._clock())
         expires_on = now + int(lifetime)
         claims: dict[str, Any] = {
-            "aud": resource_from_scope(audience),
+            "aud": resource,
             "iss": self._issuer,
             "iat": now,
             "nbf": now,

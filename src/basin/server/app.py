@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from basin.server.auth import authorize
 from basin.server.errors import install_error_handlers
+from basin.server.limits import BodyLimits
 from basin.server.network import NetworkPolicy
 from basin.server.routes import (
     artifacts,
@@ -41,6 +42,7 @@ def create_app(
     app.state.network_policy = NetworkPolicy(trusted_networks)
     app.state.serving = serving
     install_error_handlers(app)
+    app.add_middleware(BodyLimits)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
     app.include_router(artifacts.public_router)

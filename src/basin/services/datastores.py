@@ -155,6 +155,8 @@ def read_tree(
         for blob in page.blobs:
             if blob.name != path and not blob.name.startswith(path + "/"):
                 continue
+            if blob.name.endswith("/"):
+                continue  # a folder marker (tools make them): it holds no file
             found = True
             yield (
                 blob.name[len(parent) :],

@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from basin.archive import safe_member_path
 from basin.entities import (
     Environment,
     ManagedOnlineDeployment,
@@ -19,7 +20,7 @@ from basin.entities import (
 )
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
-from basin.services import datastores, endpoints, environments, models, workspaces
+from basin.services import cascade, datastores, endpoints, environments, models, workspaces
 from basin.services._folders import build_folder
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
@@ -174,11 +175,14 @@ def delete(platform: Platform, group: str, ws: str, endpoint_name: str, name: st
         )
     current = get(platform, group, ws, endpoint_name, name)
     assert current.id is not None
-    with platform.store.transaction() as tx:
-        tx.delete_under(current.id)
+    cascade.delete(platform, current.id)  # its replicas stop (register_cascade)
     if endpoint.mirror_traffic.get(name):
         endpoints.update(platform, group, ws, endpoint_name, {"mirror_traffic": {}})
-    platform.events.publish(CHANGED, current.id)
+
+
+def register_cascade(registry: cascade.Cascade) -> None:
+    """A deleted deployment's replicas stop: the serving controller hears of it."""
+    registry.after_delete(TYPE, lambda platform, row: platform.events.publish(CHANGED, row.id))
 
 
 def set_state(platform: Platform, rid: str, state: str, message: str | None = None) -> None:
@@ -197,7 +201,13 @@ def _copy_tree(platform: Platform, workspace_name: str, group: str, uri: str, ta
     def fill(staging: Path) -> None:
         workspace = workspaces.get(platform, group, workspace_name)
         for relative, reader in datastores.read_tree(platform, workspace, uri):
-            destination = staging / relative
+            # Blob names come from users: none may land outside the folder (an older store
+            # may hold names the blob rules refuse today).
+            try:
+                destination = staging / safe_member_path(relative)
+            except ValidationError:
+                reader.close()
+                raise
             destination.parent.mkdir(parents=True, exist_ok=True)
             with reader, destination.open("wb") as handle:
                 for chunk in reader.chunks():

@@ -24,7 +24,7 @@ from basin.identity import ManagedIdentity
 from basin.identity import Principal as TokenPrincipal
 from basin.identity.endpoint_tokens import verify_endpoint_token
 from basin.ids import ResourceId, id_key, validate_name
-from basin.services import identities, msi, role_assignments, workspaces
+from basin.services import cascade, identities, role_assignments, workspaces
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal, Transaction
@@ -34,7 +34,6 @@ __all__ = [
     "SYSTEM_ROLES",
     "create_or_update",
     "delete",
-    "delete_all_under",
     "endpoint_id",
     "get",
     "get_credentials",
@@ -69,10 +68,6 @@ def _new_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
 
 
-def _system_principal_id(rid: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, id_key(rid) + "#identity"))
-
-
 def _check_user_identities(
     platform: Platform, identity: IdentityConfiguration
 ) -> list[ManagedIdentityConfiguration]:
@@ -99,12 +94,14 @@ def _check_user_identities(
 
 
 def _grant_system_roles(
-    platform: Platform, tx: Transaction, principal_id: str, workspace: Any
+    platform: Platform, tx: Transaction, principal_id: str, workspace: Any, owner: str
 ) -> None:
     for role, field in SYSTEM_ROLES:
         scope = getattr(workspace, field)
         if scope:
-            role_assignments.insert(platform, tx, principal_id, role, scope, "ServicePrincipal")
+            role_assignments.insert(
+                platform, tx, principal_id, role, scope, "ServicePrincipal", owner=owner
+            )
 
 
 def _validate_traffic(tx: Transaction, rid: str, endpoint: ManagedOnlineEndpoint) -> None:
@@ -156,7 +153,9 @@ def create_or_update(
                     update={"user_assigned_identities": _check_user_identities(platform, identity)}
                 )
             if identity.type == IdentityType.SYSTEM_ASSIGNED:
-                principal_id = _system_principal_id(rid)
+                # A new principal every time: an endpoint made again with the same name must
+                # not inherit grants given to its predecessor (as in Azure).
+                principal_id = str(uuid.uuid4())
                 identity = identity.model_copy(
                     update={
                         "principal_id": principal_id,
@@ -169,9 +168,10 @@ def create_or_update(
                         "ManagedIdentity",
                         f"{endpoint.name} (system-assigned)",
                         principal_id,
+                        owner=rid,
                     )
                 )
-                _grant_system_roles(platform, tx, principal_id, workspace)
+                _grant_system_roles(platform, tx, principal_id, workspace, rid)
             for name in KEY_NAMES:
                 platform.vault.put(tx, rid, name, _new_key())
         else:
@@ -259,39 +259,17 @@ def list_endpoints(
 
 
 def delete(platform: Platform, group: str, workspace_name: str, name: str) -> ManagedOnlineEndpoint:
-    """Delete the endpoint and everything under it; its system identity and roles go too.
-    (The caller stops the deployments' replicas.)"""
+    """Delete the endpoint and everything under it and owned by it (its system identity and
+    that identity's role assignments, its replicas' MSI bindings); its replicas stop."""
     endpoint = get(platform, group, workspace_name, name)
-    _delete(platform, endpoint)
+    assert endpoint.id is not None
+    cascade.delete(platform, endpoint.id)
     return endpoint
 
 
-def _delete(platform: Platform, endpoint: ManagedOnlineEndpoint) -> None:
-    assert endpoint.id is not None
-    with platform.store.transaction() as tx:
-        if (
-            endpoint.identity
-            and endpoint.identity.type == IdentityType.SYSTEM_ASSIGNED
-            and endpoint.identity.principal_id
-        ):
-            role_assignments.delete_for_principal(tx, endpoint.identity.principal_id)
-            tx.delete_principal(endpoint.identity.principal_id)
-        tx.delete_secrets(endpoint.id)
-        tx.delete_under(endpoint.id)
-    msi.unbind_under(platform, endpoint.id)
-    platform.events.publish(CHANGED, endpoint.id)  # the serving controller stops its replicas
-
-
-def delete_all_under(platform: Platform, scope: str) -> int:
-    """Delete every endpoint under ``scope`` (a workspace or group going away): as in Azure
-    ML, deleting a workspace deletes its inference endpoints at once, even a soft delete."""
-    found = [
-        from_stored(ManagedOnlineEndpoint, row)
-        for row in platform.store.list(type=TYPE, under=scope)
-    ]
-    for endpoint in found:
-        _delete(platform, endpoint)
-    return len(found)
+def register_cascade(registry: cascade.Cascade) -> None:
+    """A deleted endpoint's replicas stop: the serving controller hears of it."""
+    registry.after_delete(TYPE, lambda platform, row: platform.events.publish(CHANGED, row.id))
 
 
 def keys(platform: Platform, endpoint_id_: str) -> tuple[str, str]:
@@ -309,7 +287,7 @@ def get_credentials(
         primary, secondary = keys(platform, endpoint.id)
         return EndpointAuthKeys(primary_key=primary, secondary_key=secondary)
     assert platform.tokens is not None and endpoint.scoring_uri
-    issued = platform.tokens.issue(
+    issued = platform.tokens.issue_for_endpoint(
         TokenPrincipal(
             object_id=caller.object_id, client_id=caller.client_id, display_name=caller.display_name
         ),
@@ -327,7 +305,7 @@ def get_credentials(
 def verify_token(platform: Platform, name: str, token: str) -> None:
     """Accept a token issued by get_credentials for this endpoint (its scoring URI is the audience)."""
     assert platform.tokens is not None
-    verify_endpoint_token(platform.tokens, token, name)
+    verify_endpoint_token(platform.tokens, token, scoring_uri(platform, name))
 
 
 def regenerate_key(

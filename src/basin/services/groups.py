@@ -5,6 +5,7 @@ from __future__ import annotations
 from basin.entities import ResourceGroup
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import resource_group_id, validate_name
+from basin.services import cascade
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
 
@@ -67,17 +68,10 @@ def list_all(platform: Platform) -> list[ResourceGroup]:
 
 
 def delete(platform: Platform, name: str) -> int:
-    """Delete the group and everything in it (soft-deleted workspaces too); return the count."""
-    # Imported here: these modules need this one (to check that groups exist).
-    from basin.services import endpoints, storage_accounts
-
+    """Delete the group and everything in it (soft-deleted workspaces too) and everything they
+    own wherever it lives (principals, their role assignments, replicas, blob data); return
+    how many resources went."""
     require_group(platform, name)
-    rid = resource_group_id(platform.subscription_id, name)
-    endpoints.delete_all_under(platform, rid)  # their replicas stop too
-    accounts = platform.store.list(type=storage_accounts.TYPE, resource_group=name)
-    with platform.store.transaction() as tx:
-        tx.delete_secrets(rid)
-        count = tx.delete_under(rid)
-    for account in accounts:
-        storage_accounts.delete_data(platform, account.name)
-    return count
+    return len(
+        cascade.delete(platform, resource_group_id(platform.subscription_id, name)).resources
+    )

@@ -6,7 +6,7 @@ import uuid
 
 from basin.entities import ManagedIdentityResource
 from basin.ids import resource_id, validate_name
-from basin.services import groups, role_assignments
+from basin.services import cascade, groups
 from basin.services._resources import from_stored, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal
@@ -41,7 +41,7 @@ def create(
         tx.insert(to_stored(identity, rid, TYPE))
         assert identity.principal_id and identity.client_id
         tx.put_principal(
-            Principal(identity.principal_id, "ManagedIdentity", name, identity.client_id)
+            Principal(identity.principal_id, "ManagedIdentity", name, identity.client_id, owner=rid)
         )
     return identity
 
@@ -65,8 +65,5 @@ def list_identities(platform: Platform, group: str | None = None) -> list[Manage
 def delete(platform: Platform, group: str, name: str) -> None:
     """Delete the identity, its principal and its role assignments."""
     identity = get(platform, group, name)
-    assert identity.id and identity.principal_id
-    with platform.store.transaction() as tx:
-        role_assignments.delete_for_principal(tx, identity.principal_id)
-        tx.delete_principal(identity.principal_id)
-        tx.delete_under(identity.id)
+    assert identity.id
+    cascade.delete(platform, identity.id)

@@ -64,19 +64,24 @@ def bind(
     with platform.store.transaction() as tx:
         tx.insert(
             StoredResource(
-                rid, BINDING_TYPE, rid.rsplit("/", 1)[1], platform.subscription_id, None, body
+                rid,
+                BINDING_TYPE,
+                rid.rsplit("/", 1)[1],
+                platform.subscription_id,
+                None,
+                body,
+                owner=owner,  # deleting the deployment or endpoint revokes it
             )
         )
     return secret
 
 
 def unbind_under(platform: Platform, owner_prefix: str) -> int:
-    """Remove every binding whose owner id starts with ``owner_prefix`` (an endpoint going away)."""
+    """Remove every binding owned by ``owner_prefix`` or an id under it (replicas gone)."""
     count = 0
     with platform.store.transaction() as tx:
-        for row in tx.list(type=BINDING_TYPE):
-            if str(row.body.get("owner", "")).lower().startswith(owner_prefix.lower()):
-                count += int(tx.delete(row.id))
+        for row in tx.list(type=BINDING_TYPE, owned_under=owner_prefix):
+            count += int(tx.delete(row.id))
     return count
 
 

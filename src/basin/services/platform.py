@@ -15,12 +15,20 @@ from basin.store import MetadataStore
 
 if TYPE_CHECKING:
     from basin.services.builds import BuildManager
+    from basin.services.cascade import Cascade
 
 __all__ = ["Events", "Installation", "Platform"]
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _standard_cascade() -> Cascade:
+    # Imported here: the cascade knows the services, which all know the Platform.
+    from basin.services.cascade import standard_cascade
+
+    return standard_cascade()
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,8 @@ class Platform:
     #: Base URL of the scoring gateway, e.g. ``http://127.0.0.1:7462``.
     gateway_endpoint: str = ""
     events: Events = field(default_factory=Events)
+    #: What deleting a resource also does outside the store, by resource type.
+    cascade: Cascade = field(default_factory=_standard_cascade)
 
     @property
     def subscription_id(self) -> str:

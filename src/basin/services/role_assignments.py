@@ -40,8 +40,11 @@ def insert(
     scope: str,
     principal_type: str = "ServicePrincipal",
     name: str | None = None,
+    *,
+    owner: str | None = None,
 ) -> RoleAssignment:
-    """Assign ``role`` to ``principal_id`` at ``scope`` inside an open transaction."""
+    """Assign ``role`` to ``principal_id`` at ``scope`` inside an open transaction; ``owner``
+    (the resource the principal exists because of) takes the assignment with it."""
     definition = get_role(role)
     scope = scope.rstrip("/")
     for existing in all_assignments(tx):
@@ -75,6 +78,7 @@ def insert(
         created_on=platform.clock(),
     )
     stored = to_stored(assignment, rid, TYPE)
+    stored.owner = owner
     tx.insert(stored)
     return assignment
 
@@ -119,7 +123,7 @@ def create(
             )
         kind = principal_type or ("User" if principal.kind == "User" else "ServicePrincipal")
         _check_scope(platform, tx, scope)
-        return insert(platform, tx, principal_id, role, scope, kind, name)
+        return insert(platform, tx, principal_id, role, scope, kind, name, owner=principal.owner)
 
 
 def list_assignments(

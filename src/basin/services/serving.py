@@ -179,6 +179,7 @@ class ServingController:
                 replicas=tuple(self.compute.ready_endpoints(row.id)),
                 request_timeout_ms=settings.request_timeout_ms,
                 max_concurrent_requests_per_instance=settings.max_concurrent_requests_per_instance,
+                max_queue_wait_ms=settings.max_queue_wait_ms,
             )
         traffic = {k: v for k, v in endpoint.traffic.items() if k in routes}
         if sum(traffic.values()) not in (0, 100):
@@ -199,6 +200,7 @@ class ServingController:
                 traffic=traffic,
                 mirror=mirror,
                 deployments=routes,
+                token_audience=endpoints.scoring_uri(self.platform, endpoint.name),
                 token_verifier=lambda token: endpoints.verify_token(
                     self.platform, endpoint.name, token
                 ),
@@ -319,6 +321,9 @@ class ServingController:
             "{port}",
         ]
         env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        # The replica gives up on run() when the gateway does (azmlinfsrv's own default is an
+        # hour): a hung run() then costs its request, not the replica's event loop for an hour.
+        env.setdefault("SCORING_TIMEOUT_MS", str(deployment.request_settings.request_timeout_ms))
         if isinstance(deployment.model, str):
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
             env["AZUREML_MODEL_DIR"] = str(model_dir)

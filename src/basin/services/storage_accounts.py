@@ -8,10 +8,10 @@ import os
 from basin.entities import StorageAccount, StorageEndpoints
 from basin.errors import ConflictError, ValidationError
 from basin.ids import resource_id, validate_name
-from basin.services import groups
+from basin.services import cascade, groups
 from basin.services._resources import from_stored, require, to_stored
 from basin.services.platform import Platform
-from basin.store import Reader, Transaction
+from basin.store import Reader, StoredResource, Transaction
 
 __all__ = [
     "KEY_NAMES",
@@ -22,6 +22,7 @@ __all__ = [
     "insert_new",
     "list_accounts",
     "list_keys",
+    "register_cascade",
     "renew_key",
 ]
 
@@ -97,18 +98,20 @@ def list_accounts(platform: Platform, group: str | None = None) -> list[StorageA
 def delete(platform: Platform, group: str, name: str) -> None:
     rid = _account_id(platform, group, name)
     require(platform.store, rid, TYPE, "Storage account")
-    with platform.store.transaction() as tx:
-        tx.delete_secrets(rid)
-        tx.delete_under(rid)
-    delete_data(platform, name)
+    cascade.delete(platform, rid)
 
 
-def delete_data(platform: Platform, name: str) -> None:
+def _delete_data(platform: Platform, account: StoredResource) -> None:
     """Drop every container (and blob) of an account that no longer exists."""
     if platform.blobs is None:
         return
-    for container in list(platform.blobs.iter_containers(name)):
-        platform.blobs.delete_container(name, container.name)
+    for container in list(platform.blobs.iter_containers(account.name)):
+        platform.blobs.delete_container(account.name, container.name)
+
+
+def register_cascade(registry: cascade.Cascade) -> None:
+    """A deleted account's blob data goes with it."""
+    registry.after_delete(TYPE, _delete_data)
 
 
 def list_keys(platform: Platform, account_id: str) -> list[dict[str, str]]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from basin.errors import ServiceUnavailableError, ValidationError
+from basin.errors import ServiceUnavailableError
 from basin.identity import Principal as TokenPrincipal
-from basin.identity import resource_from_scope
-from basin.identity.endpoint_tokens import is_endpoint_audience
 from basin.services.platform import Platform
 from basin.store import Principal
 
@@ -26,12 +24,7 @@ def issue_for(
 ) -> dict[str, Any]:
     if platform.tokens is None:
         raise ServiceUnavailableError("The token service is not running.")
-    audience = resource_from_scope(resource or DEFAULT_RESOURCE)
-    if is_endpoint_audience(audience):
-        raise ValidationError(
-            "Tokens for an online endpoint come from its get-credentials call "
-            "(basin online-endpoint get-credentials), which needs rights on the endpoint."
-        )
+    # The issuer normalises the resource and refuses endpoint audiences (get-credentials only).
     issued = platform.tokens.issue(
         TokenPrincipal(
             object_id=principal.object_id,
@@ -39,7 +32,7 @@ def issue_for(
             kind=_KINDS.get(principal.kind, "service_principal"),  # type: ignore[arg-type]
             display_name=principal.display_name,
         ),
-        audience,
+        resource or DEFAULT_RESOURCE,
     )
     return {
         "accessToken": issued.token,

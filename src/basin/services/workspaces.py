@@ -12,6 +12,7 @@ from basin.entities import (
     ArmResource,
     ContainerRegistry,
     KeyVault,
+    ManagedOnlineEndpoint,
     StorageAccount,
     Workspace,
     WorkspaceKeys,
@@ -19,8 +20,8 @@ from basin.entities import (
 )
 from basin.entities.workspace import WorkspaceIdentity
 from basin.errors import ConflictError, ImmutableFieldError, NotFoundError, ValidationError
-from basin.ids import ResourceId, generated_name, id_key, resource_id, validate_name
-from basin.services import dependents, groups, storage_accounts
+from basin.ids import ResourceId, generated_name, resource_id, validate_name
+from basin.services import cascade, dependents, groups, storage_accounts
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal, Transaction
@@ -125,8 +126,10 @@ def create(platform: Platform, group: str, workspace: Workspace) -> Workspace:
                 "resource_group": group,
                 "location": rg.location,
                 "display_name": workspace.display_name or workspace.name,
+                # A new principal every time: a workspace made again with the same name must not
+                # inherit its predecessor's role assignments (as in Azure).
                 "identity": WorkspaceIdentity(
-                    principal_id=_principal_id_for(ws_id), tenant_id=platform.installation.tenant_id
+                    principal_id=str(uuid.uuid4()), tenant_id=platform.installation.tenant_id
                 ),
                 "mlflow_tracking_uri": f"{platform.api_endpoint}/mlflow/v1.0{ws_id}",
                 "discovery_url": f"{platform.api_endpoint}/discovery",
@@ -145,14 +148,10 @@ def create(platform: Platform, group: str, workspace: Workspace) -> Workspace:
                 "ManagedIdentity",
                 workspace.name,
                 result.identity.principal_id,
+                owner=ws_id,
             )
         )
     return from_stored(Workspace, stored)
-
-
-def _principal_id_for(ws_id: str) -> str:
-    # The workspace's system-assigned identity gets a stable id derived from the workspace id.
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, id_key(ws_id)))
 
 
 def get(platform: Platform, group: str, name: str) -> Workspace:
@@ -222,23 +221,22 @@ def update(platform: Platform, group: str, name: str, patch: dict[str, Any]) -> 
 
 def delete(platform: Platform, group: str, name: str, *, permanently: bool = False) -> None:
     """Soft delete (kept RETENTION, hidden from lists) or purge. Dependents are never deleted;
-    online endpoints always are (as in Azure ML)."""
-    # Imported here: endpoints itself needs this module (to find workspaces).
-    from basin.services import endpoints
-
+    online endpoints always are, at once (as in Azure ML)."""
     ws_id = workspace_id(platform, group, name)
-    if platform.store.get(ws_id) is not None:
-        endpoints.delete_all_under(platform, ws_id)
     with platform.store.transaction() as tx:
         stored = tx.get(ws_id, include_deleted=True)
         if stored is None or stored.type != TYPE:
             raise NotFoundError(f"Workspace '{name}' was not found in resource group '{group}'.")
         if permanently:
-            _purge(tx, ws_id)
-            return
-        if stored.deleted_at is None:
-            stored.deleted_at = platform.clock()
-            tx.update(stored)
+            removal = cascade.remove(platform, tx, ws_id)
+        else:
+            removal = cascade.Removal(platform)
+            for endpoint in tx.list(type=ManagedOnlineEndpoint.resource_type, under=ws_id):
+                removal += cascade.remove(platform, tx, endpoint.id)
+            if stored.deleted_at is None:
+                stored.deleted_at = platform.clock()
+                tx.update(stored)
+    removal.finish()
 
 
 def recover(platform: Platform, group: str, name: str) -> Workspace:
@@ -263,16 +261,8 @@ def purge_expired(platform: Platform) -> int:
         if row.deleted_at is not None and row.deleted_at < cutoff
     ]
     for row in expired:
-        with platform.store.transaction() as tx:
-            _purge(tx, row.id)
+        cascade.delete(platform, row.id)
     return len(expired)
-
-
-def _purge(tx: Transaction, ws_id: str) -> None:
-    """Delete a workspace for good: its children, its secrets and its identity."""
-    tx.delete_secrets(ws_id)
-    tx.delete_under(ws_id)
-    tx.delete_principal(_principal_id_for(ws_id))
 
 
 def list_keys(platform: Platform, group: str, name: str) -> WorkspaceKeys:

@@ -29,6 +29,8 @@ class StoredResource:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
+    #: The resource this one exists because of (deleted with it, wherever this one lives).
+    owner: str | None = None
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Principal:
     client_id: str
     token_hash: str | None = None
     created_at: datetime | None = None
+    #: The resource this principal exists because of (a workspace, an endpoint, an identity).
+    owner: str | None = None
 
 
 class Reader(abc.ABC):
@@ -68,8 +72,10 @@ class Reader(abc.ABC):
         include_deleted: bool = False,
         only_deleted: bool = False,
         name: str | None = None,
+        owned_under: str | None = None,
     ) -> list[StoredResource]:
-        """Resources filtered by type, group, name, or id prefix (``under``: children of an id)."""
+        """Resources filtered by type, group, name, id prefix (``under``: children of an id) or
+        owner (``owned_under``: owned by that id or anything under it)."""
 
     @abc.abstractmethod
     def get_setting(self, key: str) -> str | None: ...
@@ -84,7 +90,8 @@ class Reader(abc.ABC):
     def get_principal(self, object_id: str) -> Principal | None: ...
 
     @abc.abstractmethod
-    def list_principals(self) -> builtins.list[Principal]: ...
+    def list_principals(self, *, owned_under: str | None = None) -> builtins.list[Principal]:
+        """Every principal, or those owned by ``owned_under`` or anything under it."""
 
 
 class Transaction(Reader):

@@ -81,7 +81,7 @@ def test_bad_container_names_are_refused(blob_server: BlobServer) -> None:
         with pytest.raises(HttpResponseError) as caught:
             service.create_container(name)
         assert caught.value.status_code == 400
-        assert caught.value.error_code == code
+        assert getattr(caught.value, "error_code", None) == code
 
 
 def test_range_on_an_empty_blob_is_416(sas_base: tuple[httpx.Client, str, str]) -> None:

@@ -38,6 +38,7 @@ def test_blob_life_cycle(container: ContainerClient) -> None:
     props = blob.get_blob_properties()
     assert props.size == 11
     assert props.content_settings.content_type == "text/plain"
+    assert props.content_settings.content_md5 is not None
     assert bytes(props.content_settings.content_md5) == hashlib.md5(b"hello basin").digest()
     assert props.etag.startswith('"0x')
     assert blob.download_blob().readall() == b"hello basin"

@@ -101,6 +101,7 @@ class Gateway:
 
     def __init__(self, thread: GatewayThread, table: RoutingTable) -> None:
         self.thread = thread
+        self.app: GatewayApp = thread.app
         self.table = table
         self.records: list[RequestRecord] = []
         self.base = f"http://127.0.0.1:{thread.port}"

@@ -16,6 +16,7 @@ import asyncio
 import json
 import socket
 import sys
+from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
@@ -31,7 +32,7 @@ class Replica:
         self.reset()
 
     def reset(self) -> None:
-        self.stats = {
+        self.stats: dict[str, Any] = {
             "calls": 0,
             "in_flight": 0,
             "finished": 0,
@@ -81,7 +82,7 @@ class Replica:
                 break
         self.stats["receiving_bytes"] = 0
         body = b"".join(chunks)
-        waiting = None
+        waiting: Any = None
         if "hold" in query or "stream" in query or self.hold:
             waiting = self.release.wait()
         elif "sleep" in query or self.delay:

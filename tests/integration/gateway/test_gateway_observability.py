@@ -11,7 +11,7 @@ from basin.gateway import DeploymentRoute, RequestRecord
 from .conftest import KEY1, KEY2, TOKEN, Gateway, endpoint
 
 
-def _echoed_headers(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _echoed_headers(response) -> dict[str, str]:
     return json.loads(response.content)  # type: ignore[no-any-return]
 
 

@@ -154,12 +154,15 @@ def test_424_carries_the_replica_status_and_body(make_gateway, fresh) -> None:
 def test_429_past_twice_the_concurrency_of_the_ready_instances(make_gateway, fresh) -> None:
     blue = fresh["blue"]
     gw: Gateway = make_gateway(
-        endpoint("ep-429", {"blue": _route(blue, max_concurrent_requests_per_instance=1)})
+        endpoint(
+            "ep-429",
+            {"blue": _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=0)},
+        )
     )
     with ThreadPoolExecutor(2) as pool:
         held = [pool.submit(gw.score, "ep-429", path="score?hold=1") for _ in range(2)]
         _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
-        # 2 x 1 x 1 requests are in flight: every further one is refused at once, not queued.
+        # 2 x 1 x 1 requests are in flight and no queueing: every further one is refused at once.
         burst = [gw.score("ep-429") for _ in range(5)]
         assert [r.status_code for r in burst] == [429] * 5
         assert burst[0].headers["ms-azureml-model-error-reason"] == "too_many_pending_request"
@@ -167,6 +170,33 @@ def test_429_past_twice_the_concurrency_of_the_ready_instances(make_gateway, fre
         blue.release()
         assert [f.result().status_code for f in held] == [200, 200]
     assert gw.score("ep-429").status_code == 200
+
+
+def test_requests_past_the_limit_wait_up_to_max_queue_wait_ms(make_gateway, fresh) -> None:
+    """As Azure: past the in-flight limit a request queues for max_queue_wait_ms, then 429."""
+    blue = fresh["blue"]
+    route = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=30_000)
+    gw: Gateway = make_gateway(endpoint("ep-queue", {"blue": route}))
+    with ThreadPoolExecutor(8) as pool:
+        held = [pool.submit(gw.score, "ep-queue", path="score?hold=1") for _ in range(2)]
+        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        queued = [pool.submit(gw.score, "ep-queue", content=b"{}") for _ in range(6)]
+        _wait_for(
+            lambda: len(gw.app.router.plans["ep-queue"].live[0].waiters) == 6, "six requests queued"
+        )
+        assert blue.stats()["calls"] == 2  # they wait in the gateway, not at the replica
+        blue.release()
+        assert [f.result().status_code for f in held + queued] == [200] * 8
+    short = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=200)
+    gw.table.put(endpoint("ep-queue", {"blue": short}))
+    with ThreadPoolExecutor(3) as pool:
+        held = [pool.submit(gw.score, "ep-queue", path="score?hold=1") for _ in range(2)]
+        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        late = gw.score("ep-queue")  # nothing frees within 200 ms
+        assert late.status_code == 429
+        assert "max_queue_wait_ms (200 ms)" in late.json()["error"]["message"]
+        blue.release()
+        assert [f.result().status_code for f in held] == [200, 200]
 
 
 def test_413_for_a_body_over_the_limit(make_gateway, fresh) -> None:
@@ -194,6 +224,7 @@ def test_502_when_a_replica_cannot_be_reached(make_gateway, fresh) -> None:
     response = gw.score("ep-502")
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "BadGateway"
+    assert dead not in response.text and "127.0.0.1" not in response.text  # no internal address
 
 
 def test_swagger_and_other_paths_are_forwarded(make_gateway, fresh) -> None:

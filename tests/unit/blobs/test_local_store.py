@@ -118,7 +118,7 @@ def test_listing_with_prefix_delimiter_and_pages(store: LocalBlobStore) -> None:
     marker = None
     while True:
         page = store.list_blobs(ACCOUNT, "box", delimiter="/", marker=marker, max_results=2)
-        seen += [getattr(i, "name", i) for i in page.items]
+        seen += [i if isinstance(i, str) else i.name for i in page.items]
         assert len(page.items) <= 2
         if page.next_marker is None:
             break

@@ -44,7 +44,10 @@ def test_good_blob_names(name: str) -> None:
     assert validate_blob_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "..", "../a", "a/../b", "a/..", "./a", "a\\..", "\x00"])
+@pytest.mark.parametrize(
+    "name",
+    ["", "..", "../a", "a/../b", "a/..", "./a", "a\\..", "\x00", "/etc/passwd", "z//etc/x", "//"],
+)
 def test_bad_blob_names(name: str) -> None:
     with pytest.raises(InvalidResourceNameError):
         validate_blob_name(name)

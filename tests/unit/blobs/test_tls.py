@@ -43,6 +43,7 @@ def _handshake(ca_file: Path, cert: Path, key: Path, host: str) -> str:
             client_ctx.wrap_socket(raw, server_hostname=host) as tls,
         ):
             peer = tls.getpeercert()
+            assert peer is not None
             tls.send(b"x")
             return str(peer["subject"])
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from basin.compute import RestartPolicy, Run, crash_streak, restart_delay
@@ -59,6 +61,6 @@ def test_a_very_long_streak_does_not_overflow() -> None:
     "options",
     [{"initial": -1}, {"factor": 0.5}, {"maximum": float("nan")}, {"start_attempts": 0}],
 )
-def test_bad_policies_are_refused(options: dict[str, float]) -> None:
+def test_bad_policies_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         RestartPolicy(**options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_bad_replica_addresses_are_refused(address: str) -> None:
         {"request_timeout_ms": True},
     ],
 )
-def test_bad_request_settings_are_refused(changes: dict[str, int]) -> None:
+def test_bad_request_settings_are_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="positive integer"):
         DeploymentRoute(**changes)
 

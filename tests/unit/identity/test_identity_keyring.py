@@ -80,7 +80,7 @@ def test_jwks_verifies_tokens_with_a_standard_client(issuer: TokenIssuer, keyrin
     kid = jwt.get_unverified_header(token)["kid"]
     jwk = jwt.PyJWKSet.from_dict(issuer.jwks())[kid]
     # the test clock is not the wall clock, so PyJWT checks only signature and audience here
-    times_off = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+    times_off: Any = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
     claims = jwt.decode(
         token,
         jwk.key,

@@ -109,7 +109,7 @@ def get_async_token(scope: str, **kwargs: Any) -> AccessToken:
         async with AsyncManagedIdentityCredential(
             transport=AsyncioRequestsTransport(), **kwargs
         ) as credential:
-            first = await credential.get_token(scope)
+            first: AccessToken = await credential.get_token(scope)
             second = await credential.get_token(scope)
             assert second.token == first.token  # served from the credential's cache
             return first

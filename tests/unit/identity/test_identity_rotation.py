@@ -59,8 +59,8 @@ def test_a_reading_process_trusts_a_key_rotated_elsewhere(key_dir: Path) -> None
     server_ring = KeyRing(key_dir, alg="ES256")
     server_ring.rotate()
     server = TokenIssuer(server_ring, tenant_id=TENANT)
-    token = server.issue(Principal("caller-object-id"), AUDIENCE).token
-    verify_endpoint_token(gateway, token, "rotating")  # re-read the ring for the unknown kid
+    token = server.issue_for_endpoint(Principal("caller-object-id"), AUDIENCE).token
+    verify_endpoint_token(gateway, token, AUDIENCE)  # re-read the ring for the unknown kid
     with pytest.raises(AuthenticationError, match="kid"):
         gateway.verify(_forged_kid(token), AUDIENCE)
 

@@ -39,6 +39,8 @@ class ResourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    owner_key: Mapped[str | None] = mapped_column(String(1024), index=True, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(1024), nullable=True)
 
     def to_record(self) -> StoredResource:
         return StoredResource(
@@ -52,6 +54,7 @@ class ResourceRow(Base):
             created_at=_utc(self.created_at),
             updated_at=_utc(self.updated_at),
             deleted_at=_utc(self.deleted_at),
+            owner=self.owner,
         )
 
 
@@ -84,6 +87,8 @@ class PrincipalRow(Base):
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     token_hash: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    owner_key: Mapped[str | None] = mapped_column(String(1024), index=True, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(1024), nullable=True)
 
     def to_record(self) -> Principal:
         return Principal(
@@ -93,4 +98,5 @@ class PrincipalRow(Base):
             self.client_id,
             self.token_hash,
             _utc(self.created_at),
+            self.owner,
         )

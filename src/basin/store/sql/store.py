@@ -77,6 +77,12 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _under(column: Any, resource_id: str) -> Any:
+    """``column`` (an id key) is ``resource_id`` or an id under it."""
+    key = id_key(resource_id)
+    return or_(column == key, column.startswith(key + "/", autoescape=True))
+
+
 class _SqlReader(Reader):
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -97,8 +103,11 @@ class _SqlReader(Reader):
         include_deleted: bool = False,
         only_deleted: bool = False,
         name: str | None = None,
+        owned_under: str | None = None,
     ) -> list[StoredResource]:
         query = select(ResourceRow)
+        if owned_under is not None:
+            query = query.where(_under(ResourceRow.owner_key, owned_under))
         if name is not None:
             query = query.where(ResourceRow.name == name)
         if type is not None:
@@ -134,8 +143,11 @@ class _SqlReader(Reader):
         row = self._session.get(PrincipalRow, object_id)
         return None if row is None else row.to_record()
 
-    def list_principals(self) -> builtins.list[Principal]:
-        rows = self._session.scalars(select(PrincipalRow).order_by(PrincipalRow.created_at))
+    def list_principals(self, *, owned_under: str | None = None) -> builtins.list[Principal]:
+        query = select(PrincipalRow)
+        if owned_under is not None:
+            query = query.where(_under(PrincipalRow.owner_key, owned_under))
+        rows = self._session.scalars(query.order_by(PrincipalRow.created_at))
         return [row.to_record() for row in rows]
 
 
@@ -160,6 +172,8 @@ class _SqlTransaction(_SqlReader, Transaction):
             created_at=now,
             updated_at=now,
             deleted_at=resource.deleted_at,
+            owner_key=id_key(resource.owner) if resource.owner else None,
+            owner=resource.owner,
         )
         self._session.add(row)
         self._session.flush()
@@ -187,14 +201,8 @@ class _SqlTransaction(_SqlReader, Transaction):
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def delete_under(self, resource_id: str) -> int:
-        key = id_key(resource_id)
         result = self._session.execute(
-            delete(ResourceRow).where(
-                or_(
-                    ResourceRow.id_key == key,
-                    ResourceRow.id_key.startswith(key + "/", autoescape=True),
-                )
-            )
+            delete(ResourceRow).where(_under(ResourceRow.id_key, resource_id))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -213,15 +221,7 @@ class _SqlTransaction(_SqlReader, Transaction):
         )
 
     def delete_secrets(self, scope: str) -> int:
-        key = id_key(scope)
-        result = self._session.execute(
-            delete(SecretRow).where(
-                or_(
-                    SecretRow.scope_key == key,
-                    SecretRow.scope_key.startswith(key + "/", autoescape=True),
-                )
-            )
-        )
+        result = self._session.execute(delete(SecretRow).where(_under(SecretRow.scope_key, scope)))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def delete_principal(self, object_id: str) -> bool:
@@ -239,6 +239,8 @@ class _SqlTransaction(_SqlReader, Transaction):
                 client_id=principal.client_id,
                 token_hash=principal.token_hash,
                 created_at=principal.created_at or _now(),
+                owner_key=id_key(principal.owner) if principal.owner else None,
+                owner=principal.owner,
             )
         )
 
@@ -305,6 +307,7 @@ class SqlMetadataStore(MetadataStore):
         include_deleted: bool = False,
         only_deleted: bool = False,
         name: str | None = None,
+        owned_under: str | None = None,
     ) -> list[StoredResource]:
         with self._reader() as reader:
             return reader.list(
@@ -315,6 +318,7 @@ class SqlMetadataStore(MetadataStore):
                 include_deleted=include_deleted,
                 only_deleted=only_deleted,
                 name=name,
+                owned_under=owned_under,
             )
 
     def get_setting(self, key: str) -> str | None:
@@ -333,9 +337,9 @@ class SqlMetadataStore(MetadataStore):
         with self._reader() as reader:
             return reader.get_principal(object_id)
 
-    def list_principals(self) -> builtins.list[Principal]:
+    def list_principals(self, *, owned_under: str | None = None) -> builtins.list[Principal]:
         with self._reader() as reader:
-            return reader.list_principals()
+            return reader.list_principals(owned_under=owned_under)
 
     def close(self) -> None:
         self._engine.dispose()
