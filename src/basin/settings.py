@@ -45,6 +45,13 @@ class ServerSettings(BaseSettings):
         description="Serve the management API (tokens, MSI, package index) over HTTPS with the "
         "blob service's certificate; default: when host is not a loopback address.",
     )
+    gateway_workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Gateway processes sharing the scoring port (SO_REUSEPORT); one per core "
+        "on a many-core server. Each holds its share of every in-flight limit.",
+    )
     trusted_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs besides loopback that count as private for public_network_access.",

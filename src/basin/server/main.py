@@ -161,6 +161,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             "BASIN_TENANT_ID": installation.tenant_id,
         },
         verifier_factory="basin.identity.endpoint_tokens:verifier_from_environment",
+        workers=settings.gateway_workers,
     )
     write_table(gateway_table, gateway.table_file)  # no routes of a past life until reconciled
     gateway.start()
