@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -37,6 +38,7 @@ def head_command(
     temp_dir: Path | None,
     block: bool,
     object_store_memory: int | None = None,
+    resources: str | None = None,
 ) -> list[str]:
     """The ``ray start --head`` command line for a head whose Ray Client listens on ``port``."""
     command = [
@@ -55,6 +57,17 @@ def head_command(
         command.append(f"--temp-dir={temp_dir}")
     if object_store_memory is not None:
         command.append(f"--object-store-memory={object_store_memory}")
+    if resources:
+        try:
+            parsed = json.loads(resources)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ValidationError(
+                f"--resources {resources!r} is not a JSON object of names to amounts, "
+                "e.g. '{\"gpu-pool\": 1}'."
+            )
+        command.append(f"--resources={json.dumps(parsed)}")
     if block:
         command.append("--block")
     return command
@@ -75,6 +88,10 @@ def start(
     temp_dir: Annotated[Path | None, typer.Option(help="Ray's session folder.")] = None,
     object_store_memory: Annotated[
         int | None, typer.Option(help="Bytes of Ray's object store (basin needs little).")
+    ] = None,
+    resources: Annotated[
+        str | None,
+        typer.Option(help="Custom resources of the head (JSON), e.g. '{\"head\": 1}'."),
     ] = None,
     block: Annotated[
         bool, typer.Option(help="Stay in the foreground; Ctrl-C stops the head.")

@@ -108,9 +108,17 @@ def _descendants(pid: int) -> list[int]:
 class RayCluster:
     """A head node and any number of worker nodes, each with its own loopback address."""
 
-    def __init__(self, root: Path, *, head_cpus: int = 1, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        head_cpus: int = 1,
+        head_resources: Mapping[str, float] | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
         self.root = root
         self.head_cpus = head_cpus
+        self.head_resources = dict(head_resources or {})
         self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
         # Let nodes find the Python this helper runs with (and so basin and ray).
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
@@ -140,6 +148,8 @@ class RayCluster:
             f"--port={self.client_port}", f"--gcs-port={port}", f"--num-cpus={self.head_cpus}",
             f"--temp-dir={self.root / 'head'}", "--block",
         ]  # fmt: skip
+        if self.head_resources:
+            command.append(f"--resources={json.dumps(self.head_resources)}")
         self._start_node(ip, command, timeout)
         return self
 
