@@ -6,6 +6,7 @@ methods (a local process, a Ray actor), and the rollout rules below hold for all
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -20,7 +21,24 @@ from basin.compute.models import (
     ReplicaStatus,
 )
 
-__all__ = ["Deployment", "Replica", "new_replica_id"]
+__all__ = ["Deployment", "Replica", "new_replica_id", "notify_gone", "replica_event"]
+
+logger = logging.getLogger("basin.compute")
+
+
+def replica_event(log: DeploymentLog, key: str, message: str) -> None:
+    """A replica's life event: in the server's log and the deployment's (``supervisor | …``)."""
+    logger.info("%s: %s", key, message)
+    log.write("supervisor", [message])
+
+
+def notify_gone(on_gone: Callable[[str, str], None] | None, key: str, replica_id: str) -> None:
+    """Tell the owner a replica will never run again (its hook must not break the loop)."""
+    if on_gone is not None:
+        try:
+            on_gone(key, replica_id)
+        except Exception:
+            logger.exception("on_replica_gone failed for replica %s", replica_id)
 
 
 class Replica(Protocol):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from basin.compute._logs import DeploymentLog
+from basin.compute._rollout import notify_gone, replica_event
 from basin.compute.backoff import RestartPolicy, Run, restart_delay
 from basin.compute.local._limits import MemoryLimiter
 from basin.compute.local._machine import Allocation, Ledger, NotPlacedError
@@ -462,15 +463,10 @@ class Replica:
         self.hooks.ledger.release(self.id)
         self._allocation = None
         self._event(f"replica {self.id} {what}")
-        if self.hooks.on_gone is not None:
-            try:
-                self.hooks.on_gone(self.spec.key, self.id)
-            except Exception:
-                logger.exception("on_replica_gone failed for replica %s", self.id)
+        notify_gone(self.hooks.on_gone, self.spec.key, self.id)
 
     def _event(self, message: str) -> None:
-        logger.info("%s: %s", self.spec.key, message)
-        self.log.write("supervisor", [message])
+        replica_event(self.log, self.spec.key, message)
 
 
 def _signal_name(number: int) -> str:

@@ -18,6 +18,7 @@ import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
 from basin.compute._logs import DeploymentLog
+from basin.compute._rollout import notify_gone, replica_event
 from basin.compute.backoff import RestartPolicy, Run, restart_delay
 from basin.compute.models import (
     ArtifactSource,
@@ -356,15 +357,10 @@ class RayReplica:
         self._actor = None
         self.next_start = self._stop_at = self._kill_at = None
         self._event(f"replica {self.id} {what}")
-        if self.hooks.on_gone is not None:
-            try:
-                self.hooks.on_gone(self.spec.key, self.id)
-            except Exception:
-                logger.exception("on_replica_gone failed for replica %s", self.id)
+        notify_gone(self.hooks.on_gone, self.spec.key, self.id)
 
     def _event(self, message: str) -> None:
-        logger.info("%s: %s", self.spec.key, message)
-        self.log.write("supervisor", [message])
+        replica_event(self.log, self.spec.key, message)
 
 
 def _strip_source(line: str) -> str:
