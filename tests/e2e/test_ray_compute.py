@@ -8,7 +8,9 @@ machine: small object stores, 1-2 CPUs per node, replicas of a quarter CPU.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import threading
 import time
 from collections import Counter
@@ -201,6 +203,23 @@ def test_scale_one_three_one(client: MLClient, cluster: RayCluster, code: Path) 
     assert scaled.provisioning_state == "Succeeded", scaled.provisioning_message
     wait_for(lambda: len(_replicas_under(node2)) == 1, "two replicas to stop")
     assert _invoke(client).status_code == 200
+
+
+def test_a_crashed_replica_process_is_restarted_on_its_node(
+    client: MLClient, cluster: RayCluster
+) -> None:
+    node2 = cluster.nodes[1]
+    (pid,) = _replicas_under(node2)
+    os.kill(pid, signal.SIGKILL)
+
+    def answered_by_a_new_process() -> bool:
+        answer = _invoke(client)
+        return answer.status_code == 200 and answer.json()["pid"] not in (pid, None)
+
+    wait_for(answered_by_a_new_process, "the replica to be restarted")
+    assert _replicas_under(node2) == [_invoke(client).json()["pid"]]  # same node, new process
+    logs = client.online_deployments.get_logs("blue", "ray-ep", lines=2000)
+    assert "exited with code -9" in logs and "restarted (pid" in logs
 
 
 def test_a_rolling_update_fails_no_request(client: MLClient, code: Path) -> None:

@@ -98,7 +98,9 @@ def start(
     ] = False,
 ) -> None:
     """Start a Ray head (``ray start --head``) and print the BASIN_COMPUTE to use."""
-    command = head_command(address, port, gcs_port, num_cpus, temp_dir, block, object_store_memory)
+    command = head_command(
+        address, port, gcs_port, num_cpus, temp_dir, block, object_store_memory, resources
+    )
     print(f"BASIN_COMPUTE=ray://{address}:{port}", flush=True)
     print(f"Join more nodes with: ray start --address={address}:{gcs_port}", flush=True)
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
