@@ -5,7 +5,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench postgres clean
+.PHONY: install demo test lint format bench postgres clean screenshots
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The studio's screenshots in docs/studio/, from the browser test's walk (real server, Chromium).
+screenshots: install
+	bash scripts/chromium.sh >/dev/null
+	BASIN_STUDIO_SCREENSHOTS=$(CURDIR)/docs/studio $(VENV)/bin/python -m pytest -q -p no:xdist \
+		tests/e2e/test_studio_browser.py
 
 bench: install
 	$(VENV)/bin/python bench/run_all.py

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: starts a throwaway PostgreSQL for the store tests, then pytest.
+# The whole test suite: starts a throwaway PostgreSQL for the store tests, makes sure Debian's
+# Chromium is there for the studio's browser tests, then pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pg_dir=$(mktemp -d /tmp/basin-pg.XXXXXX)
@@ -11,4 +12,10 @@ else
   echo "PostgreSQL could not start; the postgres-marked tests will be skipped (see above)."
 fi
 trap 'bash scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1' EXIT
+if browser=$(bash scripts/chromium.sh); then
+  export BASIN_TEST_CHROMIUM="$browser"
+  echo "Chromium for the studio's browser tests: $browser"
+else
+  echo "Chromium could not be installed; the studio's browser tests will be skipped (see above)."
+fi
 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.console import Console
 
-from basin.cli import _context
+from basin.cli import _context, online_metrics
 from basin.cli._options import Group, Output, Query, Set, Workspace, Yes, flag_params
 from basin.cli._output import OutputFormat, emit
 from basin.entities import (
@@ -24,6 +24,8 @@ from basin.loaders import load_online_deployment, load_online_endpoint
 
 endpoint_app = typer.Typer(help="Managed online endpoints.", no_args_is_help=True)
 deployment_app = typer.Typer(help="Online deployments.", no_args_is_help=True)
+
+endpoint_app.command("metrics")(online_metrics.metrics)
 
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
 Name = Annotated[str, typer.Option("--name", "-n", help="Name.")]

@@ -21,6 +21,7 @@ from basin.server.routes import (
     groups,
     identities,
     meta,
+    metrics,
     models,
     package_index,
     principals,
@@ -29,7 +30,9 @@ from basin.server.routes import (
     uploads,
     workspaces,
 )
+from basin.services.metrics import SinkMetrics
 from basin.services.platform import Platform
+from basin.studio import create_studio
 
 __all__ = ["create_app"]
 
@@ -41,6 +44,7 @@ def create_app(
     app.state.platform = platform
     app.state.network_policy = NetworkPolicy(trusted_networks)
     app.state.serving = serving
+    app.state.metrics = SinkMetrics()
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
     app.include_router(meta.public_router)
@@ -63,7 +67,10 @@ def create_app(
         package_index,
         endpoints,
         deployments,
+        metrics,
     )
     for module in routed:
         app.include_router(module.router, dependencies=secured)
+    # The studio's pages call this same app (in process), with the signed-in user's token.
+    app.mount("/studio", create_studio(app))
     return app

@@ -225,6 +225,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         instance_types=instance_types,
         artifacts=shelf,
     )
+    serving.compute.subscribe(request_log.sample_replicas)  # replica counts for the metrics API
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
     tls: dict[str, Any] = {}
     if api_tls:

@@ -2,7 +2,8 @@
 
 Records come from the gateway's event loop; a writer thread appends them, so scoring never waits
 on the disk. The folder is named after the workspace's monitoring resource (Application Insights
-in Azure): ``<home>/monitoring/<component>/requests.jsonl``.
+in Azure): ``<home>/monitoring/<component>/requests.jsonl``. Beside it, ``replicas.jsonl`` gets a
+line whenever a deployment's count of ready replicas changes (what the metrics API charts).
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import logging
 import queue
 import re
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from basin.compute import DeploymentStatus
 from basin.entities import ManagedOnlineEndpoint, Workspace
 from basin.ids import ResourceId
+from basin.services.metrics import replica_line, replicas_path
 from basin.services.platform import Platform
 
 __all__ = ["RequestLog", "requests_path"]
@@ -32,6 +37,12 @@ def requests_path(platform: Platform, workspace: Workspace) -> Path:
     return platform.state_dir / "monitoring" / component / "requests.jsonl"
 
 
+@dataclass(frozen=True)
+class _ReplicaSample:
+    endpoint: str
+    line: str
+
+
 class RequestLog:
     """A sink for the gateway (``write(record)``), writing in the background."""
 
@@ -39,12 +50,26 @@ class RequestLog:
         self._platform = platform
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._paths: dict[str, Path | None] = {}
+        self._ready: dict[str, tuple[int, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
         self._thread.start()
 
     def write(self, record: Any) -> None:
         self._queue.put(record)
+
+    def sample_replicas(self, key: str, status: DeploymentStatus | None) -> None:
+        """A compute back end's listener: note a deployment's ready replicas when they change."""
+        endpoint_id, sep, deployment = key.partition("/deployments/")
+        if not sep:
+            return
+        counts = (len(status.ready_endpoints), status.instance_count) if status else (0, 0)
+        if self._ready.get(key) == counts:
+            return
+        self._ready[key] = counts
+        endpoint = endpoint_id.rstrip("/").rsplit("/", 1)[-1]
+        line = replica_line(time.time(), endpoint, deployment, *counts)
+        self._queue.put(_ReplicaSample(endpoint, line))
 
     def forget(self, _endpoint_id: str) -> None:
         """Endpoints changed: look their workspaces up again."""
@@ -102,13 +127,22 @@ class RequestLog:
     def _run(self) -> None:
         while (record := self._queue.get()) is not None:
             try:
+                if isinstance(record, _ReplicaSample):
+                    self._append(self._path(record.endpoint), record.line, replicas=True)
+                    continue
                 is_record = dataclasses.is_dataclass(record) and not isinstance(record, type)
                 data = dataclasses.asdict(record) if is_record else dict(record)
                 path = self._path(str(data.get("endpoint", "")))
-                if path is None:
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(data, default=str) + "\n")
+                self._append(path, json.dumps(data, default=str))
             except Exception:  # the log must never stop the gateway
                 logger.exception("Could not write a request record")
+
+    @staticmethod
+    def _append(path: Path | None, line: str, *, replicas: bool = False) -> None:
+        if path is None:
+            return
+        if replicas:
+            path = replicas_path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

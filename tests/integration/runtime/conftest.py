@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-STARTUP_LIMIT_S = 60  # generous: scripts import numpy/sklearn on a busy 2-core machine
+STARTUP_LIMIT_S = 180  # generous: scripts import numpy/sklearn on a busy 2-core machine
 
 
 def free_port() -> int:

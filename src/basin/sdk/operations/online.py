@@ -97,6 +97,19 @@ class OnlineEndpointOperations(_Online):
         )
         return BasinPoller.completed(None)
 
+    def get_metrics(
+        self, name: str, *, window: str = "15m", deployment_name: str | None = None
+    ) -> dict[str, Any]:
+        """Requests/s, latency p50/p95/p99, status codes and ready replicas over ``window``
+        (``15m``, ``1h`` or ``24h``), for the endpoint or one deployment (basin's own call)."""
+        params = {"window": window}
+        if deployment_name:
+            params["deployment"] = validate_name("deployment", deployment_name)
+        data: dict[str, Any] = self._scope.transport.request(
+            "GET", self._endpoint(name) + "/metrics", params=params
+        )
+        return data
+
     def invoke(
         self,
         endpoint_name: str,

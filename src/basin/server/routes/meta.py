@@ -26,5 +26,10 @@ def info(request: Request) -> dict[str, Any]:
         "tenant_id": platform.installation.tenant_id,
         "location": platform.location,
         "endpoints": {"management": platform.api_endpoint, "blob": platform.blob_endpoint},
-        "caller": {"object_id": principal.object_id, "name": principal.display_name},
+        "caller": {
+            "object_id": principal.object_id,
+            "app_id": principal.client_id,
+            "name": principal.display_name,
+            "type": principal.kind,
+        },
     }
