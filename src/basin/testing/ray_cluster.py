@@ -14,10 +14,12 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -117,6 +119,9 @@ class RayCluster:
         env: Mapping[str, str] | None = None,
     ):
         self.root = root
+        # Ray's session folders hold Unix sockets, whose paths may not exceed 107 bytes: a
+        # short folder of its own, not under a (deep) test folder.
+        self.sessions = Path(tempfile.mkdtemp(prefix="basin-ray-"))
         self.head_cpus = head_cpus
         self.head_resources = dict(head_resources or {})
         self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
@@ -146,7 +151,7 @@ class RayCluster:
         command = [
             sys.executable, "-m", "basin", "ray", "start", f"--address={ip}",
             f"--port={self.client_port}", f"--gcs-port={port}", f"--num-cpus={self.head_cpus}",
-            f"--temp-dir={self.root / 'head'}", "--block",
+            f"--temp-dir={self.sessions}", "--block",
         ]  # fmt: skip
         if self.head_resources:
             command.append(f"--resources={json.dumps(self.head_resources)}")
@@ -224,6 +229,7 @@ class RayCluster:
         """Stop every node, workers first, then the head."""
         for node in reversed(self.nodes):
             node.stop()
+        shutil.rmtree(self.sessions, ignore_errors=True)
 
     def __enter__(self) -> RayCluster:
         return self.start()

@@ -136,28 +136,26 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
         children = [
             int(entry)
             for entry in os.listdir("/proc")
-            if entry.isdigit()
-            and Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]
-            == str(process.pid)
+            if entry.isdigit() and _parent(int(entry)) == process.pid
         ]
         assert len(children) == 1  # the primary and one forked worker
         (child,) = children
         before = _cpu_ticks(child)
         headers = {"Authorization": f"Bearer {KEY1}", "Connection": "close"}
-        for _ in range(300):  # a new connection each: the kernel spreads them (SO_REUSEPORT)
-            answer = httpx.post(f"{base}/endpoints/ep-workers/score", headers=headers, timeout=10)
-            assert answer.status_code == 200
-        assert _cpu_ticks(child) > before  # the forked worker served some of them
-        # A new table reaches every worker: each writes the tag of the table it serves.
-        _write(table_file, RoutingTable([route.evolve(keys=("new-key", KEY2))]))
-        tag = hashlib.sha256(table_file.read_text().encode()).hexdigest()
-        _until(
-            lambda: all(_read(tmp_path / f"routes.json.worker-{w}") == tag for w in range(2)),
-            "both workers to load the new table",
-        )
-        for _ in range(40):
-            refused = httpx.post(f"{base}/endpoints/ep-workers/score", headers=headers, timeout=10)
-            assert refused.status_code == 401  # no worker still takes the old key
+        url = f"{base}/endpoints/ep-workers/score"
+        with httpx.Client(timeout=10, headers=headers) as client:
+            for _ in range(300):  # a new connection each: the kernel spreads them (SO_REUSEPORT)
+                assert client.post(url).status_code == 200
+            assert _cpu_ticks(child) > before  # the forked worker served some of them
+            # A new table reaches every worker: each writes the tag of the table it serves.
+            _write(table_file, RoutingTable([route.evolve(keys=("new-key", KEY2))]))
+            tag = hashlib.sha256(table_file.read_text().encode()).hexdigest()
+            _until(
+                lambda: all(_read(tmp_path / f"routes.json.worker-{w}") == tag for w in range(2)),
+                "both workers to load the new table",
+            )
+            for _ in range(40):
+                assert client.post(url).status_code == 401  # no worker takes the old key
     finally:
         process.terminate()
         process.wait(30)
@@ -174,6 +172,13 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def _parent(pid: int) -> int | None:
+    try:  # processes come and go while /proc is read
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
 
 
 def _state(pid: int) -> str:
