@@ -39,6 +39,7 @@ def head_command(
     block: bool,
     object_store_memory: int | None = None,
     resources: str | None = None,
+    extra: list[str] | None = None,
 ) -> list[str]:
     """The ``ray start --head`` command line for a head whose Ray Client listens on ``port``."""
     command = [
@@ -68,6 +69,7 @@ def head_command(
                 "e.g. '{\"gpu-pool\": 1}'."
             )
         command.append(f"--resources={json.dumps(parsed)}")
+    command.extend(extra or [])
     if block:
         command.append("--block")
     return command
@@ -93,13 +95,17 @@ def start(
         str | None,
         typer.Option(help="Custom resources of the head (JSON), e.g. '{\"head\": 1}'."),
     ] = None,
+    ray_arg: Annotated[
+        list[str] | None,
+        typer.Option(help="More `ray start` options, as is (repeat for several)."),
+    ] = None,
     block: Annotated[
         bool, typer.Option(help="Stay in the foreground; Ctrl-C stops the head.")
     ] = False,
 ) -> None:
     """Start a Ray head (``ray start --head``) and print the BASIN_COMPUTE to use."""
     command = head_command(
-        address, port, gcs_port, num_cpus, temp_dir, block, object_store_memory, resources
+        address, port, gcs_port, num_cpus, temp_dir, block, object_store_memory, resources, ray_arg
     )
     print(f"BASIN_COMPUTE=ray://{address}:{port}", flush=True)
     print(f"Join more nodes with: ray start --address={address}:{gcs_port}", flush=True)

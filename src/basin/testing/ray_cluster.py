@@ -32,10 +32,58 @@ _STARTED = "Ray runtime started"
 _OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's minimum is 75 MiB
 
 
-def free_port(host: str) -> int:
+#: Ports for the cluster's listeners, below Linux's ephemeral range (32768-60999): Ray binds
+#: them on every address, and a port Ray took from the ephemeral range could be the one another
+#: test has just been told is free (bind to 0, close, hand the number to its server).
+_PORTS = range(24000, 32000)  # (Ray Client sessions take 23000 and up)
+
+
+class _PortRange:
+    """Free ports of ``_PORTS`` (on every address), each handed out once per process."""
+
+    def __init__(self) -> None:
+        self._next = _PORTS.start + (os.getpid() * 97) % (len(_PORTS) // 2)
+
+    def take(self, count: int = 1) -> int:
+        """The first of ``count`` consecutive free ports."""
+        while self._next + count < _PORTS.stop:
+            start, self._next = self._next, self._next + count
+            if all(_free(port) for port in range(start, start + count)):
+                return start
+        raise OSError("no free ports left in 24000-31999 for the Ray test cluster")
+
+
+def _free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+_ports = _PortRange()
+
+
+def free_port(host: str) -> int:
+    del host  # Ray listens on every address: the port must be free on all of them
+    return _ports.take()
+
+
+def _node_ports() -> list[str]:
+    """``ray start`` options that pin every listener of a node to ports from ``_PORTS``."""
+    workers = _ports.take(64)
+    options = [f"--min-worker-port={workers}", f"--max-worker-port={workers + 63}"]
+    for name in (
+        "node-manager-port",
+        "object-manager-port",
+        "dashboard-agent-listen-port",
+        "dashboard-agent-grpc-port",
+        "runtime-env-agent-port",
+        "metrics-export-port",
+    ):
+        options.append(f"--{name}={_ports.take()}")
+    return options
 
 
 def _ray_bin() -> str:
@@ -152,6 +200,7 @@ class RayCluster:
             sys.executable, "-m", "basin", "ray", "start", f"--address={ip}",
             f"--port={self.client_port}", f"--gcs-port={port}", f"--num-cpus={self.head_cpus}",
             f"--temp-dir={self.sessions}", "--block",
+            *(f"--ray-arg={option}" for option in _node_ports()),
         ]  # fmt: skip
         if self.head_resources:
             command.append(f"--resources={json.dumps(self.head_resources)}")
@@ -175,7 +224,7 @@ class RayCluster:
         ip = self._ip()
         command = [
             _ray_bin(), "start", f"--address={self.gcs_address}", f"--num-cpus={cpus}",
-            f"--node-ip-address={ip}", "--disable-usage-stats", "--block",
+            f"--node-ip-address={ip}", "--disable-usage-stats", "--block", *_node_ports(),
         ]  # fmt: skip
         if resources:
             command.append(f"--resources={json.dumps(dict(resources))}")
