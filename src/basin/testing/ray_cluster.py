@@ -97,6 +97,7 @@ class RayNode:
     ip: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    started: threading.Event = field(default_factory=threading.Event)
 
     @property
     def pid(self) -> int:
@@ -242,9 +243,27 @@ class RayCluster:
         command: list[str],
         timeout: float,
         env: Mapping[str, str] | None = None,
+        attempts: int = 3,
     ) -> RayNode:
+        """Start a node; a start that fails is ended whole and tried again.
+
+        Ray gives a joining node 30 s to register with the head (not configurable): on a
+        loaded machine that is sometimes too short.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        command.append(f"--object-store-memory={_OBJECT_STORE_BYTES}")
+        command = [*command, f"--object-store-memory={_OBJECT_STORE_BYTES}"]
+        for attempt in range(1, attempts + 1):
+            node = self._launch(ip, command, env)
+            if self._wait_started(node, timeout):
+                return node
+            node.kill()
+            self.nodes.remove(node)
+            if attempt == attempts:
+                self.close()
+                raise RuntimeError("ray start failed:\n" + "".join(node.output[-40:]))
+        raise AssertionError("unreachable")
+
+    def _launch(self, ip: str, command: list[str], env: Mapping[str, str] | None) -> RayNode:
         process = subprocess.Popen(
             command,
             env={**self.env, **(env or {})},
@@ -257,22 +276,24 @@ class RayCluster:
         )
         node = RayNode(ip, process)
         self.nodes.append(node)
-        started = threading.Event()
 
         def pump() -> None:
             assert process.stdout is not None
             for line in process.stdout:
                 node.output.append(line)
                 if _STARTED in line:
-                    started.set()
+                    node.started.set()
 
         threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not started.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("ray start failed:\n" + "".join(node.output[-40:]))
         return node
+
+    @staticmethod
+    def _wait_started(node: RayNode, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not node.started.wait(0.1):
+            if node.process.poll() is not None or time.monotonic() > deadline:
+                return False
+        return True
 
     def close(self) -> None:
         """Stop every node, workers first, then the head."""
