@@ -1,4 +1,5 @@
-"""Blob throughput: basin's blob service vs Azurite (the official emulator) vs a raw ``cp``.
+"""Blob throughput: basin's blob service vs Azurite (the official emulator) vs a raw ``cp``, and
+basin through its forward proxy at Azure's host name vs basin direct.
 
 Through the real ``azure-storage-blob`` SDK (shared key), against each server:
 
@@ -9,7 +10,11 @@ Through the real ``azure-storage-blob`` SDK (shared key), against each server:
 and ``cp`` of the same 256 MiB file on the same disk as the ceiling (once plain, once followed by
 ``sync``). basin runs ``python -m basin.server.blob`` (durable: fsync before every commit);
 Azurite 3.35.0 is installed from npm into ``bench/.azurite`` on the first run and started with
-``--skipApiVersionCheck --disableTelemetry --loose``. Both are compared over the same scheme:
+``--skipApiVersionCheck --disableTelemetry --loose``. basin also serves its forward proxy in the
+same process (``--proxy-port``), and each basin round measures both ways in turn, the order
+alternating: direct (``https://127.0.0.1:<port>/devstoreaccount1``) and through the proxy
+(``https://devstoreaccount1.blob.core.windows.net`` with ``proxies=``, TLS terminated by the
+proxy with a leaf certificate for that name). Both are compared over the same scheme:
 HTTPS with certificates from the same basin CA (``--scheme https``, the default, as basin is
 deployed), or plain HTTP (``--scheme http``), or both. Rounds alternate between the servers and
 the best round of each cell is kept, to damp load from elsewhere on the machine. Prints a
@@ -96,7 +101,9 @@ def run_server(command: list[str], port: int, what: str, log: Path) -> Iterator[
             process.wait()
 
 
-def basin_command(work: Path, port: int, tls: tuple[Path, Path] | None) -> list[str]:
+def basin_command(
+    work: Path, port: int, tls: tuple[Path, Path] | None, proxy_port: int | None = None
+) -> list[str]:
     accounts = work / "accounts.json"
     accounts.write_text(json.dumps({ACCOUNT: [KEY]}))
     accounts.chmod(0o600)
@@ -106,6 +113,8 @@ def basin_command(work: Path, port: int, tls: tuple[Path, Path] | None) -> list[
     ]  # fmt: skip
     if tls:
         command += ["--cert", str(tls[0]), "--key", str(tls[1])]
+    if proxy_port is not None:
+        command += ["--proxy-port", str(proxy_port), "--proxy-ca", str(work / "tls")]
     return command
 
 
@@ -120,10 +129,16 @@ def _timed(action: Callable[[], object]) -> float:
 
 
 def measure(
-    url: str, verify: str | bool, payload: bytes, small: bytes, concurrency: int
+    url: str,
+    verify: str | bool,
+    payload: bytes,
+    small: bytes,
+    concurrency: int,
+    proxy: str | None = None,
 ) -> dict[str, float]:
     credential = {"account_name": ACCOUNT, "account_key": KEY}
-    service = BlobServiceClient(url, credential=credential, connection_verify=verify)
+    extra = {"proxies": {"https": proxy, "http": proxy}} if proxy else {}
+    service = BlobServiceClient(url, credential=credential, connection_verify=verify, **extra)
     container = service.get_container_client(f"bench{int(time.time() * 1000)}")
     container.create_container()
     try:
@@ -145,6 +160,21 @@ def measure(
         container.delete_container()
         service.close()
     return {"upload": BIG / MiB / up, "download": BIG / MiB / down, "small": SMALL_COUNT / many}
+
+
+def record(
+    results: dict[tuple[str, str], Cell],
+    name: str,
+    scheme: str,
+    round_number: int,
+    figures: dict[str, float],
+) -> None:
+    cell = results.setdefault((name, scheme), Cell())
+    cell.rounds.append(figures)
+    cell.upload = max(cell.upload, figures["upload"])
+    cell.download = max(cell.download, figures["download"])
+    cell.small = max(cell.small, figures["small"])
+    print(f"round {round_number + 1} {name:15s} {scheme}: {figures}", file=sys.stderr)
 
 
 def measure_cp(source: Path, work: Path) -> tuple[float, float]:
@@ -180,32 +210,44 @@ def main() -> int:
             tls = (cert.cert_path, cert.key_path) if scheme == "https" else None
             verify: str | bool = str(ca.cert_path) if tls else False
             for round_number in range(args.rounds):
-                for name, build in (("basin", basin_command), ("Azurite", azurite_command)):
+                for name in ("basin", "Azurite"):
                     port = _free_port()
                     log = work / f"{name}-{scheme}.log"
-                    with run_server(build(work, port, tls), port, name, log):
-                        url = f"{scheme}://127.0.0.1:{port}/{ACCOUNT}"
-                        figures = measure(url, verify, payload, small, args.concurrency)
-                    cell = results.setdefault((name, scheme), Cell())
-                    cell.rounds.append(figures)
-                    cell.upload = max(cell.upload, figures["upload"])
-                    cell.download = max(cell.download, figures["download"])
-                    cell.small = max(cell.small, figures["small"])
-                    print(
-                        f"round {round_number + 1} {name:8s} {scheme}: {figures}", file=sys.stderr
-                    )
+                    url = f"{scheme}://127.0.0.1:{port}/{ACCOUNT}"
+                    if name == "Azurite":
+                        with run_server(azurite_command(work, port, tls), port, name, log):
+                            record(results, name, scheme, round_number,
+                                   measure(url, verify, payload, small, args.concurrency))  # fmt: skip
+                    else:
+                        proxy_port = _free_port() if scheme == "https" else None
+                        command = basin_command(work, port, tls, proxy_port)
+                        with run_server(command, port, name, log):
+                            ways = [("basin", url, None)]
+                            if proxy_port is not None:
+                                proxied = f"https://{ACCOUNT}.blob.core.windows.net"
+                                proxy = f"http://127.0.0.1:{proxy_port}"
+                                ways.append(("basin via proxy", proxied, proxy))
+                            if round_number % 2:
+                                ways.reverse()
+                            for label, target, through in ways:
+                                record(results, label, scheme, round_number,
+                                       measure(target, verify, payload, small,
+                                               args.concurrency, through))  # fmt: skip
                     shutil.rmtree(work / "basin-store", ignore_errors=True)
                     shutil.rmtree(work / "azurite-store", ignore_errors=True)
 
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     lines = [
         f"256 MiB upload/download (max_concurrency={args.concurrency}) and 1,000 sequential "
-        f"1 KiB uploads through azure-storage-blob; best of {args.rounds} rounds.",
+        f"1 KiB uploads through azure-storage-blob; best of {args.rounds} rounds; "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, load average at the end {load}.",
         "",
         "| target | upload MiB/s | download MiB/s | 1 KiB uploads/s |",
         "|---|---:|---:|---:|",
     ]
     for scheme in schemes:
         basin, azurite = results[("basin", scheme)], results[("Azurite", scheme)]
+        proxied = results.get(("basin via proxy", scheme))
         lines.append(f"| basin ({scheme}) | {basin.upload:.0f} | {basin.download:.0f} | "
                      f"{basin.small:.0f} |")  # fmt: skip
         lines.append(f"| Azurite {AZURITE_VERSION} ({scheme}) | {azurite.upload:.0f} | "
@@ -215,6 +257,16 @@ def main() -> int:
             f"**{basin.download / azurite.download:.2f}x** | "
             f"**{basin.small / azurite.small:.2f}x** |"
         )
+        if proxied is not None:
+            lines.append(
+                f"| basin through the proxy at {ACCOUNT}.blob.core.windows.net | "
+                f"{proxied.upload:.0f} | {proxied.download:.0f} | {proxied.small:.0f} |"
+            )
+            lines.append(
+                f"| **proxy / direct ({scheme})** | **{proxied.upload / basin.upload:.2f}x** | "
+                f"**{proxied.download / basin.download:.2f}x** | "
+                f"**{proxied.small / basin.small:.2f}x** |"
+            )
     lines.append(f"| `cp` 256 MiB (page cache) | {cp_plain:.0f} | | |")
     lines.append(f"| `cp` 256 MiB + `sync` | {cp_synced:.0f} | | |")
     table = "\n".join(lines)

@@ -62,6 +62,22 @@ def test_every_route_is_documented() -> None:
         assert any(tail in documented for tail in tails), path
 
 
+def test_every_route_behind_the_proxy_is_documented() -> None:
+    from basin.server.keyvault import create_keyvault_app
+    from basin.server.login import create_login_app
+
+    platform = Platform(None, SecretVault(b"k" * 32), Installation("s", "t"))  # type: ignore[arg-type]
+    section = DOC[DOC.index("Through the forward proxy") :]
+    apps = (
+        create_keyvault_app(platform, authority="https://login.example"),
+        create_login_app(platform),
+    )
+    paths = [str(getattr(route, "path", "")) for app in apps for route in app.routes]
+    assert len(paths) > 20
+    for path in paths:
+        assert f"{path}`" in section, path
+
+
 def _packages() -> list[str]:
     """Every package and top-level module of basin, as the package table names them."""
     root = Path(__file__).parents[1] / "src" / "basin"

@@ -75,7 +75,7 @@ def main() -> int:
             "--query",
             "[name, storage_account]",
         )
-        blob_url = _basin(
+        _basin(
             server,
             "storage",
             "account",
@@ -189,9 +189,9 @@ def main() -> int:
         _basin(
             server,
             "online-deployment", "create", "-f", str(work / "blue.yml"), "--all-traffic", *ws,
-            "--set", f"environment_variables.STORAGE_ACCOUNT_URL={blob_url}",
-            "--set", "environment_variables.STORAGE_CONTAINER=data",
-            "--set", "environment_variables.STORAGE_BLOB=greeting.txt",
+            "--set", f"environment_variables.STORAGE_ACCOUNT_NAME={account}",
+            "--set", "environment_variables.STORAGE_CONTAINER_NAME=data",
+            "--set", "environment_variables.FILE_NAME=greeting.txt",
             "--query", "[name, provisioning_state, instance_count]",
         )  # fmt: skip
         print(
@@ -224,7 +224,7 @@ def main() -> int:
         print("\n$ basin online-deployment get-logs -n blue -e demo-endpoint ... | grep storage")
         read = [line for line in logs.splitlines() if "Read from storage" in line]
         print("\n".join(read) or "(the log line was not found)")
-        if not read or GREETING not in read[0]:
+        if len(read) < 2 or not all(GREETING in line for line in read):
             raise SystemExit("demo failed: the scoring script did not log the blob's content")
         print("\nStopping the server (its replicas stop with it) ...", flush=True)
     print("Done: the server stopped cleanly.")

@@ -52,6 +52,15 @@ class ServerSettings(BaseSettings):
         description="Gateway processes sharing the scoring port (SO_REUSEPORT); one per core "
         "on a many-core server. Each holds its share of every in-flight limit.",
     )
+    proxy_port: int = Field(
+        default=7463,
+        description="Port of the forward proxy that answers Azure's host names (0: any free).",
+    )
+    proxy_passthrough: list[str] = Field(
+        default_factory=list,
+        description="Hosts the proxy forwards to their real destination, as a JSON list of "
+        "patterns ('pypi.org', '*.example.com', '*' for all); default: none (air-gapped).",
+    )
     trusted_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs besides loopback that count as private for public_network_access.",
@@ -70,6 +79,26 @@ class ServerSettings(BaseSettings):
     air_gapped: bool = Field(
         default=False,
         description="Build environments from private feeds and uploaded wheels only.",
+    )
+    python_downloads: bool = Field(
+        default=False,
+        description="Let environment builds install a Python version this machine lacks with "
+        "'uv python install' (into python_install_dir); off: only interpreters already here "
+        "(PATH, pyenv, uv-managed installs) are used.",
+    )
+    python_install_mirror: str | None = Field(
+        default=None,
+        description="URL that replaces the public python-build-standalone downloads when "
+        "python_downloads is on (uv's UV_PYTHON_INSTALL_MIRROR), for an internal mirror.",
+    )
+    python_downloads_json_url: str | None = Field(
+        default=None,
+        description="A JSON list of the site's own Python downloads (uv's "
+        "UV_PYTHON_DOWNLOADS_JSON_URL), used when python_downloads is on.",
+    )
+    python_install_dir: Path | None = Field(
+        default=None,
+        description="Where installed interpreters go; default: pythons/ in the build cache.",
     )
     key_rotation_days: float = Field(
         default=30.0,

@@ -143,8 +143,16 @@ def test_bad_environments_are_refused_clearly(client: MLClient, cli: Any, tmp_pa
             "basin:minimal",
             *WS,
         ),
-        "3.4",
-        "3.11",
+        "Python 3.4 is too old for the scoring runtime",
+        "3.8 and newer",
+    )
+    missing = tmp_path / "missing.yml"
+    missing.write_text("dependencies:\n  - python=3.99\n")
+    fails(
+        cli("environment", "create", "-n", "nopy", "--conda-file", str(missing), *WS),
+        "Python 3.99 is not available on this server (found: ",
+        "BASIN_PYTHON_DOWNLOADS=true",
+        "allow_nearest_python",
     )
     fails(
         cli("environment", "create", "-n", "noimg", "--image", "example.com/unknown:1", *WS),

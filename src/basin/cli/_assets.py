@@ -9,6 +9,7 @@ import typer
 from basin.cli import _context
 from basin.cli._options import Group, Output, Query, Workspace
 from basin.cli._output import OutputFormat, emit
+from basin.errors import ValidationError
 
 __all__ = ["add_versioned_commands"]
 
@@ -18,26 +19,41 @@ Version = Annotated[str | None, typer.Option("--version", "-v", help="Version.")
 Label = Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")]
 ArchivedOnly = Annotated[bool, typer.Option("--archived-only")]
 IncludeArchived = Annotated[bool, typer.Option("--include-archived")]
+Registry = Annotated[
+    str | None,
+    typer.Option(
+        "--registry-name",
+        "--registry",
+        help="A registry instead of the workspace (environments: 'azureml', basin's curated).",
+    ),
+]
 
 
 def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
     """Add the four commands over ``ml_client.<group>`` (``models``, ``environments``)."""
 
-    def operations(resource_group: str | None, workspace_name: str | None) -> Any:
-        return getattr(_context.client(resource_group, workspace_name), group)
+    def operations(
+        resource_group: str | None, workspace_name: str | None, registry: str | None = None
+    ) -> Any:
+        if registry is not None and group != "environments":
+            raise ValidationError(f"basin has no {what} registries (only environments: azureml).")
+        return getattr(_context.client(resource_group, workspace_name, registry), group)
 
     @app.command()
     def show(
         name: Name,
         version: Version = None,
         label: Label = None,
+        registry_name: Registry = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
         output: Output = OutputFormat.json,
         query: Query = None,
     ) -> None:
         emit(
-            operations(resource_group, workspace_name).get(name, version, label).to_dict(),
+            operations(resource_group, workspace_name, registry_name)
+            .get(name, version, label)
+            .to_dict(),
             output,
             query,
         )
@@ -49,12 +65,13 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
         name: OptName = None,
         archived_only: ArchivedOnly = False,
         include_archived: IncludeArchived = False,
+        registry_name: Registry = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
         output: Output = OutputFormat.json,
         query: Query = None,
     ) -> None:
-        found = operations(resource_group, workspace_name).list(
+        found = operations(resource_group, workspace_name, registry_name).list(
             name, archived_only=archived_only, include_archived=include_archived
         )
         emit([item.to_dict() for item in found], output, query)

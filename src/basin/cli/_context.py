@@ -60,7 +60,9 @@ def save_defaults(pairs: list[str]) -> dict[str, str]:
     return defaults
 
 
-def client(group: str | None = None, workspace: str | None = None) -> MLClient:
+def client(
+    group: str | None = None, workspace: str | None = None, registry: str | None = None
+) -> MLClient:
     defaults = load_defaults()
     made = MLClient(
         None,
@@ -69,6 +71,7 @@ def client(group: str | None = None, workspace: str | None = None) -> MLClient:
         workspace or defaults.get("workspace"),
         server=state["server"],
         token=state["token"],
+        registry_name=registry,
     )
     _clients.append(made)
     return made

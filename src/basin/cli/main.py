@@ -13,9 +13,11 @@ from basin.cli import (
     ad,
     configure,
     connections,
+    env,
     environments,
     groups,
     identities,
+    keyvault,
     models,
     online,
     ray,
@@ -56,6 +58,7 @@ app.add_typer(groups.app, name="group")
 app.add_typer(workspaces.app, name="workspace")
 app.add_typer(storage.app, name="storage")
 app.add_typer(identities.app, name="identity")
+app.add_typer(keyvault.app, name="keyvault")
 app.add_typer(models.app, name="model")
 app.add_typer(connections.app, name="connection")
 app.add_typer(environments.app, name="environment")
@@ -66,12 +69,13 @@ app.add_typer(ad.app, name="ad")
 app.add_typer(account.app, name="account")
 app.add_typer(ray.app, name="ray")
 app.command("configure")(configure.configure)
+app.command("env")(env.env)
 app.command("server")(server.server)
 app.command("serve")(serve.serve)
 
 
 #: Options that take several space-separated values after one flag, as in az (--tags a=1 b=2).
-MULTI_VALUE_OPTIONS = ("--tags", "--defaults")
+MULTI_VALUE_OPTIONS = ("--tags", "--defaults", "--secret-permissions")
 
 
 def spread_multi_values(argv: list[str]) -> list[str]:

@@ -17,13 +17,16 @@ def server(
     gateway_port: Annotated[
         int | None, typer.Option(help="Scoring gateway port (0: any free).")
     ] = None,
+    proxy_port: Annotated[
+        int | None, typer.Option(help="Forward proxy port, Azure's host names (0: any free).")
+    ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder (default ~/.basin).")] = None,
     database_url: Annotated[str | None, typer.Option(help="Metadata store URL.")] = None,
     compute: Annotated[
         str | None, typer.Option(help="Where replicas run: local:// or ray://HOST:PORT.")
     ] = None,
 ) -> None:
-    """Run the basin server (management API, blob service) until stopped with Ctrl-C/SIGTERM."""
+    """Run the basin server (management API, blob service, proxy) until stopped (Ctrl-C/SIGTERM)."""
     from basin.server.main import run_server
 
     overrides: dict[str, Any] = {
@@ -33,6 +36,7 @@ def server(
             "port": port,
             "blob_port": blob_port,
             "gateway_port": gateway_port,
+            "proxy_port": proxy_port,
             "home": home,
             "database_url": database_url,
             "compute": compute,

@@ -37,7 +37,7 @@ from basin.entities.endpoint import (
 )
 from basin.entities.environment import BuildContext, Environment, EnvironmentBuildState
 from basin.entities.group import ResourceGroup
-from basin.entities.key_vault import KeyVault
+from basin.entities.key_vault import AccessPolicy, KeyVault, PolicyPermissions, vault_uri
 from basin.entities.managed_identity import ManagedIdentityResource
 from basin.entities.model import Model, ModelType
 from basin.entities.principal import PrincipalInfo
@@ -51,6 +51,7 @@ from basin.entities.workspace import (
 )
 
 __all__ = [
+    "AccessPolicy",
     "ApplicationInsights",
     "ArmResource",
     "AuthMode",
@@ -77,6 +78,7 @@ __all__ = [
     "NoneCredentialConfiguration",
     "OnlineRequestSettings",
     "PatTokenConfiguration",
+    "PolicyPermissions",
     "PrincipalInfo",
     "ProbeSettings",
     "PublicNetworkAccess",
@@ -94,4 +96,5 @@ __all__ = [
     "parse_overrides",
     "read_yaml",
     "set_path",
+    "vault_uri",
 ]

@@ -50,6 +50,9 @@ class Environment(Entity):
     os_type: str = "linux"
     inference_config: dict[str, Any] | None = None
     datastore: str | None = None
+    #: basin's own: build on the nearest installed Python when the pinned one is not here (also
+    #: read from ``properties.allow_nearest_python``).
+    allow_nearest_python: bool | None = None
     id: str | None = None
     archived: bool | None = None
     created_at: datetime | None = None
@@ -60,6 +63,14 @@ class Environment(Entity):
     python_version: str | None = None
     lock: str | None = None
     notes: list[str] | None = None
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _text_properties(cls, value: Any) -> Any:
+        # `--set properties.allow_nearest_python=true` parses as JSON true; properties are text.
+        if isinstance(value, dict):
+            return {k: str(v).lower() if isinstance(v, bool) else v for k, v in value.items()}
+        return value
 
     @field_validator("version", mode="before")
     @classmethod

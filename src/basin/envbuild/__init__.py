@@ -17,7 +17,15 @@ from ._conda import CondaFile, parse_conda_file, translate_conda_dependency
 from ._feeds import FeedCredential, Redactor, credential_for, feed_key, validate_feed_target
 from ._indexes import PUBLIC_INDEX_HOSTS, direct_urls
 from ._pep508 import canonical_name, normalise_requirement
-from ._pythons import PythonInstall, find_pythons, select_python
+from ._pythons import (
+    PythonDownloads,
+    PythonInstall,
+    find_pythons,
+    interpreter_search_path,
+    missing_python_message,
+    parse_python_version,
+    select_python,
+)
 from ._repack import dependency_closure, repack_installed
 from ._requirements import ParsedRequirements, parse_requirement_lines
 from ._results import BuildEvent, BuildState, BuildStatus, BuiltEnvironment
@@ -40,6 +48,7 @@ __all__ = [
     "ParsedEnvironment",
     "ParsedRequirements",
     "PthFile",
+    "PythonDownloads",
     "PythonInstall",
     "Redactor",
     "canonical_name",
@@ -50,8 +59,11 @@ __all__ = [
     "direct_urls",
     "feed_key",
     "find_pythons",
+    "interpreter_search_path",
+    "missing_python_message",
     "normalise_requirement",
     "parse_conda_file",
+    "parse_python_version",
     "parse_requirement_lines",
     "repack_installed",
     "resolve_image",

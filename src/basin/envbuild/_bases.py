@@ -56,6 +56,13 @@ _IMAGE_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "basin:sklearn",
         "an Azure ML scikit-learn image",
     ),
+    (
+        # Any other curated image (mlflow-py312-inference, tensorflow-2.16-cuda12, ...): its
+        # conda file holds what the scoring script needs, as Azure ML's docs write them.
+        re.compile(r"^azureml/curated/[a-z0-9][a-z0-9._-]*$"),
+        "basin:minimal",
+        "an Azure ML curated image",
+    ),
 )
 _KNOWN_IMAGES = (
     "basin:minimal",
@@ -63,6 +70,7 @@ _KNOWN_IMAGES = (
     "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04 (and other openmpi*-ubuntu* tags)",
     "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference",
     "mcr.microsoft.com/azureml/sklearn-1.x-ubuntu22.04-py39-cpu-inference (any sklearn-* tag)",
+    "mcr.microsoft.com/azureml/curated/<name> (any curated image, e.g. mlflow-py312-inference)",
 )
 
 

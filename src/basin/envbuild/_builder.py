@@ -38,9 +38,16 @@ from typing import Any, TextIO
 
 from basin.errors import BuildFailedError, ServiceUnavailableError, ValidationError
 
+from ._conflicts import PlatformConflict
 from ._feeds import FeedCredential, Redactor, uv_credentials
 from ._indexes import check_air_gap, direct_urls, uv_index_args
-from ._pythons import PythonInstall, find_pythons, select_python
+from ._pythons import (
+    PythonDownloads,
+    PythonInstall,
+    find_pythons,
+    missing_python_message,
+    select_python,
+)
 from ._results import BuildEvent, BuildState, BuildStatus, BuiltEnvironment
 from ._spec import EnvironmentSpec, content_hash
 from ._uv import UvFailed, UvSession, base_environment
@@ -51,6 +58,7 @@ _MARKER = "basin-env.json"
 _LOCK_FILE = "basin-lock.txt"
 _PYTHONS_TTL_S = 60.0
 _STEPS = {
+    "python": "installing the Python interpreter (uv python install)",
     "venv": "creating the virtual environment (uv venv)",
     "resolve": "resolving the requirements (uv pip compile)",
     "install": "installing the resolved packages (uv pip sync)",
@@ -84,6 +92,7 @@ class EnvironmentBuilder:
         air_gapped: bool = False,
         compile_bytecode: bool = False,
         inherited_env: Mapping[str, str] | None = None,
+        python_downloads: PythonDownloads | None = None,
     ) -> None:
         self.cache_root = Path(cache_root)
         found = shutil.which(str(uv))
@@ -95,6 +104,8 @@ class EnvironmentBuilder:
         for folder in ("uv-cache", "envs", "locks", "logs", "state", "work", "no-index"):
             (self.cache_root / folder).mkdir(parents=True, exist_ok=True)
         self._env = base_environment(self.cache_root / "uv-cache", inherited_env)
+        #: Where (and whether) missing interpreters are installed with uv.
+        self.python_downloads = python_downloads or PythonDownloads(self.cache_root / "pythons")
         self._pythons: tuple[float, list[PythonInstall]] | None = None
         self._pythons_lock = threading.Lock()
 
@@ -168,31 +179,78 @@ class EnvironmentBuilder:
         key = content_hash(spec)
         if (found := self._cached(key, emit)) is not None:
             return found
-        install, warning = select_python(
-            spec.python, self.installed_pythons(), allow_nearest=allow_nearest_python
-        )
+        python, warning = self.choose_python(spec.python, allow_nearest=allow_nearest_python)
         warnings: list[str] = []
         if warning is not None:
-            # The stand-in Python changes the environment, so it changes the key too.
-            spec = replace(spec, python=f"{install.version[0]}.{install.version[1]}")
-            key = content_hash(spec)
             warnings.append(warning)
             emit(BuildEvent(key, "warning", warning))
+        if python != spec.python:
+            # The stand-in Python changes the environment, so it changes the key too.
+            spec = replace(spec, python=python)
+            key = content_hash(spec)
             if (found := self._cached(key, emit)) is not None:
                 return found
         with self._key_lock(key, emit):
             # Whoever held the lock may just have built it: share that build.
             if (found := self._cached(key, emit)) is not None:
                 return found
-            return self._build_locked(key, spec, install, warnings, credentials, emit)
+            return self._build_locked(key, spec, warnings, credentials, emit)
 
-    def installed_pythons(self) -> list[PythonInstall]:
-        """Interpreters uv finds here (cached for a minute; nothing is downloaded)."""
+    def installed_pythons(self, *, refresh: bool = False) -> list[PythonInstall]:
+        """Interpreters found here (cached for a minute; nothing is downloaded)."""
         with self._pythons_lock:
             now = time.monotonic()
-            if self._pythons is None or now - self._pythons[0] > _PYTHONS_TTL_S:
-                self._pythons = (now, find_pythons(self.uv, self._env))
+            if refresh or self._pythons is None or now - self._pythons[0] > _PYTHONS_TTL_S:
+                roots = (self.python_downloads.install_dir,)
+                self._pythons = (now, find_pythons(self.uv, self._env, roots))
             return list(self._pythons[1])
+
+    def choose_python(self, requested: str, *, allow_nearest: bool) -> tuple[str, str | None]:
+        """The Python version a spec asking for ``requested`` is built with ('3.11' or
+        '3.11.7', as a spec writes it), and a note when that is a stand-in or will be
+        installed. Raises ValidationError (naming what is here) when it cannot be had."""
+        install, warning = select_python(
+            requested,
+            self.installed_pythons(),
+            allow_nearest=allow_nearest,
+            downloads_allowed=self.python_downloads.allowed,
+        )
+        if install is None:
+            return requested, (
+                f"Python {requested} is not on this server; the build installs it with uv"
+            )
+        if warning is None:
+            return requested, None
+        return install.minor_text, warning
+
+    def _interpreter(self, spec: EnvironmentSpec, session: UvSession) -> PythonInstall:
+        """The interpreter for a spec whose version was chosen, installing it if allowed."""
+        install, _ = select_python(
+            spec.python,
+            self.installed_pythons(),
+            allow_nearest=False,
+            downloads_allowed=self.python_downloads.allowed,
+        )
+        if install is not None:
+            return install
+        downloads = self.python_downloads
+        downloads.install_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # --no-bin: nothing goes into the server user's ~/.local/bin
+            args = ["python", "install", "--no-bin", spec.python]
+            session.run("python", args, extra_env=downloads.environment())
+        except UvFailed as failed:
+            raise ValidationError(
+                missing_python_message(
+                    spec.python, self.installed_pythons(), downloads_allowed=True
+                )
+                + f"\nuv said: {failed.excerpt(10)}"
+            ) from None
+        install, _ = select_python(
+            spec.python, self.installed_pythons(refresh=True), allow_nearest=False
+        )
+        assert install is not None  # select_python raises when it is still missing
+        return install
 
     def _cached(self, key: str, emit: EventCallback) -> BuiltEnvironment | None:
         found = self.get(key)
@@ -220,7 +278,6 @@ class EnvironmentBuilder:
         self,
         key: str,
         spec: EnvironmentSpec,
-        install: PythonInstall,
         warnings: list[str],
         credentials: Sequence[FeedCredential],
         emit: EventCallback,
@@ -240,9 +297,11 @@ class EnvironmentBuilder:
             session = self._session(spec, credentials, work, redact, log, key, emit)
             try:
                 session.note(f"basin environment build {key}")
-                session.note(f"python {install.version_text} ({install.path})")
                 for warning in warnings:
                     session.note(f"warning: {warning}")
+                step = "python"
+                install = self._interpreter(spec, session)
+                session.note(f"python {install.version_text} ({install.path})")
                 step = "venv"
                 emit(BuildEvent(key, "step", _STEPS[step]))
                 session.run(
@@ -316,23 +375,15 @@ class EnvironmentBuilder:
         python = str(building / "bin" / "python")
         index_args = uv_index_args(spec.index, self.cache_root / "no-index", self.air_gapped)
         (work / "requirements.in").write_text("\n".join(requirements) + "\n")
+        # An existing output file is uv's list of preferred versions.
+        (work / "lock.txt").write_text("".join(line + "\n" for line in spec.preferred))
         emit(BuildEvent(key, "step", _STEPS["resolve"]))
-        session.run(
-            "resolve",
-            [
-                "pip",
-                "compile",
-                str(work / "requirements.in"),
-                "--python",
-                python,
-                "--output-file",
-                str(work / "lock.txt"),
-                "--no-header",
-                "--color",
-                "never",
-                *index_args,
-            ],
-        )
+        try:
+            self._compile(session, python, work / "requirements.in", work / "lock.txt", index_args)
+        except UvFailed as failed:
+            if not spec.platform_requirements:
+                raise
+            raise self._blame(spec, failed, session, python, work, index_args) from None
         emit(BuildEvent(key, "step", _STEPS["install"]))
         session.run(
             "install",
@@ -349,6 +400,32 @@ class EnvironmentBuilder:
             ],
         )
         return (work / "lock.txt").read_text()
+
+    @staticmethod
+    def _compile(
+        session: UvSession, python: str, source: Path, output: Path, index_args: Sequence[str]
+    ) -> None:
+        args = ["pip", "compile", str(source), "--python", python, "--output-file", str(output)]
+        session.run("resolve", [*args, "--no-header", "--color", "never", *index_args])
+
+    def _blame(
+        self,
+        spec: EnvironmentSpec,
+        failed: UvFailed,
+        session: UvSession,
+        python: str,
+        work: Path,
+        index_args: Sequence[str],
+    ) -> UvFailed:
+        """The failure to report: the user's own conflict, or theirs with the platform's."""
+        session.note("resolving without what the platform adds, to tell whose conflict it is")
+        user = spec.user_requirements()
+        (work / "user.in").write_text("".join(line + "\n" for line in user))
+        try:
+            self._compile(session, python, work / "user.in", work / "user-lock.txt", index_args)
+        except UvFailed as own:
+            return own  # the user's requirements conflict among themselves
+        return PlatformConflict(failed, user, spec.platform_requirements, "basin's scoring runtime")
 
     def _finalize(
         self,

@@ -12,6 +12,7 @@ import yaml
 
 from basin.errors import ValidationError
 
+from ._bounds import numpy_bound
 from ._pep508 import normalise_requirement
 from ._requirements import parse_requirement_lines
 from ._spec import IndexOptions
@@ -262,6 +263,10 @@ def parse_conda_file(
             "and conda metapackages; pip wheels such as torch bundle the CUDA/MKL libraries "
             "they need). Remove them from the conda file."
         )
+    bound = numpy_bound(result.requirements)
+    if bound is not None:
+        result.requirements.append(bound[0])
+        result.notes.append(bound[1])
     return result
 
 

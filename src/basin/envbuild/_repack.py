@@ -27,19 +27,45 @@ __all__ = ["dependency_closure", "repack_installed"]
 _INSTALLER_FILES = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
 
 
-def dependency_closure(names: Iterable[str]) -> list[importlib.metadata.Distribution]:
-    """The installed distributions ``names`` need, for this interpreter (markers evaluated)."""
+def _installed(name: str, path: list[str]) -> importlib.metadata.Distribution | None:
+    for dist in importlib.metadata.distributions(path=path):
+        if canonicalize_name(dist.metadata["Name"] or "") == name:
+            return dist
+    return None
+
+
+def dependency_closure(
+    names: Iterable[str], path: Path | None = None
+) -> list[importlib.metadata.Distribution]:
+    """The installed distributions ``names`` need.
+
+    Without ``path``: this interpreter's, markers evaluated. With ``path`` (another
+    environment's site-packages): what is installed there; a requirement whose distribution is
+    absent is taken as one its markers excluded (the installer evaluated them for that Python).
+    """
     found: dict[str, importlib.metadata.Distribution] = {}
     pending = [canonicalize_name(n) for n in names]
     while pending:
         name = pending.pop()
         if name in found:
             continue
-        dist = importlib.metadata.distribution(name)
+        if path is None:
+            dist = importlib.metadata.distribution(name)
+        elif (located := _installed(name, [str(path)])) is not None:
+            dist = located
+        else:
+            continue
         found[name] = dist
         for line in dist.requires or ():
             requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            marker = requirement.marker
+            if marker is None:
+                wanted = True
+            elif path is None:
+                wanted = marker.evaluate({"extra": ""})
+            else:  # that Python's markers are not known here; extras are never asked for
+                wanted = "extra" not in str(marker)
+            if wanted:
                 pending.append(canonicalize_name(requirement.name))
     return [found[name] for name in sorted(found)]
 

@@ -75,8 +75,11 @@ class EnvironmentSpec:
 
     ``requirements`` are the user's lines; ``base_requirements`` come from the curated base
     (``base`` names it); ``platform_requirements`` and ``pth_files`` are what the platform adds
-    to every environment (the scoring runtime's needs). Requirement lines are normalised by
-    :func:`basin.envbuild.normalise_requirement` when parsed from files.
+    to every environment (the scoring runtime's needs). ``preferred`` are exact versions the
+    resolver picks when they fit (``name==version``; uv's preferences), so the platform can ask
+    for a range and still get the versions it ships offline unless the user's packages need
+    others. Requirement lines are normalised by :func:`basin.envbuild.normalise_requirement`
+    when parsed from files.
     """
 
     python: str
@@ -86,6 +89,7 @@ class EnvironmentSpec:
     base_requirements: tuple[str, ...] = ()
     platform_requirements: tuple[str, ...] = ()
     pth_files: tuple[PthFile, ...] = ()
+    preferred: tuple[str, ...] = ()
     #: Separates builds that must not be shared, e.g. the workspace whose private feed
     #: credentials a build used: another workspace naming the same packages builds its own
     #: (with its own credentials) instead of reusing this one.
@@ -98,7 +102,12 @@ class EnvironmentSpec:
                 "(e.g. python=3.11 in a conda file)"
             )
         # Normalised here so that every way of making a spec hashes the same way.
-        for attribute in ("requirements", "base_requirements", "platform_requirements"):
+        for attribute in (
+            "requirements",
+            "base_requirements",
+            "platform_requirements",
+            "preferred",
+        ):
             lines = getattr(self, attribute)
             normalised = tuple(normalise_requirement(line, where=attribute) for line in lines)
             object.__setattr__(self, attribute, normalised)
@@ -115,14 +124,22 @@ class EnvironmentSpec:
             sorted(set(self.base_requirements + self.platform_requirements + self.requirements))
         )
 
+    def user_requirements(self) -> tuple[str, ...]:
+        """Base and user requirements: the spec without what the platform adds."""
+        return tuple(sorted(set(self.base_requirements + self.requirements)))
+
     def with_platform(
-        self, requirements: tuple[str, ...] = (), pth_files: tuple[PthFile, ...] = ()
+        self,
+        requirements: tuple[str, ...] = (),
+        pth_files: tuple[PthFile, ...] = (),
+        preferred: tuple[str, ...] = (),
     ) -> EnvironmentSpec:
         """This spec plus fixed platform requirements and pth files (the extra-paths hook)."""
         return replace(
             self,
             platform_requirements=_unique(self.platform_requirements + requirements),
             pth_files=self.pth_files + pth_files,
+            preferred=_unique(self.preferred + preferred),
         )
 
 
@@ -169,5 +186,7 @@ def content_hash(spec: EnvironmentSpec) -> str:
     }
     if spec.scope is not None:  # absent otherwise, so unscoped keys stay as they were
         document["scope"] = spec.scope
+    if spec.preferred:
+        document["preferred"] = sorted(spec.preferred)
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -97,7 +97,9 @@ class UvSession:
         for line in self._redact(text).splitlines() or [""]:
             self._log.write(line + "\n")
 
-    def run(self, step: str, args: Sequence[str]) -> list[str]:
+    def run(
+        self, step: str, args: Sequence[str], *, extra_env: Mapping[str, str] | None = None
+    ) -> list[str]:
         """Run ``uv *args``; return its output lines or raise UvFailed."""
         # args never hold a secret (credentials travel in env), but the log is redacted anyway.
         self.note(f"$ uv {' '.join(args)}")
@@ -107,7 +109,7 @@ class UvSession:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=self._env,
+            env={**self._env, **(extra_env or {})},
             cwd=self._cwd,
             text=True,
             errors="replace",

@@ -180,6 +180,22 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
         ),
     ),
     RoleDefinition(
+        name="00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        role_name="Key Vault Administrator",
+        description=(
+            "Perform all data plane operations on a key vault and all objects in it, including "
+            "certificates, keys, and secrets. Cannot manage key vault resources or manage role "
+            "assignments. Only works for key vaults that use the 'Azure role-based access "
+            "control' permission model."
+        ),
+        permissions=(
+            Permission(
+                actions=_KV_MANAGEMENT_READ,
+                data_actions=("Microsoft.KeyVault/vaults/*",),
+            ),
+        ),
+    ),
+    RoleDefinition(
         name="f6c7c914-8db3-469d-8ca1-694a8f32e121",
         role_name="AzureML Data Scientist",
         description=(

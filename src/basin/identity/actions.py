@@ -40,7 +40,15 @@ CONTAINER_DELETE = f"{_CONTAINERS}/delete"
 # Environment registry ("container registry") and key vault.
 ACR_PULL = "Microsoft.ContainerRegistry/registries/pull/read"
 ACR_PUSH = "Microsoft.ContainerRegistry/registries/push/write"
-KEY_VAULT_SECRET_GET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+_SECRETS = "Microsoft.KeyVault/vaults/secrets"
+KEY_VAULT_SECRET_GET = f"{_SECRETS}/getSecret/action"
+# The other data actions on a vault's secrets (Azure's names; the key vault data plane checks them).
+KEY_VAULT_SECRET_READ_METADATA = f"{_SECRETS}/readMetadata/action"
+KEY_VAULT_SECRET_SET = f"{_SECRETS}/setSecret/action"
+KEY_VAULT_SECRET_UPDATE = f"{_SECRETS}/update/action"
+KEY_VAULT_SECRET_DELETE = f"{_SECRETS}/delete"
+KEY_VAULT_SECRET_RECOVER = f"{_SECRETS}/recover/action"
+KEY_VAULT_SECRET_PURGE = f"{_SECRETS}/purge/action"
 # Managing access.
 ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
 ROLE_ASSIGNMENT_DELETE = "Microsoft.Authorization/roleAssignments/delete"

@@ -22,7 +22,7 @@ from basin.runtime.datastructures import FileStorage, Headers, MultiDict, query_
 
 __all__ = ["AMLRequest", "BadRequest", "UnsupportedMediaType", "rawhttp", "title_case_headers"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound="Callable[..., Any]")
 
 # Azure's flag is module-global too: decorating any function asks for raw requests. The runtime
 # resets it before it imports the scoring script and reads it afterwards.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Awaitable, Callable, MutableMapping, Tuple, TypeVar
 
 from basin.runtime.datastructures import query_pairs
 from basin.runtime.inputs import ScoreRequest
@@ -30,7 +30,17 @@ logger = logging.getLogger("azmlinfsrv")
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-Header = tuple[bytes, bytes]
+Header = Tuple[bytes, bytes]
+T = TypeVar("T")
+
+
+async def _within(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, raising asyncio.TimeoutError after ``seconds``."""
+    if sys.version_info >= (3, 11):  # no extra task per call
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # Python 3.8 to 3.10
+
 
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024  # nginx client_max_body_size 100m in Azure images
 
@@ -270,16 +280,16 @@ class ScoringApp:
     async def _dispatch(self, method: str, request: ScoreRequest) -> Reply:
         if self._async:
             try:
-                async with asyncio.timeout(self.scoring_timeout_ms / 1000.0):
-                    return await self.scorer.score_async(request)
-            except TimeoutError:
+                return await _within(
+                    self.scorer.score_async(request), self.scoring_timeout_ms / 1000.0
+                )
+            except asyncio.TimeoutError:
                 raise ScoringTimeout() from None
         result = await self.runner.call(self.scorer.score, request)
         if isinstance(result, PendingReply):
             try:
-                async with asyncio.timeout(self.scoring_timeout_ms / 1000.0):
-                    return await result.resolve()
-            except TimeoutError:
+                return await _within(result.resolve(), self.scoring_timeout_ms / 1000.0)
+            except asyncio.TimeoutError:
                 raise ScoringTimeout() from None
         return result  # type: ignore[no-any-return]
 

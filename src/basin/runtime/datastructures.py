@@ -12,7 +12,7 @@ import codecs
 import io
 import shutil
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Dict, List
 from urllib.parse import parse_qsl, quote
 
 __all__ = ["FileStorage", "Headers", "MultiDict", "query_pairs"]
@@ -181,7 +181,7 @@ def _header_str(value: Any) -> str:
     return text
 
 
-class MultiDict(dict[str, list[Any]]):
+class MultiDict(Dict[str, List[Any]]):
     """A dict of lists whose item access returns the first value (werkzeug ``MultiDict`` subset)."""
 
     def __init__(self, pairs: Iterable[tuple[str, Any]] = ()) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Tuple
 
 __all__ = ["HEADER_LIMIT", "RequestIds", "resolve_request_ids"]
 
 HEADER_LIMIT = 100
 
-Header = tuple[bytes, bytes]
+Header = Tuple[bytes, bytes]
 
 
 class RequestIds:

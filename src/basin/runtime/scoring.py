@@ -11,7 +11,7 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Tuple
 
 from basin.runtime.amlresponse import AMLResponse
 from basin.runtime.encoding import dumps
@@ -22,7 +22,7 @@ __all__ = ["PendingReply", "Reply", "Scorer", "error_reply"]
 
 logger = logging.getLogger("azmlinfsrv")
 
-Header = tuple[bytes, bytes]
+Header = Tuple[bytes, bytes]
 
 _JSON_HEADERS: list[Header] = [
     (b"content-type", b"application/json"),

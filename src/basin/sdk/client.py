@@ -14,6 +14,7 @@ from basin.sdk.operations import (
     ConnectionOperations,
     EnvironmentOperations,
     IdentityOperations,
+    KeyVaultOperations,
     ModelOperations,
     OnlineDeploymentOperations,
     OnlineEndpointOperations,
@@ -22,6 +23,7 @@ from basin.sdk.operations import (
     RoleAssignmentOperations,
     RoleDefinitionOperations,
     StorageAccountOperations,
+    VaultSecretOperations,
     WorkspaceOperations,
 )
 from basin.sdk.operations._scope import Scope
@@ -48,6 +50,7 @@ class MLClient:
         *,
         server: str | None = None,
         token: str | None = None,
+        registry_name: str | None = None,
         **_kwargs: Any,
     ) -> None:
         if token is None and isinstance(credential, str):
@@ -60,13 +63,15 @@ class MLClient:
         self.resource_groups = ResourceGroupOperations(scope)
         self.workspaces = WorkspaceOperations(scope)
         self.storage_accounts = StorageAccountOperations(scope)
+        self.key_vaults = KeyVaultOperations(scope)
+        self.vault_secrets = VaultSecretOperations(scope, lambda: self.info)
         self.identities = IdentityOperations(scope)
         self.role_definitions = RoleDefinitionOperations(scope)
         self.role_assignments = RoleAssignmentOperations(scope)
         self.principals = PrincipalOperations(scope)
         self.models = ModelOperations(scope)
         self.connections = ConnectionOperations(scope)
-        self.environments = EnvironmentOperations(scope)
+        self.environments = EnvironmentOperations(scope, registry_name)
         self.online_endpoints = OnlineEndpointOperations(scope)
         self.online_deployments = OnlineDeploymentOperations(scope)
 
@@ -125,6 +130,7 @@ class MLClient:
         )
 
     def close(self) -> None:
+        self.vault_secrets.close()
         self._transport.close()
 
     def __enter__(self) -> MLClient:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from ssl import get_default_verify_paths as ssl_paths
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from uv import find_uv_bin
@@ -26,7 +27,7 @@ from basin.compute import (
     load_instance_types,
     open_compute,
 )
-from basin.envbuild import EnvironmentBuilder
+from basin.envbuild import EnvironmentBuilder, PythonDownloads
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
 from basin.identity import KeyRing, TokenIssuer
@@ -35,6 +36,9 @@ from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
 from basin.server.blob import create_blob_app
 from basin.server.blob.protocol import MetadataCaseProtocol
+from basin.server.keyvault import create_keyvault_app
+from basin.server.login import AUTHORITY, create_login_app
+from basin.server.proxy import AZURE_DOMAINS, Passthrough, azure_hosts, proxy_config
 from basin.services import endpoints, environments, workspaces
 from basin.services.artifacts import ArtifactShelf
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
@@ -51,6 +55,8 @@ from basin.services.serving import GoneHook, ReplicaHook, ServingController
 from basin.settings import ServerSettings
 from basin.store import MetadataStore, open_store
 from basin.tls import (
+    CertificateAuthority,
+    LeafCertificates,
     default_hosts,
     ensure_certificate_authority,
     ensure_server_certificate,
@@ -63,6 +69,7 @@ logger = logging.getLogger("basin.server")
 
 #: How long a stop waits for requests in flight before closing their connections.
 GRACE_S = 10
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class _Server(uvicorn.Server):
@@ -75,7 +82,10 @@ class _Server(uvicorn.Server):
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: accepted sockets inherit it, and asyncio turns Nagle off (TCP_NODELAY)
+    # only on sockets that say they are TCP. With Nagle on, a response written as headers then
+    # body waits for the client's delayed ACK: ~40 ms on every small request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     # Listen at once: clients that connect before uvicorn starts accepting wait in the backlog
@@ -132,6 +142,19 @@ def _prepare_home(home: Path) -> None:
     os.chmod(home, 0o700)
 
 
+def _builder(settings: ServerSettings, home: Path) -> EnvironmentBuilder:
+    cache = settings.build_cache or home / "envs"
+    downloads = PythonDownloads(
+        install_dir=settings.python_install_dir or cache / "pythons",
+        allowed=settings.python_downloads,
+        mirror=settings.python_install_mirror,
+        downloads_json_url=settings.python_downloads_json_url,
+    )
+    return EnvironmentBuilder(
+        cache, Path(find_uv_bin()), air_gapped=settings.air_gapped, python_downloads=downloads
+    )
+
+
 def build(settings: ServerSettings) -> ServerHandle:
     """Open the store, make the installation and bind the sockets; nothing served yet."""
     home = settings.home.expanduser()
@@ -143,6 +166,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     vault = SecretVault(load_or_create_master_key(home / "master.key"))
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
+    proxy_socket = _bind(settings.host, settings.proxy_port)
     advertised = _advertised(settings)
     api_tls = _api_tls(settings)
     cert = _certificate(settings, home, advertised)
@@ -174,15 +198,10 @@ def build(settings: ServerSettings) -> ServerHandle:
         blob_endpoint=_url("https", advertised, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
-        builds=BuildManager(
-            EnvironmentBuilder(
-                settings.build_cache or home / "envs",
-                Path(find_uv_bin()),
-                air_gapped=settings.air_gapped,
-            )
-        ),
+        builds=BuildManager(_builder(settings, home)),
         state_dir=home,
         gateway_endpoint=gateway.url,
+        proxy_endpoint=_url("http", advertised, proxy_socket),
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -197,6 +216,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
     environments.resume_builds(platform)
+    platform.ca_bundle = cert.bundle
     write_credentials(credentials, ca_file=str(cert.bundle))
     request_log = RequestLog(platform)
     request_log.follow(gateway.request_log)
@@ -220,7 +240,6 @@ def build(settings: ServerSettings) -> ServerHandle:
         platform,
         compute,
         gateway_table,
-        ca_bundle=cert.bundle,
         publish=gateway.publish,
         instance_types=instance_types,
         artifacts=shelf,
@@ -260,6 +279,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             ssl_keyfile=str(cert.key_path),
         )
     )
+    proxy = _Server(_proxy_config(settings, platform, cert))
     rotation = None
     if settings.key_rotation_days > 0:
         assert platform.tokens is not None
@@ -271,8 +291,8 @@ def build(settings: ServerSettings) -> ServerHandle:
     return ServerHandle(
         platform,
         store,
-        [api, blob],
-        [api_socket, blob_socket],
+        [api, blob, proxy],
+        [api_socket, blob_socket, proxy_socket],
         gateway,
         serving,
         request_log,
@@ -286,31 +306,68 @@ class _Certificate:
     key_path: Path
     #: The system's CAs plus basin's: what clients and replicas trust.
     bundle: Path
+    #: basin's own CA (name-constrained): it issues the proxy's certificates.
+    ca: CertificateAuthority
 
 
 def _certificate(settings: ServerSettings, home: Path, advertised: str) -> _Certificate:
-    """The blob service's certificate: the operator's, or one from basin's own CA."""
+    """The blob service's certificate (the operator's, or one from basin's CA), basin's CA, and
+    the bundle that trusts both with the system's CAs."""
     tls_dir = home / "tls"
+    hosts = list(dict.fromkeys([advertised, settings.host, *default_hosts()]))
+    # The CA may vouch only for what basin serves: Azure's domains through the proxy, and this
+    # server's own names. An older CA without these constraints is replaced (tls.py).
+    ca = ensure_certificate_authority(tls_dir / "ca", permitted=[*AZURE_DOMAINS, *hosts])
+    issuers = [ca.cert_path]
     if settings.tls_cert_file and settings.tls_key_file:
         served = load_server_certificate(settings.tls_cert_file, settings.tls_key_file)
-        issuer = served.cert_path
+        issuers.insert(0, served.cert_path)
     else:
-        ca = ensure_certificate_authority(tls_dir / "ca")
-        served = ensure_server_certificate(
-            ca,
-            tls_dir / "server",
-            hosts=list(dict.fromkeys([advertised, settings.host, *default_hosts()])),
-        )
-        issuer = ca.cert_path
+        served = ensure_server_certificate(ca, tls_dir / "server", hosts=hosts)
     bundle = tls_dir / "bundle.pem"
     system = Path(ssl_paths().cafile or "")
     parts = [system.read_text()] if system.is_file() else []
-    parts.append(issuer.read_text())
+    parts += [issuer.read_text() for issuer in issuers]
     tls_dir.mkdir(parents=True, exist_ok=True)
     tmp = bundle.with_suffix(".tmp")
     tmp.write_text("\n".join(parts))
     os.replace(tmp, bundle)
-    return _Certificate(served.cert_path, served.key_path, bundle)
+    return _Certificate(served.cert_path, served.key_path, bundle, ca)
+
+
+def _proxy_config(
+    settings: ServerSettings, platform: Platform, cert: _Certificate
+) -> uvicorn.Config:
+    """The forward proxy: Azure's host names answered in this process by the blob service,
+    the key vault data plane and the token endpoints."""
+    assert platform.blobs is not None
+    tenant = platform.installation.tenant_id
+    registry = azure_hosts(
+        blob=create_blob_app(
+            platform.blobs,
+            PlatformAccounts(platform),
+            PlatformBearerAuthorizer(platform),
+            authorization_uri=f"{AUTHORITY}/{tenant}/oauth2/authorize",
+        ),
+        keyvault=create_keyvault_app(platform, authority=AUTHORITY),
+        login=create_login_app(platform),
+    )
+    # The server's own listeners are always reachable through it (a client whose NO_PROXY
+    # misses them still works); other hosts only where the setting allows.
+    always = []
+    for endpoint in (platform.api_endpoint, platform.blob_endpoint, platform.gateway_endpoint):
+        parts = urlsplit(endpoint)
+        names = {parts.hostname or settings.host}
+        if names & _LOOPBACK:
+            names |= _LOOPBACK
+        always += [(name, parts.port or 0) for name in names]
+    passthrough = Passthrough(settings.proxy_passthrough, always)
+    return proxy_config(
+        registry,
+        passthrough,
+        LeafCertificates(cert.ca, cert.ca.cert_path.parent.parent / "proxy"),
+        timeout_graceful_shutdown=GRACE_S,
+    )
 
 
 async def _serve(handle: ServerHandle) -> None:
@@ -337,10 +394,11 @@ def run_server(settings: ServerSettings) -> None:
     if handle.key_rotation is not None:
         handle.key_rotation.start()
     logger.info(
-        "basin server: management API %s, blob service %s, gateway %s, home %s",
+        "basin server: management API %s, blob service %s, gateway %s, proxy %s, home %s",
         handle.platform.api_endpoint,
         handle.platform.blob_endpoint,
         handle.platform.gateway_endpoint,
+        handle.platform.proxy_endpoint,
         settings.home,
     )
     # The line tests and scripts wait for; flushed so a parent reading a pipe sees it at once.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TypeVar
 
-from basin.entities import ApplicationInsights, ArmResource, ContainerRegistry, KeyVault
+from basin.entities import ApplicationInsights, ArmResource, ContainerRegistry, KeyVault, vault_uri
 from basin.errors import ConflictError
 from basin.ids import resource_id, validate_name
 from basin.services._resources import to_stored
@@ -28,7 +28,7 @@ def _details(platform: Platform, cls: type[ArmResource], name: str) -> dict[str,
     if cls is ContainerRegistry:
         return {"login_server": f"{platform.api_endpoint}/registries/{name}"}
     if cls is KeyVault:
-        return {"vault_uri": f"{platform.api_endpoint}/vaults/{name}/"}
+        return {"vault_uri": vault_uri(name), "tenant_id": platform.installation.tenant_id}
     if cls is ApplicationInsights:
         key = str(uuid.uuid4())
         return {

@@ -17,6 +17,7 @@ from basin.entities import (
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
     Model,
+    ModelType,
 )
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
@@ -71,12 +72,9 @@ def _model_reference(
 
 def _environment_reference(
     platform: Platform, group: str, ws: str, env: str | Environment | None
-) -> str:
+) -> str | None:
     if env is None:
-        raise ValidationError(
-            "A deployment needs an 'environment': a reference (azureml:<name>:<version>) or an "
-            "inline image + conda_file."
-        )
+        return None
     resolved = (
         environments.resolve(platform, group, ws, env)
         if isinstance(env, str)
@@ -97,20 +95,22 @@ def create_or_update(
             f"endpoint_name is '{deployment.endpoint_name}' in the file but '{endpoint_name}' was asked for."
         )
     code = deployment.code_configuration
-    if code is None:
-        raise ValidationError("A deployment needs 'code_configuration: {code, scoring_script}'.")
-    if not code.code.startswith("azureml://"):
-        raise ValidationError(
-            "code_configuration.code must be uploaded first (the CLI and SDK do that)."
-        )
-    if Path(code.scoring_script).is_absolute() or ".." in Path(code.scoring_script).parts:
-        raise ValidationError(
-            "code_configuration.scoring_script must be a path inside the code folder."
-        )
+    model = _model_reference(platform, group, ws, deployment.model)
+    if code is None or deployment.environment is None:
+        _check_no_code(platform, group, ws, deployment, model)
+    if code is not None:
+        if not code.code.startswith("azureml://"):
+            raise ValidationError(
+                "code_configuration.code must be uploaded first (the CLI and SDK do that)."
+            )
+        if Path(code.scoring_script).is_absolute() or ".." in Path(code.scoring_script).parts:
+            raise ValidationError(
+                "code_configuration.scoring_script must be a path inside the code folder."
+            )
     resolved = deployment.model_copy(
         update={
             "endpoint_name": endpoint_name,
-            "model": _model_reference(platform, group, ws, deployment.model),
+            "model": model,
             "environment": _environment_reference(platform, group, ws, deployment.environment),
         }
     )
@@ -133,6 +133,31 @@ def create_or_update(
             tx.update(existing)
     platform.events.publish(CHANGED, rid)
     return get(platform, group, ws, endpoint_name, deployment.name)
+
+
+def _check_no_code(
+    platform: Platform,
+    group: str,
+    ws: str,
+    deployment: ManagedOnlineDeployment,
+    model: str | None,
+) -> None:
+    """Without code or an environment, the model must be an MLflow model (served with a
+    generated script); a script needs an environment to run in."""
+    mlflow = (
+        model is not None and models.resolve(platform, group, ws, model).type == ModelType.MLFLOW
+    )
+    if deployment.code_configuration is None and not mlflow:
+        raise ValidationError(
+            "A deployment needs 'code_configuration: {code, scoring_script}', unless its model "
+            "is an MLflow model (type: mlflow_model), which basin serves without a script."
+        )
+    if deployment.code_configuration is not None and deployment.environment is None:
+        raise ValidationError(
+            "A deployment with a scoring script needs an 'environment': a reference "
+            "(azureml:<name>:<version>) or an inline image + conda_file. Only an MLflow model "
+            "deployed without a script may leave it out (its own environment is used)."
+        )
 
 
 def get(

@@ -17,13 +17,25 @@ from basin.envbuild import (
     content_hash,
     credential_for,
     direct_urls,
-    select_python,
     spec_from_conda,
     spec_from_requirements,
 )
-from basin.errors import BasinError, NotFoundError, ServiceUnavailableError, ValidationError
+from basin.errors import (
+    BasinError,
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from basin.ids import validate_name
-from basin.services import assets, connections, runtime_payload, wheels, workspaces
+from basin.services import (
+    assets,
+    connections,
+    curated_environments,
+    runtime_payload,
+    wheels,
+    workspaces,
+)
 from basin.services.builds import BuildManager
 from basin.services.platform import Platform
 
@@ -34,6 +46,8 @@ __all__ = [
     "get",
     "list_environments",
     "register_anonymous",
+    "registry_environment",
+    "registry_environments",
     "resolve",
     "resume_builds",
     "set_archived",
@@ -55,7 +69,7 @@ def _builds(platform: Platform) -> BuildManager:
 
 
 def _allow_nearest(env: Environment) -> bool:
-    return env.properties.get(ALLOW_NEAREST, "").lower() == "true"
+    return bool(env.allow_nearest_python) or env.properties.get(ALLOW_NEAREST, "").lower() == "true"
 
 
 def spec_for(
@@ -82,20 +96,24 @@ def spec_for(
             "and/or a 'conda_file'."
         )
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
+    notes = list(parsed.notes)
+    allow = _allow_nearest(env)
+    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow)
+    python, chosen = _builds(platform).builder.choose_python(python, allow_nearest=allow)
+    notes += [n for n in (note, chosen) if n]
+    runtime = runtime_payload.runtime_packages(
+        platform.state_dir, python, air_gapped=_builds(platform).builder.air_gapped
+    )
+    notes += runtime.notes
     pth = runtime_payload.runtime_pth(platform.state_dir)
-    spec = spec.with_platform(runtime_payload.platform_requirements(), (pth,))
-    wheelhouse = runtime_payload.platform_wheelhouse(platform.state_dir)
-    if wheelhouse is not None:
-        links = IndexOptions(find_links=(str(wheelhouse),))
-        spec = replace(spec, index=spec.index.merged(links))
+    spec = replace(spec, python=python).with_platform(
+        runtime.requirements, (pth,), runtime.preferred
+    )
+    links = IndexOptions(find_links=runtime.find_links)
+    spec = replace(spec, index=spec.index.merged(links))
     if _uses_private_feeds(spec, _credentials(platform, workspace)):
         # Built with this workspace's credentials: never handed to another workspace.
         spec = replace(spec, scope=workspace.id)
-    builder = _builds(platform).builder
-    _, warning = select_python(
-        spec.python, builder.installed_pythons(), allow_nearest=_allow_nearest(env)
-    )
-    notes = list(parsed.notes) + ([warning] if warning else [])
     return spec, notes
 
 
@@ -119,9 +137,16 @@ def _start(
     credentials = _credentials(platform, workspace)
     allow = _allow_nearest(env)
     key = content_hash(spec)
-    future = builds.submit(
-        key, lambda: builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
-    )
+
+    def build() -> BuiltEnvironment:
+        built = builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
+        try:
+            runtime_payload.harvest(platform.state_dir, built)
+        except Exception:  # a missed wheel costs the next build an index hit, nothing more
+            logger.exception("Could not keep the runtime's wheels of %s", built.key)
+        return built
+
+    future = builds.submit(key, build)
     assert env.id is not None
     _record(platform, env.id, EnvironmentBuildState.RUNNING)
     future.add_done_callback(lambda done: _finish(platform, env.id or "", done))
@@ -163,13 +188,23 @@ def _finish(platform: Platform, env_id: str, done: Future[BuiltEnvironment]) -> 
 
 
 def create_or_update(
-    platform: Platform, group: str, workspace_name: str, env: Environment
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    env: Environment,
+    *,
+    curated: bool = False,
 ) -> Environment:
     """Register a version and start its build. Without a version, registering the same content
     as the latest version returns that version (nothing is built twice)."""
     if not env.name:
         raise ValidationError("An environment needs a 'name'.")
     validate_name("asset", env.name)
+    if not curated and env.name.lower().startswith(curated_environments.RESERVED_PREFIXES):
+        raise ValidationError(
+            f"Environment name '{env.name}': names starting with 'AzureML' or 'Microsoft' are "
+            "reserved for curated environments (as in Azure ML). Choose another name."
+        )
     workspace = workspaces.get(platform, group, workspace_name)
     assert workspace.id is not None
     spec, notes = spec_for(platform, workspace, env)
@@ -227,14 +262,74 @@ def get(
     platform: Platform, group: str, workspace_name: str, name: str, version: str | None = None
 ) -> Environment:
     workspace_id = _workspace_id(platform, group, workspace_name)
-    return assets.get_version(platform, Environment, workspace_id, KIND, name, version, WHAT)
+    try:
+        return assets.get_version(platform, Environment, workspace_id, KIND, name, version, WHAT)
+    except NotFoundError:
+        if not name.lower().startswith("azureml-"):
+            raise
+    # A curated environment not used in this workspace yet (as Azure ML lists them there).
+    curated = curated_environments.find(name)
+    return _curated_in_workspace(platform, group, workspace_name, curated)
 
 
 def resolve(platform: Platform, group: str, workspace_name: str, reference: str) -> Environment:
+    curated = curated_environments.parse_reference(reference)
+    if curated is not None:
+        found = curated_environments.find(curated.name)
+        return _curated_in_workspace(platform, group, workspace_name, found)
     name, version, label = assets.parse_reference(reference, "environment")
     if version is None and label is None:
         raise ValidationError(f"Environment reference '{reference}' needs a version or @latest.")
     return get(platform, group, workspace_name, name, version)
+
+
+def _curated_in_workspace(
+    platform: Platform,
+    group: str,
+    workspace_name: str,
+    curated: curated_environments.CuratedEnvironment,
+) -> Environment:
+    """A curated environment as a version in the workspace (registered, and built, once)."""
+    name = curated_environments.workspace_name(curated)
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    for _attempt in range(2):
+        try:
+            return assets.get_version(
+                platform, Environment, workspace_id, KIND, name, curated.version, WHAT
+            )
+        except NotFoundError:
+            pass
+        shown = curated.environment()
+        env = shown.model_copy(update={"name": name, "id": None})
+        try:
+            return create_or_update(platform, group, workspace_name, env, curated=True)
+        except ConflictError:
+            continue  # registered at the same time by another caller: read theirs
+    return assets.get_version(
+        platform, Environment, workspace_id, KIND, name, curated.version, WHAT
+    )
+
+
+def registry_environments(registry: str) -> list[Environment]:
+    """The environments of a registry (basin has one: ``azureml``, its curated definitions)."""
+    _check_registry(registry)
+    return [curated.environment() for curated in curated_environments.CURATED]
+
+
+def registry_environment(registry: str, name: str, version: str | None = None) -> Environment:
+    _check_registry(registry)
+    found = curated_environments.find(name)
+    if version not in (None, "latest") and not (version or "").isdigit():
+        raise ValidationError(f"Version '{version}' of '{name}': give a number or 'latest'.")
+    return found.environment()
+
+
+def _check_registry(registry: str) -> None:
+    if registry.lower() != curated_environments.REGISTRY:
+        raise NotFoundError(
+            f"Registry '{registry}' was not found: basin has one registry, "
+            f"'{curated_environments.REGISTRY}' (its curated environments)."
+        )
 
 
 def list_environments(

@@ -74,6 +74,10 @@ class Platform:
     state_dir: Path = field(default_factory=Path.cwd)
     #: Base URL of the scoring gateway, e.g. ``http://127.0.0.1:7462``.
     gateway_endpoint: str = ""
+    #: URL of the forward proxy that answers Azure's host names, e.g. ``http://127.0.0.1:7463``.
+    proxy_endpoint: str = ""
+    #: The CA bundle clients and replicas trust (the system's CAs plus basin's).
+    ca_bundle: Path | None = None
     events: Events = field(default_factory=Events)
     #: What deleting a resource also does outside the store, by resource type.
     cascade: Cascade = field(default_factory=_standard_cascade)

@@ -32,9 +32,18 @@ from basin.entities import ProbeSettings as EntityProbe
 from basin.errors import BasinError, DeploymentFailedError
 from basin.gateway import DeploymentRoute, EndpointRoute, MirrorTraffic, RoutingTable
 from basin.identity import ACR_PULL, BLOB_READ
-from basin.services import access, deployments, endpoints, environments, msi, workspaces
+from basin.services import (
+    access,
+    deployments,
+    endpoints,
+    environments,
+    mlflow_models,
+    msi,
+    workspaces,
+)
 from basin.services._resources import from_stored
 from basin.services.artifacts import ArtifactShelf
+from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
 __all__ = ["ServingController"]
@@ -61,6 +70,7 @@ _RESERVED = (
     "AZUREML_MODEL_DIR",
     "AZUREML_ENTRY_SCRIPT",
     "AML_APP_ROOT",
+    "MLFLOW_MODEL_FOLDER",
 )
 
 
@@ -81,7 +91,6 @@ class ServingController:
         compute_factory: Callable[[ReplicaHook, GoneHook], ComputeBackend],
         table: RoutingTable,
         *,
-        ca_bundle: Path | None = None,
         publish: Callable[[RoutingTable], None] | None = None,
         instance_types: InstanceTypes | None = None,
         artifacts: ArtifactShelf | None = None,
@@ -91,7 +100,6 @@ class ServingController:
         self.platform = platform
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
-        self.ca_bundle = ca_bundle
         self.instance_types = instance_types or InstanceTypes()
         #: What nodes of a distributed back end may fetch (None: every node sees our disk).
         self.artifacts = artifacts
@@ -293,21 +301,37 @@ class ServingController:
         deployment: ManagedOnlineDeployment,
     ) -> ReplicaSpec:
         platform = self.platform
-        assert (
-            deployment.id
-            and deployment.code_configuration
-            and isinstance(deployment.environment, str)
-        )
+        assert deployment.id
         workspace = workspaces.get(platform, group, ws)
         self._check_identity(endpoint, workspace)
-        environment = environments.resolve(platform, group, ws, deployment.environment)
+        # Azure's host names through basin's proxy, and basin's CA, unless the user set their own.
+        env = client_environment(platform)
+        model_dir = None
+        if isinstance(deployment.model, str):
+            model_dir = deployments.layout_model(platform, group, ws, deployment.model)
+            env["AZUREML_MODEL_DIR"] = str(model_dir)
+        if deployment.code_configuration is None:  # an MLflow model served without a script
+            assert model_dir is not None
+            folder = mlflow_models.model_folder(model_dir)
+            env["MLFLOW_MODEL_FOLDER"] = folder
+            if isinstance(deployment.environment, str):
+                environment = environments.resolve(platform, group, ws, deployment.environment)
+            else:
+                made, _ = mlflow_models.environment_for(model_dir / folder)
+                environment = environments.register_anonymous(platform, group, ws, made)
+            code_dir = mlflow_models.scoring_folder(platform.state_dir)
+            script = mlflow_models.SCRIPT
+        else:
+            assert isinstance(deployment.environment, str)
+            environment = environments.resolve(platform, group, ws, deployment.environment)
+            code = deployment.code_configuration
+            code_dir = deployments.layout_code(platform, group, ws, code.code)
+            script = code.scoring_script
+            if not (code_dir / script).is_file():
+                raise DeploymentFailedError(
+                    f"The scoring script '{script}' is not in the uploaded code folder."
+                )
         built = environments.ensure_built(platform, group, ws, environment)
-        code_dir = deployments.layout_code(platform, group, ws, deployment.code_configuration.code)
-        script = deployment.code_configuration.scoring_script
-        if not (code_dir / script).is_file():
-            raise DeploymentFailedError(
-                f"The scoring script '{script}' is not in the uploaded code folder."
-            )
         resources = self.instance_types.resources(deployment.instance_type)
         argv = [
             str(built.python),
@@ -320,13 +344,12 @@ class ServingController:
             "--port",
             "{port}",
         ]
-        env = {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        env.update(
+            {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
+        )
         # The replica gives up on run() when the gateway does (azmlinfsrv's own default is an
         # hour): a hung run() then costs its request, not the replica's event loop for an hour.
         env.setdefault("SCORING_TIMEOUT_MS", str(deployment.request_settings.request_timeout_ms))
-        if isinstance(deployment.model, str):
-            model_dir = deployments.layout_model(platform, group, ws, deployment.model)
-            env["AZUREML_MODEL_DIR"] = str(model_dir)
         home = (
             platform.state_dir
             / "serving"
@@ -349,8 +372,6 @@ class ServingController:
                 "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
             }
         )
-        if self.ca_bundle is not None:
-            env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(self.ca_bundle)
         spec = ReplicaSpec(
             artifacts=self._artifacts(built.path, code_dir, env.get("AZUREML_MODEL_DIR")),
             key=deployment.id,
@@ -398,9 +419,10 @@ class ServingController:
             relative = inside.relative_to(home / "serving" / kind)
             root = home / "serving" / kind / relative.parts[0]
             found.append(shelf.put(f"{kind}-{relative.parts[0]}", root))
-        if self.ca_bundle is not None:
-            digest = hashlib.sha256(self.ca_bundle.read_bytes()).hexdigest()[:16]
-            found.append(shelf.put(f"ca-{digest}", self.ca_bundle))
+        bundle = self.platform.ca_bundle
+        if bundle is not None:
+            digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]
+            found.append(shelf.put(f"ca-{digest}", bundle))
         return found
 
     # ------------------------------------------------------------------ per-replica secrets

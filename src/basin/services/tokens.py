@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from basin.errors import ServiceUnavailableError
+from basin.errors import AuthenticationError, ServiceUnavailableError
 from basin.identity import Principal as TokenPrincipal
+from basin.services.installation import hash_token
 from basin.services.platform import Platform
 from basin.store import Principal
 
-__all__ = ["DEFAULT_RESOURCE", "issue_for"]
+__all__ = ["DEFAULT_RESOURCE", "issue_for", "service_principal_for"]
 
 DEFAULT_RESOURCE = "https://management.azure.com"
 _KINDS = {
@@ -41,3 +43,28 @@ def issue_for(
         "tenant": platform.installation.tenant_id,
         "tokenType": "Bearer",
     }
+
+
+def service_principal_for(platform: Platform, client_id: str, client_secret: str) -> Principal:
+    """The service principal whose app id is ``client_id`` if ``client_secret`` is its secret
+    (the client credentials grant); AuthenticationError otherwise, naming neither secret nor
+    hash."""
+    found = next(
+        (
+            p
+            for p in platform.store.list_principals()
+            if p.client_id.lower() == client_id.strip().lower() and p.kind == "ServicePrincipal"
+        ),
+        None,
+    )
+    if found is None:
+        raise AuthenticationError(
+            f"Application with identifier '{client_id[:64]}' was not found in the tenant "
+            f"'{platform.installation.tenant_id}' (basin ad sp list shows the service principals)."
+        )
+    if not found.token_hash or not hmac.compare_digest(found.token_hash, hash_token(client_secret)):
+        raise AuthenticationError(
+            f"Invalid client secret provided for app '{found.client_id}': use the secret basin ad "
+            "sp create (or credential reset) printed."
+        )
+    return found

@@ -126,12 +126,33 @@ def _workspace_may_read(
     )
 
 
+_AZURE_BLOB_HOST = re.compile(r"([a-z0-9]{3,24})\.blob\.core\.windows\.net", re.IGNORECASE)
+
+
+def _blob_location(url: str) -> tuple[str, str, str]:
+    """(account, container, blob) of a URL on basin's blob endpoint (``/account/container/blob``)
+    or in Azure's form (``https://{account}.blob.core.windows.net/container/blob``)."""
+    parts = urlsplit(url)
+    path = unquote(parts.path).lstrip("/")
+    host = _AZURE_BLOB_HOST.fullmatch(parts.hostname or "")
+    pieces = [host.group(1).lower(), *path.split("/", 1)] if host else path.split("/", 2)
+    if len(pieces) < 3 or not all(pieces):
+        raise ValidationError(f"'{url}' does not name a blob (account, container and blob).")
+    return pieces[0], pieces[1], pieces[2]
+
+
+def _is_blob_url(platform: Platform, target: str) -> bool:
+    parts = urlsplit(target)
+    if parts.scheme == "https" and _AZURE_BLOB_HOST.fullmatch(parts.hostname or ""):
+        return True
+    prefix = platform.blob_endpoint.rstrip("/") + "/" if platform.blob_endpoint else None
+    return prefix is not None and target.startswith(prefix)
+
+
 def _fetch(platform: Platform, workspace: Workspace, url: str, cache: Path) -> str:
-    """Copy the blob at ``url`` (basin's own blob endpoint) to a local file; return its path."""
-    parts = unquote(urlsplit(url).path).lstrip("/").split("/", 2)
-    if len(parts) < 3:
-        raise ValidationError(f"'{url}' does not name a blob (account/container/blob).")
-    account, container, blob = parts
+    """Copy the blob at ``url`` (basin's blob endpoint, or Azure's form of it, which basin's
+    proxy answers) to a local file; return its path."""
+    account, container, blob = _blob_location(url)
     _workspace_may_read(platform, workspace, account, container, blob)
     assert platform.blobs is not None
     filename = blob.rsplit("/", 1)[-1]
@@ -246,21 +267,19 @@ def _localize_index(
 def localize(
     platform: Platform, workspace: Workspace, spec: EnvironmentSpec, cache: Path
 ) -> EnvironmentSpec:
-    """Replace requirement lines that point at basin's blob endpoint, and the workspace's own
-    package index, by local copies.
+    """Replace requirement lines that point at a blob (on basin's blob endpoint, or at
+    ``https://{account}.blob.core.windows.net/...``), and the workspace's own package index, by
+    local copies.
 
     The builder then installs the files itself: no credential ever goes to the installer, and the
     workspace's rights (not the caller's) decide what may be read.
     """
     spec = _localize_index(platform, workspace, spec, cache)
-    if not platform.blob_endpoint:
-        return spec
-    prefix = platform.blob_endpoint.rstrip("/") + "/"
     changed = []
     for line in spec.requirements:
         name, at, url = line.partition(" @ ")
         target = url if at else line
-        if target.startswith(prefix):
+        if _is_blob_url(platform, target):
             local = _fetch(platform, workspace, target.split("#", 1)[0], cache)
             changed.append(f"{name} @ file://{local}" if at else local)
         else:

@@ -27,8 +27,11 @@ def _pins(extra: Sequence[str]) -> list[str]:
     return [f"azureml-inference-server-http=={AZMLINFSRV_VERSION}", *extra]
 
 
-def ensure_azmlinfsrv(venv: Path, extra: Sequence[str] = ()) -> Path:
-    """A venv at ``venv`` with ``azureml-inference-server-http`` and ``extra`` pins; returns the
-    path of its ``azmlinfsrv`` executable. Built on the first call (PyPI), reused after."""
-    python = ensure_venv(venv, _pins(extra))
+def ensure_azmlinfsrv(
+    venv: Path, extra: Sequence[str] = (), interpreter: str | None = None
+) -> Path:
+    """A venv at ``venv`` with ``azureml-inference-server-http`` and ``extra`` pins (on
+    ``interpreter``, a path; default 3.11); returns the path of its ``azmlinfsrv``
+    executable. Built on the first call (PyPI), reused after."""
+    python = ensure_venv(venv, _pins(extra), *([interpreter] if interpreter else []))
     return python.parent / "azmlinfsrv"

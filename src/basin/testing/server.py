@@ -56,7 +56,7 @@ class ServerProcess:
             env["BASIN_DATABASE_URL"] = self.database_url
         args = [
             sys.executable, "-m", "basin", "server",
-            "--port", "0", "--blob-port", "0", "--gateway-port", "0",
+            "--port", "0", "--blob-port", "0", "--gateway-port", "0", "--proxy-port", "0",
         ]  # fmt: skip
         self._ready.clear()
         self.process = subprocess.Popen(

@@ -42,10 +42,13 @@ def _is_built(venv: Path, wanted: str) -> bool:
     return marker.is_file() and marker.read_text() == wanted
 
 
-def ensure_venv(venv: Path, pins: Sequence[str]) -> Path:
-    """A venv at ``venv`` with exactly ``pins`` installed (Python 3.11); returns its python.
-    Built on the first call (PyPI), reused after while the pins are the same."""
+def ensure_venv(venv: Path, pins: Sequence[str], interpreter: str = PYTHON) -> Path:
+    """A venv at ``venv`` with exactly ``pins`` installed on ``interpreter`` (a version such as
+    3.11, or an interpreter's path); returns its python. Built on the first call (PyPI),
+    reused after while the pins and the interpreter are the same."""
     wanted = "\n".join(pins)
+    if interpreter != PYTHON:
+        wanted = "\n".join([f"# python {interpreter}", *pins])
     python = venv / "bin" / "python"
     if _is_built(venv, wanted):
         return python
@@ -56,7 +59,7 @@ def ensure_venv(venv: Path, pins: Sequence[str]) -> Path:
             shutil.rmtree(venv)  # missing marker (a broken build) or other pins: start afresh
         uv = uv_executable()
         print(f"creating {venv} ({', '.join(pins)})", file=sys.stderr, flush=True)
-        subprocess.run([uv, "venv", "--quiet", "--python", PYTHON, str(venv)], check=True)
+        subprocess.run([uv, "venv", "--quiet", "--python", interpreter, str(venv)], check=True)
         subprocess.run(
             [uv, "pip", "install", "--quiet", "--python", str(python), *pins], check=True
         )

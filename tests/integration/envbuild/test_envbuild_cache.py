@@ -168,7 +168,7 @@ def test_unknown_python_is_refused_naming_the_installed_ones(
     spec = EnvironmentSpec(python="3.4", requirements=("basin-private-a",))
     with pytest.raises(ValidationError) as caught:
         builder.build(spec)
-    assert "Python 3.4 is not installed" in caught.value.message
+    assert "Python 3.4 is not available on this server" in caught.value.message
     assert installed[0].version_text in caught.value.message
     assert "venv" not in uv_spy.commands()
 

@@ -17,6 +17,11 @@ import httpx
 import pytest
 
 STARTUP_LIMIT_S = 180  # generous: scripts import numpy/sklearn on a busy 2-core machine
+#: The interpreter runtimes are started with: this one, or (to check the runtime on another
+#: Python by hand) a venv's python named by BASIN_TEST_RUNTIME_PYTHON with the runtime's
+#: packages installed; its process then finds basin.runtime through PYTHONPATH.
+RUNTIME_PYTHON = os.environ.get("BASIN_TEST_RUNTIME_PYTHON") or sys.executable
+_SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 
 def free_port() -> int:
@@ -25,8 +30,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def base_env(**extra: str) -> dict[str, str]:
-    """The environment of a runtime process: this one's, without Azure/basin runtime settings."""
+def base_env(python: str = RUNTIME_PYTHON, **extra: str) -> dict[str, str]:
+    """The environment of a runtime process: this one's, without Azure/basin runtime settings
+    (for another interpreter than this one, ``src`` on PYTHONPATH to find basin.runtime)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -34,6 +40,8 @@ def base_env(**extra: str) -> dict[str, str]:
     }
     env.pop("PYTHONPATH", None)
     env.update(extra)
+    if python != sys.executable:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), _SRC]))
     return env
 
 
@@ -81,10 +89,11 @@ def spawn(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     log_path: Path | None = None,
+    python: str = RUNTIME_PYTHON,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = free_port()
     log_path = log_path or script.parent / f"runtime-{port}.log"
-    command = [sys.executable, "-m", "basin.runtime", "--entry_script", str(script)]
+    command = [python, "-m", "basin.runtime", "--entry_script", str(script)]
     command += ["--port", str(port), *args]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

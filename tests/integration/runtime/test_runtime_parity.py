@@ -2,7 +2,9 @@
 
 The real ``azureml-inference-server-http`` runs from its own venv (``bench/.venvs/azmlinfsrv``,
 shared with ``bench/serving.py``; built from PyPI on the first run) next to ``python -m
-basin.runtime``. Every case sends one request to both and compares the status, the body (parsed
+basin.runtime``. Every case runs on this interpreter and again on the oldest and the newest
+Python installed here that azmlinfsrv 1.5.1 supports (3.9 to 3.13; each with its own pair of
+venvs, ``bench/.venvs/*-py3.X``, and the runtime's packages as basin chooses them for it). Every case sends one request to both and compares the status, the body (parsed
 when JSON), the content type, ``x-ms-run-function-failed``, the request-id headers (echoed values
 equal, generated ones UUIDs on both), ``Allow`` (as a set: Flask's order follows string hashing)
 and whether ``x-ms-run-fn-exec-ms`` is there. Timings, dates, ``Server`` and
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +26,19 @@ from typing import Any
 import httpx
 import pytest
 
+from basin.envbuild import PythonInstall
+from basin.services.runtime_payload import preferred_versions
 from basin.testing.azmlinfsrv import ensure_azmlinfsrv, pins_like_here
-from tests.integration.runtime.conftest import base_env, free_port, spawn, wait_ready, write_script
+from basin.testing.pythons import installed_pythons
+from basin.testing.venvs import ensure_venv
+from tests.integration.runtime.conftest import (
+    RUNTIME_PYTHON,
+    base_env,
+    free_port,
+    spawn,
+    wait_ready,
+    write_script,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 AZ_VENV = ROOT / "bench" / ".venvs" / "azmlinfsrv"  # the bench's, with the bench's pins
@@ -175,21 +189,56 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pair]]:
+#: azmlinfsrv 1.5.1 runs on Python 3.9 to 3.13 (its last release for 3.8 is 1.3.4).
+AZMLINFSRV_PYTHONS = ((3, 9), (3, 13))
+
+
+def _interpreters() -> list[Any]:
+    """This interpreter, then the oldest and the newest other one azmlinfsrv supports here."""
+    found = [
+        install
+        for install in installed_pythons()
+        if AZMLINFSRV_PYTHONS[0] <= install.version[:2] <= AZMLINFSRV_PYTHONS[1]
+        and install.version[:2] != sys.version_info[:2]
+    ]
+    picks = sorted({min(found), max(found)}) if found else []
+    return [pytest.param(None, id="here")] + [
+        pytest.param(install, id=f"py{install.minor_text}") for install in picks
+    ]
+
+
+def _servers(install: PythonInstall | None) -> tuple[Path, str]:
+    """The azmlinfsrv executable and the interpreter basin's runtime runs on."""
+    if install is None:
+        return ensure_azmlinfsrv(AZ_VENV, pins_like_here()), RUNTIME_PYTHON
+    venvs = ROOT / "bench" / ".venvs"
+    name = f"py{install.minor_text}"
+    executable = ensure_azmlinfsrv(venvs / f"azmlinfsrv-{name}", ["numpy"], install.path)
+    runtime = preferred_versions(install.minor_text)
+    pins = [f"{package}=={version}" for package, version in sorted(runtime.items())]
+    python = ensure_venv(
+        venvs / f"basin-runtime-{name}", [*pins, "numpy", "inference-schema"], install.path
+    )
+    return executable, str(python)
+
+
+@pytest.fixture(scope="module", params=_interpreters())
+def pairs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Pair]]:
     """Every script served by azmlinfsrv and by basin, all started at once (start-ups overlap)."""
-    executable = ensure_azmlinfsrv(AZ_VENV, pins_like_here())
+    executable, python = _servers(request.param)
     model_dir = tmp_path_factory.mktemp("model")
     started: list[tuple[subprocess.Popen[bytes], int, Path]] = []
     ports: dict[str, tuple[int, int]] = {}
     try:
         for name, (source, extra) in SCRIPTS.items():
-            env = base_env(AZUREML_MODEL_DIR=str(model_dir), **extra)
+            env = base_env(python, AZUREML_MODEL_DIR=str(model_dir), **extra)
             # A folder per server: each is the cwd (azmlinfsrv's AML_APP_ROOT) of one server only.
             az_script = write_script(tmp_path_factory.mktemp(f"az-{name}"), source)
             basin_script = write_script(tmp_path_factory.mktemp(f"basin-{name}"), source)
             az = _start_azmlinfsrv(executable, az_script, env)
-            basin = spawn(basin_script, env=env)
+            basin = spawn(basin_script, env=env, python=python)
             started += [az, basin]
             ports[name] = (az[1], basin[1])
         for proc, port, log_path in started:

@@ -26,6 +26,7 @@ def test_blob_service_exports() -> None:
 
 def test_tls_exports() -> None:
     assert set(basin.tls.__all__) == {
-        "CertificateAuthority", "ServerCertificate", "default_hosts",
+        "CertificateAuthority", "LeafCertificates", "ServerCertificate", "default_hosts",
         "ensure_certificate_authority", "ensure_server_certificate", "load_server_certificate",
+        "name_constraints",
     }  # fmt: skip

@@ -28,6 +28,7 @@ AZURE_ROLE_IDS = {
     "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
 }
 SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"

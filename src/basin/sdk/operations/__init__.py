@@ -5,6 +5,7 @@ from basin.sdk.operations.connections import ConnectionOperations
 from basin.sdk.operations.environments import EnvironmentOperations
 from basin.sdk.operations.groups import ResourceGroupOperations
 from basin.sdk.operations.identities import IdentityOperations
+from basin.sdk.operations.key_vaults import KeyVaultOperations, VaultSecretOperations
 from basin.sdk.operations.models import ModelOperations
 from basin.sdk.operations.online import OnlineDeploymentOperations, OnlineEndpointOperations
 from basin.sdk.operations.principals import PrincipalOperations
@@ -15,6 +16,7 @@ __all__ = [
     "ConnectionOperations",
     "EnvironmentOperations",
     "IdentityOperations",
+    "KeyVaultOperations",
     "ModelOperations",
     "OnlineDeploymentOperations",
     "OnlineEndpointOperations",
@@ -23,5 +25,6 @@ __all__ = [
     "RoleAssignmentOperations",
     "RoleDefinitionOperations",
     "StorageAccountOperations",
+    "VaultSecretOperations",
     "WorkspaceOperations",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from basin.entities import Environment, EnvironmentBuildState, parse_entity
 from basin.errors import BuildFailedError, ValidationError
 from basin.loaders import read_conda_file
 from basin.sdk.operations._assets import VersionedAssetOperations
+from basin.sdk.operations._scope import Scope
 from basin.sdk.operations.models import upload_local_path
 
 __all__ = ["EnvironmentOperations"]
@@ -20,6 +22,35 @@ _DONE = (EnvironmentBuildState.SUCCEEDED, EnvironmentBuildState.FAILED)
 class EnvironmentOperations(VersionedAssetOperations[Environment]):
     kind = "environments"
     entity = Environment
+
+    def __init__(self, scope: Scope, registry_name: str | None = None) -> None:
+        super().__init__(scope)
+        #: ``MLClient(registry_name="azureml")``: get and list read that registry.
+        self.registry_name = registry_name
+
+    def get(self, name: str, version: str | None = None, label: str | None = None) -> Environment:
+        if self.registry_name is None:
+            return super().get(name, version, label)
+        path = f"{self._registry()}/{name}/versions/{version or label or 'latest'}"
+        return parse_entity(Environment, self._scope.transport.request("GET", path))
+
+    def list(
+        self,
+        name: str | None = None,
+        *,
+        archived_only: bool = False,
+        include_archived: bool = False,
+    ) -> list[Environment]:
+        if self.registry_name is None:
+            return super().list(
+                name, archived_only=archived_only, include_archived=include_archived
+            )
+        data = self._scope.transport.request("GET", self._registry())
+        found = [parse_entity(Environment, item) for item in data["value"]]
+        return [env for env in found if name is None or env.name == name]
+
+    def _registry(self) -> str:
+        return f"/basin/registries/{self.registry_name}/environments"
 
     def create_or_update(self, environment: Environment, **_: Any) -> Environment:
         """Register a version and start its build (``wait_for_build`` waits for it).
@@ -74,7 +105,7 @@ class EnvironmentOperations(VersionedAssetOperations[Environment]):
         )
         return str(data["url"])
 
-    def list_wheels(self) -> list[dict[str, Any]]:
+    def list_wheels(self) -> builtins.list[dict[str, Any]]:
         return list(self._scope.transport.request("GET", f"{self._workspace()}/wheels")["value"])
 
     def package_index_url(self) -> str:

@@ -65,4 +65,4 @@ def max_results_from(request: BlobRequest) -> int | None:
 def endpoint(request: BlobRequest) -> str:
     host = request.header("host") or "127.0.0.1"
     scheme = "https" if request.is_https else "http"
-    return f"{scheme}://{host}/{request.account}/"
+    return f"{scheme}://{host}/" if request.host_style else f"{scheme}://{host}/{request.account}/"

@@ -27,6 +27,10 @@ class ClientDisconnectedError(Exception):
 _META = "x-ms-meta-"
 #: The scope extension where the protocol lists metadata header names as spelled.
 META_NAMES = "basin.meta_header_names"
+#: The scope extension naming the account when it came in the host name, as in Azure's own
+#: URLs (``https://{account}.blob.core.windows.net/{container}/{blob}``); the forward proxy sets
+#: it. Without it the account is the path's first segment (emulator-style URLs).
+HOST_ACCOUNT = "basin.host_account"
 
 
 @dataclass
@@ -44,6 +48,8 @@ class BlobRequest:
     query: dict[str, str]
     headers: dict[str, str]
     request_id: str
+    host_style: bool = False
+    """The account came in the host name: the path starts with the container."""
     body_consumed: bool = False
     sas_overrides: dict[str, str] = field(default_factory=dict)
     spellings: dict[str, str] = field(default_factory=dict)
@@ -109,9 +115,14 @@ def parse_request(scope: Scope, receive: Any, request_id: str) -> BlobRequest:
     raw_path = scope.get("raw_path")
     raw = raw_path.decode("latin-1") if raw_path else scope["path"]
     raw = raw.split("?", 1)[0]
+    host_account = scope.get("extensions", {}).get(HOST_ACCOUNT)
     # Split the encoded path: "%2F" inside a blob name must not create a segment boundary early.
-    parts = raw.lstrip("/").split("/", 2)
-    account = unquote(parts[0]) if parts and parts[0] else ""
+    if host_account:
+        account = str(host_account)
+        parts = ["", *raw.lstrip("/").split("/", 1)]
+    else:
+        parts = raw.lstrip("/").split("/", 2)
+        account = unquote(parts[0]) if parts and parts[0] else ""
     container = unquote(parts[1]) if len(parts) > 1 and parts[1] else None
     blob = unquote(parts[2]) if len(parts) > 2 and parts[2] else None
     raw_query: list[tuple[str, str]] = []
@@ -134,7 +145,7 @@ def parse_request(scope: Scope, receive: Any, request_id: str) -> BlobRequest:
         spellings.setdefault(text.lower(), text)  # the first spelling of a repeated name
     return BlobRequest(
         scope, receive, scope["method"], account, container, blob, raw, raw_query, query,
-        headers, request_id, spellings=spellings,
+        headers, request_id, host_style=bool(host_account), spellings=spellings,
     )  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from basin.services import environments, wheels
 router = APIRouter()
 
 ENVIRONMENTS = WORKSPACE + "/environments"
+#: A registry's environments (basin has one registry, ``azureml``: its curated environments).
+REGISTRY = "/basin/registries/{registry}/environments"
 VERSIONS = ENVIRONMENTS + "/{name}/versions"
 ONE = VERSIONS + "/{version}"
 
@@ -102,3 +104,13 @@ def list_wheels(
 ) -> dict[str, Any]:
     ws = workspace_for(request, subscription_id, group, workspace)
     return {"value": wheels.list_wheels(platform_for(request, subscription_id), ws)}
+
+
+@router.get(REGISTRY)
+def registry_list(registry: str) -> dict[str, Any]:
+    return {"value": [env.to_dict() for env in environments.registry_environments(registry)]}
+
+
+@router.get(REGISTRY + "/{name}/versions/{version}")
+def registry_show(registry: str, name: str, version: str) -> dict[str, Any]:
+    return environments.registry_environment(registry, name, version).to_dict()

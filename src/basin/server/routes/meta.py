@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from basin.server.auth import platform_of
+from basin.services.client_env import client_environment
 
 public_router = APIRouter()
 router = APIRouter()
@@ -25,7 +26,13 @@ def info(request: Request) -> dict[str, Any]:
         "subscription_id": platform.subscription_id,
         "tenant_id": platform.installation.tenant_id,
         "location": platform.location,
-        "endpoints": {"management": platform.api_endpoint, "blob": platform.blob_endpoint},
+        "endpoints": {
+            "management": platform.api_endpoint,
+            "blob": platform.blob_endpoint,
+            "proxy": platform.proxy_endpoint,
+        },
+        # What a notebook or script sets to reach basin at Azure's host names (basin env).
+        "client_environment": client_environment(platform),
         "caller": {
             "object_id": principal.object_id,
             "app_id": principal.client_id,
