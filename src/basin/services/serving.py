@@ -268,9 +268,10 @@ class ServingController:
                 self.platform, deployment_id, "Failed", "Provisioning crashed; see the server log."
             )
             return
+        # The route first: a client that sees Succeeded can score at once.
+        self.refresh_route(endpoint.id)
         if self._current(deployment_id, generation):
             deployments.set_state(self.platform, deployment_id, "Succeeded")
-        self.refresh_route(endpoint.id)
 
     def _check_identity(self, endpoint: ManagedOnlineEndpoint, workspace: Workspace) -> None:
         """A user-assigned identity must hold AcrPull and Storage Blob Data Reader on the
@@ -416,9 +417,12 @@ class ServingController:
         ):
             if inside is None:
                 continue
-            relative = inside.relative_to(home / "serving" / kind)
-            root = home / "serving" / kind / relative.parts[0]
-            found.append(shelf.put(f"{kind}-{relative.parts[0]}", root))
+            try:
+                digest = inside.relative_to(home / "serving" / kind).parts[0]
+                found.append(shelf.put(f"{kind}-{digest}", home / "serving" / kind / digest))
+            except ValueError:  # a folder of basin's own (the MLflow scoring script)
+                digest = hashlib.sha256(str(inside).encode()).hexdigest()[:16]
+                found.append(shelf.put(f"{kind}-{digest}", inside))
         bundle = self.platform.ca_bundle
         if bundle is not None:
             digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]

@@ -251,8 +251,10 @@ class RayReplica:
         self._take(answer)
 
     def _check_unreachable(self, now: float, unreachable: bool = False) -> None:
-        # A poll that takes longer than a few periods means the actor is not answering.
-        slow = now >= self._next_poll + 5 * self.options.poll_every
+        # A poll still unanswered after half the loss delay means the actor is not answering
+        # (a busy machine makes a poll take a second or more: that alone is no reason to take
+        # a ready replica out of the gateway; Ray says at once when its node is gone).
+        slow = now >= self._next_poll + self.options.lost_after / 2
         if self._poll_ref is not None and not unreachable and not slow:
             return
         if self._unreachable_since is None:
