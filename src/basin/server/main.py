@@ -39,7 +39,7 @@ from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.server.keyvault import create_keyvault_app
 from basin.server.login import AUTHORITY, create_login_app
 from basin.server.proxy import AZURE_DOMAINS, Passthrough, azure_hosts, proxy_config
-from basin.services import endpoints, environments, workspaces
+from basin.services import endpoints, environments, housekeeping, workspaces
 from basin.services.artifacts import ArtifactShelf
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
@@ -215,6 +215,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     )
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
+    housekeeping.sweep_after_crash(platform)  # before anything new is made aside
     environments.resume_builds(platform)
     platform.ca_bundle = cert.bundle
     write_credentials(credentials, ca_file=str(cert.bundle))

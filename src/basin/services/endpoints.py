@@ -110,6 +110,12 @@ def _validate_traffic(tx: Transaction, rid: str, endpoint: ManagedOnlineEndpoint
         raise ValidationError(
             f"traffic adds up to {total}%: it must be at most 100 (e.g. blue=90 green=10)."
         )
+    if total not in (0, 100):
+        # The gateway routes a whole split only: a partial one would drop requests unseen.
+        raise ValidationError(
+            f"traffic adds up to {total}%: live traffic must add up to 100 (e.g. blue=90 "
+            "green=10), or to 0 to send no live traffic."
+        )
     names = {row.name for row in tx.list(type=DEPLOYMENT_TYPE, under=rid)}
     for field in ("traffic", "mirror_traffic"):
         for deployment, percent in getattr(endpoint, field).items():
@@ -194,6 +200,7 @@ def create_or_update(
                 "openapi_uri": f"{platform.gateway_endpoint}/endpoints/{endpoint.name}/swagger.json",
                 "kind": "Managed",
                 "traffic": {k: v for k, v in endpoint.traffic.items() if v},
+                "mirror_traffic": {k: v for k, v in endpoint.mirror_traffic.items() if v},
                 "created_at": None,
             }
         )
