@@ -97,3 +97,20 @@ def test_exported_members() -> None:
     assert {"Workspace", "ResourceGroup", "StorageAccount"} <= set(basin.entities.__all__)
     for name in basin.errors.__all__:
         assert hasattr(basin.errors, name)
+
+
+def test_one_client_shared_by_threads(ml_client: Any) -> None:
+    """An MLClient is shared by threads (as azure-ai-ml's is): each call gets its own answer.
+    The SDK's one kept-alive connection once carried two exchanges at once (CannotSendRequest)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"rg-threads-{i}" for i in range(8)]
+    for name in names:
+        ml_client.resource_groups.create_or_update(name)
+
+    def read(n: int) -> str:
+        return str(ml_client.resource_groups.get(names[n % len(names)]).name)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(read, range(200)))
+    assert answers == [names[n % len(names)] for n in range(200)]

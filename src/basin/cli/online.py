@@ -516,8 +516,9 @@ def deployment_delete(
 
 @deployment_app.command("export")
 def deployment_export(
-    name: Name,
-    endpoint_name: EndpointName,
+    name: OptName = None,
+    endpoint_name: OptEndpointName = None,
+    ids: Ids = None,
     format: Annotated[
         str, typer.Option("--format", help="What to export to: kubernetes.")
     ] = "kubernetes",
@@ -533,10 +534,10 @@ def deployment_export(
     Checked against the official client's models; not run against a live cluster by basin."""
     import yaml  # only this command prints YAML of its own
 
-    manifests = _context.client(resource_group, workspace_name).online_deployments.export(
-        name, endpoint_name, format=format, image=image
-    )
-    print(yaml.safe_dump_all(manifests, sort_keys=False), end="")
+    for target in _deployment_targets(ids, resource_group, workspace_name, endpoint_name, name):
+        ops = _context.client(target["group"], target["workspace"]).online_deployments
+        manifests = ops.export(target["name"], target["endpoint"], format=format, image=image)
+        print(yaml.safe_dump_all(manifests, sort_keys=False), end="")
 
 
 @deployment_app.command("get-logs")

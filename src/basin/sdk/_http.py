@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import json as _json
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -65,9 +66,28 @@ class Transport:
     ) -> None:
         self._connection = connection
         self._timeout = timeout
-        self._conn: http.client.HTTPConnection | None = None
+        # One kept-alive connection per thread: an MLClient is shared by threads as azure-ai-ml's
+        # is, and an http.client connection carries one exchange at a time.
+        self._local = threading.local()
+        self._open: set[http.client.HTTPConnection] = set()
+        self._open_lock = threading.Lock()
         #: Called with (method, path, body) after every answered request (tests watch them).
         self.response_hooks: list[Callable[[str, str, bytes], None]] = []
+
+    @property
+    def _conn(self) -> http.client.HTTPConnection | None:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        return conn
+
+    @_conn.setter
+    def _conn(self, conn: http.client.HTTPConnection | None) -> None:
+        old = self._conn
+        self._local.conn = conn
+        with self._open_lock:
+            if old is not None:
+                self._open.discard(old)
+            if conn is not None:
+                self._open.add(conn)
 
     @property
     def connection(self) -> Connection:
@@ -113,12 +133,12 @@ class Transport:
                 )
                 return self._conn.getresponse()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self.close()
+                self._drop()
                 if attempt == 0 and reused and replayable:
                     continue
                 raise self._unreachable(exc) from None
             except (OSError, http.client.HTTPException) as exc:
-                self.close()
+                self._drop()
                 raise self._unreachable(exc) from None
         raise AssertionError("unreachable")
 
@@ -147,7 +167,7 @@ class Transport:
         for hook in self.response_hooks:
             hook(method, urlsplit(path).path, data)
         if response.will_close:
-            self.close()
+            self._drop()
         if response.status >= 400:
             raise _error(response.status, data)
         if not data:
@@ -172,12 +192,22 @@ class Transport:
             yield chunks()
         finally:
             # A body left unread would leave the connection unusable for the next request.
-            self.close()
+            self._drop()
+
+    def _drop(self) -> None:
+        """Close this thread's connection (the next request opens a fresh one)."""
+        conn = self._conn
+        if conn is not None:
+            conn.close()
+            self._conn = None
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close every thread's connection."""
+        with self._open_lock:
+            conns, self._open = list(self._open), set()
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
 
 def post(
