@@ -11,10 +11,12 @@ a replica that died.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -39,7 +41,12 @@ def run(raw_data):
         time.sleep(600)
     if mode == "exit":
         os._exit(3)
+    if mode == "leak":
+        while True:  # past the instance type's memory limit
+            LEAKED.append(bytearray(32 << 20))
     return {"pid": os.getpid()}
+
+LEAKED = []
 """
 
 STEADY = """
@@ -49,6 +56,20 @@ def init():
 def run(raw_data):
     return {"steady": True}
 """
+
+
+#: An operator's own instance type (BASIN_INSTANCE_TYPES_FILE) small enough to leak past.
+TINY = "Basin_Tiny_512M"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, build_cache: Path) -> Iterator[ServerProcess]:
+    home = tmp_path_factory.mktemp("home")
+    types = home.parent / "instance-types.json"
+    types.write_text(json.dumps([{"name": TINY, "cpus": 1, "memory_gib": 0.5}]))
+    env = {"BASIN_BUILD_CACHE": str(build_cache), "BASIN_INSTANCE_TYPES_FILE": str(types)}
+    with ServerProcess(home, extra_env=env) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +87,9 @@ def client(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> I
             settings = OnlineRequestSettings(
                 request_timeout_ms=1500, max_concurrent_requests_per_instance=4
             )
-            made.online_deployments.begin_create_or_update(
-                _deployment("blue", name, code, request_settings=settings)
-            ).result()
+            deployment = _deployment("blue", name, code, request_settings=settings)
+            deployment.instance_type = TINY if name == "faulty" else "Standard_DS3_v2"
+            made.online_deployments.begin_create_or_update(deployment).result()
             made.online_endpoints.begin_update(name, {"traffic": {"blue": 100}}).result()
         yield made
 
@@ -170,4 +191,24 @@ def test_a_script_that_exits_the_process_is_a_502_and_the_replica_restarts(
     logs = client.online_deployments.get_logs("blue", "faulty")
     assert "exited with code 3" in logs or "exit code 3" in logs, logs[-2000:]
     # the server and its gateway are untouched
+    assert server.process is not None and server.process.poll() is None
+
+
+def test_a_leak_past_the_instance_types_memory_is_a_502_and_the_replica_restarts(
+    client: MLClient, server: ServerProcess
+) -> None:
+    """As an out-of-memory kill in Azure: the replica that hit its instance type's memory limit
+    goes (its request fails), a new one takes its place, nothing else notices."""
+    uri, headers = _score(client, "faulty")
+    pid = _pid_of(client, "faulty", "blue")
+    with SteadyLoad(client) as steady, httpx.Client(headers=headers, timeout=60) as http:
+        leaked = http.post(uri, json={"mode": "leak"})
+        assert leaked.status_code == 502, leaked.text
+        new_pid = _wait_for_a_new_replica(client, "faulty", pid)
+        seen = _until_200(uri, headers)
+        assert set(seen) <= {200, 502, 503}, seen
+        assert http.post(uri, json={}).json()["pid"] == new_pid
+    assert set(steady.codes) == {200}, steady.codes
+    logs = client.online_deployments.get_logs("blue", "faulty")
+    assert "out of memory" in logs, logs[-2000:]
     assert server.process is not None and server.process.poll() is None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import time
 import traceback
 from collections.abc import Awaitable
-from typing import Any, Tuple
+from typing import Any, NoReturn, Tuple
 
 from basin.runtime.amlresponse import AMLResponse
 from basin.runtime.encoding import dumps
@@ -41,6 +42,23 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _PLAIN = frozenset({dict, list, str, int, float, bool, tuple, type(None)})
 
 SCRIPT_ERROR = "An unexpected error occurred in scoring script. Check the logs for more info."
+#: The exit status of a process the kernel's out-of-memory killer ended (128 + SIGKILL).
+OUT_OF_MEMORY_EXIT = 137
+
+
+def out_of_memory() -> NoReturn:
+    """``run()`` reached the replica's memory limit (its instance type's, an rlimit where the
+    machine has no cgroup v2): the replica exits at once, as a container the out-of-memory
+    killer ends in Azure, and its supervisor starts a fresh one. Carrying on would leave a
+    replica that fails every request with the memory it still holds."""
+    logger.critical(
+        "run() ran out of memory (the instance type's limit): this replica exits and is "
+        "restarted, as an out-of-memory kill restarts a container"
+    )
+    logging.shutdown()  # the batched log lines go out first
+    os._exit(OUT_OF_MEMORY_EXIT)
+
+
 INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more info."
 
 
@@ -112,6 +130,8 @@ class Scorer:
                 return _response_reply(result, exec_ms)
             else:
                 body = dumps(result)
+        except MemoryError:
+            out_of_memory()
         except Exception:
             logger.error(f"Encountered Exception: {traceback.format_exc()}")
             return error_reply(500, INTERNAL_ERROR)
@@ -125,6 +145,8 @@ class Scorer:
         start = time.perf_counter()
         try:
             result = self._run(**prepared)
+        except MemoryError:
+            out_of_memory()
         except Exception:
             logger.error(f"Encountered Exception: {traceback.format_exc()}")
             return error_reply(500, SCRIPT_ERROR, run_failed=True)
@@ -142,6 +164,8 @@ class Scorer:
         start = time.perf_counter()
         try:
             result = await self._run(**prepared)
+        except MemoryError:
+            out_of_memory()
         except Exception:
             logger.error(f"Encountered Exception: {traceback.format_exc()}")
             return error_reply(500, SCRIPT_ERROR, run_failed=True)
@@ -161,6 +185,8 @@ class PendingReply:
     async def resolve(self) -> Reply:
         try:
             result = await self.awaitable
+        except MemoryError:
+            out_of_memory()
         except Exception:
             logger.error(f"Encountered Exception: {traceback.format_exc()}")
             return error_reply(500, SCRIPT_ERROR, run_failed=True)

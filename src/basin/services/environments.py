@@ -268,7 +268,13 @@ def register_anonymous(
     try:
         return get(platform, group, workspace_name, ANONYMOUS_NAME, version)
     except NotFoundError:
+        pass
+    try:
         return create_or_update(platform, group, workspace_name, anonymous)
+    except ConflictError:
+        # Registered meanwhile by another provisioning of the same deployment: the same
+        # content is the same version.
+        return get(platform, group, workspace_name, ANONYMOUS_NAME, version)
 
 
 def _workspace_id(platform: Platform, group: str, workspace_name: str) -> str:
