@@ -76,6 +76,11 @@ _RESERVED = (
 )
 
 
+def _waiting_reason(status: DeploymentStatus) -> str:
+    """Why a replica of the deployment waits to be placed (e.g. not enough quota), if one does."""
+    return next((r.waiting_for for r in status.replicas if r.waiting_for), "")
+
+
 def _probe(settings: EntityProbe) -> ProbeSettings:
     return ProbeSettings(
         initial_delay=settings.initial_delay,
@@ -182,7 +187,7 @@ class ServingController:
         Also after success: a deployment whose lost replicas cannot be placed again stays
         Succeeded (as in Azure) and says why it runs short.
         """
-        reason = next((r.waiting_for for r in status.replicas if r.waiting_for), "")
+        reason = _waiting_reason(status)
         try:
             stored = deployments.get_by_id(self.platform, key)
             if stored is None or stored.provisioning_state not in _WAITING_STATES:
@@ -306,7 +311,12 @@ class ServingController:
         while True:
             current = self.compute.status(deployment_id)
             ready = len(current.ready_endpoints) if current else 0
-            step = f"Starting replicas: {ready} of {count} ready (probing their liveness route)"
+            # A replica waiting for resources says why (as _show_waiting does): the two agree,
+            # or the last writer would hide "Not enough quota" behind the progress line.
+            waiting = _waiting_reason(current) if current else ""
+            step = waiting or (
+                f"Starting replicas: {ready} of {count} ready (probing their liveness route)"
+            )
             if step != said:
                 deployments.set_step(self.platform, deployment_id, step)
                 said = step
