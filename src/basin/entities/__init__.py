@@ -11,6 +11,7 @@ from basin.entities._base import (
 )
 from basin.entities.application_insights import ApplicationInsights
 from basin.entities.arm import ArmResource
+from basin.entities.code import Code
 from basin.entities.connection import (
     ConnectionType,
     NoneCredentialConfiguration,
@@ -43,6 +44,7 @@ from basin.entities.model import Model, ModelType
 from basin.entities.principal import PrincipalInfo
 from basin.entities.role_assignment import RoleAssignment
 from basin.entities.storage_account import StorageAccount, StorageEndpoints
+from basin.entities.template_deployment import TemplateDeployment
 from basin.entities.workspace import (
     CustomerManagedKey,
     PublicNetworkAccess,
@@ -56,6 +58,7 @@ __all__ = [
     "ArmResource",
     "AuthMode",
     "BuildContext",
+    "Code",
     "CodeConfiguration",
     "ConnectionType",
     "ContainerRegistry",
@@ -86,6 +89,7 @@ __all__ = [
     "RoleAssignment",
     "StorageAccount",
     "StorageEndpoints",
+    "TemplateDeployment",
     "UsernamePasswordConfiguration",
     "Workspace",
     "WorkspaceConnection",

@@ -11,7 +11,7 @@ from basin.services._resources import from_stored, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal
 
-__all__ = ["create", "delete", "get", "get_by_id", "list_identities"]
+__all__ = ["create", "delete", "get", "get_by_id", "list_identities", "set_tags"]
 
 TYPE = ManagedIdentityResource.resource_type
 
@@ -44,6 +44,19 @@ def create(
             Principal(identity.principal_id, "ManagedIdentity", name, identity.client_id, owner=rid)
         )
     return identity
+
+
+def set_tags(
+    platform: Platform, group: str, name: str, tags: dict[str, str]
+) -> ManagedIdentityResource:
+    """Replace an identity's tags (its principal stays)."""
+    rid = _id(platform, group, name)
+    with platform.store.transaction() as tx:
+        stored = require(tx, rid, TYPE, "Managed identity")
+        identity = from_stored(ManagedIdentityResource, stored).model_copy(update={"tags": tags})
+        stored.body = to_stored(identity, rid, TYPE).body
+        tx.update(stored)
+    return get(platform, group, name)
 
 
 def get(platform: Platform, group: str, name: str) -> ManagedIdentityResource:
