@@ -46,8 +46,7 @@ __all__ = [
 DEFAULT_DATASTORE = "workspaceblobstore"
 _URI = re.compile(r"^azureml://datastores/(?P<store>[^/]+)/paths/(?P<path>.+)$")
 _BLOB_URL = re.compile(
-    r"^https://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})"
-    r"/(?P<path>[^?#]+)$"
+    r"^https://(?P<account>[^./]+)\.blob\.core\.windows\.net/(?P<container>[^/]+)/(?P<path>[^?#]+)$"
 )
 
 

@@ -96,6 +96,8 @@ class ArmApp:
                 client_host=request.client.host if request.client else None,
                 state=self.state,
             )
+            if "subscription" in found.params:
+                check_subscription(self.platform, found.params["subscription"])
             if not getattr(found.handler, "authorizes_itself", False):
                 await run_in_threadpool(self._authorize, arm_request)
             reply = await run_in_threadpool(found.handler, arm_request)
@@ -131,9 +133,6 @@ class ArmApp:
     def _authorize(self, request: ArmRequest) -> None:
         """The path is the resource id; the method gives the verb; POST names an action."""
         path = request.path
-        if path.lower() == "/subscriptions":
-            return  # every caller sees this installation's one subscription
-        check_subscription(self.platform, request.params.get("subscription", ""))
         if request.method == "POST":
             scope, _, verb = path.rpartition("/")
         else:

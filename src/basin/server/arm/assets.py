@@ -191,16 +191,19 @@ def _model_properties(model: Model, request: ArmRequest) -> dict[str, Any]:
     }
 
 
+def _uri(value: Any, field: str, request: ArmRequest) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"A version needs '{field}' (where its files were uploaded).")
+    return short_datastore_uri(value, request)
+
+
 def _create_model(
     request: ArmRequest, name: str, version: str, properties: dict[str, Any]
 ) -> Entity:
-    uri = properties.get("modelUri")
-    if not isinstance(uri, str) or not uri:
-        raise ValidationError("A model version needs 'properties.modelUri'.")
     fields = _common_fields(properties) | {
         "name": name,
         "version": version,
-        "path": short_datastore_uri(uri, request),
+        "path": _uri(properties.get("modelUri"), "properties.modelUri", request),
         "type": properties.get("modelType") or "custom_model",
         "flavors": properties.get("flavors") or None,
         "stage": properties.get("stage"),
@@ -268,8 +271,8 @@ def _create_environment(
 # ---- code --------------------------------------------------------------------------------------
 
 
-def _code_properties(code: Code, _request: ArmRequest) -> dict[str, Any]:
-    return {"codeUri": code.path}
+def _code_properties(code: Code, request: ArmRequest) -> dict[str, Any]:
+    return {"codeUri": long_datastore_uri(code.path, request)}
 
 
 def _create_code(
@@ -278,7 +281,7 @@ def _create_code(
     fields = _common_fields(properties) | {
         "name": name,
         "version": version,
-        "path": properties.get("codeUri"),
+        "path": _uri(properties.get("codeUri"), "properties.codeUri", request),
         "is_anonymous": bool(properties.get("isAnonymous")),
     }
     code = parse_entity(Code, fields, source="code version")

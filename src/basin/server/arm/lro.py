@@ -15,7 +15,7 @@ import base64
 import binascii
 from typing import Any
 
-from basin.errors import NotFoundError
+from basin.errors import NotFoundError, ValidationError
 from basin.ids import ResourceId
 from basin.server.arm._common import authorize
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
@@ -42,7 +42,7 @@ def _resource_of(token: str) -> str:
     try:
         decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         ResourceId.parse(decoded)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, ValidationError):
         raise NotFoundError(f"Operation '{token[:80]}' was not found.") from None
     return decoded
 
@@ -96,5 +96,5 @@ def _status(request: ArmRequest) -> ArmReply:
     return ArmReply(body, 200, headers)
 
 
-_status.authorizes_itself = True  # type: ignore[attr-defined]
+_status.authorizes_itself = True  # type: ignore[attr-defined]  # reads the resource's rights
 router.add("GET", STATUS, _status)

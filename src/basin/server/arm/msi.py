@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from basin.entities import ManagedIdentityResource
-from basin.server.arm._common import GROUP, SUB
+from basin.server.arm._common import GROUP, SUB, lists_what_it_can_read, readable
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
 from basin.services import identities
@@ -35,8 +35,10 @@ def _identity(found: ManagedIdentityResource) -> dict[str, Any]:
 
 
 @router.route("GET", SUB + IDENTITIES)
+@lists_what_it_can_read
 def _list_all(request: ArmRequest) -> dict[str, Any]:
-    return page(_identity(i) for i in identities.list_identities(request.platform))
+    found = readable(request, identities.list_identities(request.platform), lambda item: item.id)
+    return page(_identity(item) for item in found)
 
 
 @router.route("GET", GROUP + IDENTITIES)

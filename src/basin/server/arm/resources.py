@@ -9,7 +9,7 @@ from typing import Any
 from basin.entities import ResourceGroup, TemplateDeployment
 from basin.errors import ValidationError
 from basin.ids import ResourceId
-from basin.server.arm._common import GROUP, SUB, authorize
+from basin.server.arm._common import GROUP, SUB, authorize, lists_what_it_can_read, readable
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.templates import is_workspace_template, workspace_from_template
 from basin.server.arm.wire import duration, envelope, page, system_data, text_map
@@ -41,12 +41,11 @@ def _subscription(platform: Platform) -> dict[str, Any]:
     }
 
 
+@router.route("GET", "/subscriptions")
+@lists_what_it_can_read
 def _list_subscriptions(request: ArmRequest) -> dict[str, Any]:
+    """basin's one subscription, to every caller of its tenant (``basin account show``)."""
     return page([_subscription(request.platform)])
-
-
-_list_subscriptions.authorizes_itself = True  # type: ignore[attr-defined]
-router.add("GET", "/subscriptions", _list_subscriptions)
 
 
 @router.route("GET", SUB)
@@ -82,8 +81,10 @@ def _group(group: ResourceGroup) -> dict[str, Any]:
 
 
 @router.route("GET", SUB + "/resourceGroups")
+@lists_what_it_can_read
 def _list_groups(request: ArmRequest) -> dict[str, Any]:
-    return page(_group(g) for g in groups.list_all(request.platform))
+    found = readable(request, groups.list_all(request.platform), lambda g: g.id)
+    return page(_group(g) for g in found)
 
 
 @router.route("GET,HEAD", GROUP)

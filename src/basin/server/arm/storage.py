@@ -13,7 +13,7 @@ from typing import Any
 from basin.blobs import ContainerProperties
 from basin.entities import StorageAccount
 from basin.errors import ValidationError
-from basin.server.arm._common import GROUP, SUB
+from basin.server.arm._common import GROUP, SUB, lists_what_it_can_read, readable
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
 from basin.services import storage_accounts
@@ -59,8 +59,12 @@ def _account(account: StorageAccount) -> dict[str, Any]:
 
 
 @router.route("GET", SUB + ACCOUNTS)
+@lists_what_it_can_read
 def _list_all(request: ArmRequest) -> dict[str, Any]:
-    return page(_account(a) for a in storage_accounts.list_accounts(request.platform))
+    found = readable(
+        request, storage_accounts.list_accounts(request.platform), lambda item: item.id
+    )
+    return page(_account(item) for item in found)
 
 
 @router.route("GET", GROUP + ACCOUNTS)

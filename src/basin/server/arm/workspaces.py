@@ -13,7 +13,7 @@ from typing import Any
 
 from basin.entities import CustomerManagedKey, Workspace, parse_entity
 from basin.errors import ValidationError
-from basin.server.arm._common import GROUP, ML, SUB, workspace_for
+from basin.server.arm._common import GROUP, ML, SUB, lists_what_it_can_read, readable, workspace_for
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
 from basin.services import workspaces
@@ -108,8 +108,10 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.route("GET", SUB + WORKSPACES)
+@lists_what_it_can_read
 def _list_all(request: ArmRequest) -> dict[str, Any]:
-    return page(workspace_body(w) for w in workspaces.list_workspaces(request.platform))
+    found = readable(request, workspaces.list_workspaces(request.platform), lambda item: item.id)
+    return page(workspace_body(item) for item in found)
 
 
 @router.route("GET", GROUP + WORKSPACES)
