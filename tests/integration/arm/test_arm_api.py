@@ -486,16 +486,23 @@ def test_endpoints_keys_tokens_and_identity(
     )
     keys = arm.call("POST", endpoint + "/listKeys", token=sp["token"]).json()
     assert keys["primaryKey"] and keys["secondaryKey"]
+    # azure-ai-ml sends the key's current value: a new random key replaces it
+    regenerate = {"keyType": "Secondary", "keyValue": keys["secondaryKey"]}
     assert (
         arm.call(
-            "POST", endpoint + "/regenerateKeys", token=sp["token"], json={"keyType": "Primary"}
+            "POST", endpoint + "/regenerateKeys", token=sp["token"], json=regenerate
         ).status_code
         == 200
     )
+    after = arm.call("POST", endpoint + "/listKeys", token=sp["token"]).json()
     assert (
-        arm.call("POST", endpoint + "/listKeys", token=sp["token"]).json()["primaryKey"]
-        != keys["primaryKey"]
+        after["secondaryKey"] != keys["secondaryKey"] and after["primaryKey"] == keys["primaryKey"]
     )
+    chosen = {"keyType": "Primary", "keyValue": "a-key-of-my-own"}
+    refused = _error(
+        arm.call("POST", endpoint + "/regenerateKeys", token=sp["token"], json=chosen), 400
+    )
+    assert "keyValue" in refused["message"] and "a-key-of-my-own" not in refused["message"]
     wrong = _error(arm.call("POST", endpoint + "/token", token=sp["token"]), 400)
     assert "listKeys" in wrong["message"]
     switched = {
@@ -643,3 +650,31 @@ def test_deployments_are_long_running_operations(
         in _error(arm.call("PUT", deployment, token=sp["token"], json=bad), 400)["message"]
     )
     assert arm.call("DELETE", deployment, token=sp["token"]).status_code == 200
+
+
+def test_connections_keep_their_secret(arm: Arm, sp: dict[str, str], ws: dict[str, Any]) -> None:
+    path = arm.ws + "/connections/feed"
+    body = {
+        "properties": {
+            "category": "PythonFeed",
+            "authType": "PAT",
+            "target": "https://pkgs.example.com/simple/",
+            "credentials": {"pat": "feed-pat-value"},
+        }
+    }
+    made = arm.call("PUT", path, token=sp["token"], json=body)
+    assert made.status_code == 200, made.text
+    properties = made.json()["properties"]
+    assert properties["category"] == "PythonFeed" and properties["authType"] == "PAT"
+    assert "feed-pat-value" not in made.text
+    listed = arm.call(
+        "GET", arm.ws + "/connections", token=sp["token"], params={"category": "PythonFeed"}
+    )
+    assert [c["name"] for c in listed.json()["value"]] == ["feed"]
+    assert "feed-pat-value" not in listed.text
+    refused = _error(arm.call("POST", path + "/listsecrets", token=sp["token"]), 403)
+    assert "never returns" in refused["message"]
+    oauth = {"properties": {**body["properties"], "authType": "OAuth2"}}
+    assert "OAuth2" in _error(arm.call("PUT", path, token=sp["token"], json=oauth), 400)["message"]
+    assert arm.call("DELETE", path, token=sp["token"]).status_code == 200
+    _error(arm.call("GET", path, token=sp["token"]), 404)

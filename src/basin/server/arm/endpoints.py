@@ -8,6 +8,7 @@ Succeeded`` and azure-core's poller stops at once.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from basin.entities import (
@@ -255,13 +256,25 @@ def _token(request: ArmRequest) -> dict[str, Any]:
 
 @router.route("POST", ENDPOINT + "/regenerateKeys")
 def _regenerate_keys(request: ArmRequest) -> ArmReply:
-    workspace_for(request)
+    """A new random key. azure-ai-ml sends the key's current value as ``keyValue``; a value of
+    one's own choosing is not supported."""
     body = request.json_object()
-    if body.get("keyValue"):
-        raise ValidationError(
-            "Setting a key's value ('keyValue') is not supported: basin makes a new random key."
-        )
     key_type = str(body.get("keyType") or "Primary")
+    given = body.get("keyValue")
+    if given:
+        current = _credentials(request)
+        values = (
+            (current.primary_key, current.secondary_key)
+            if isinstance(current, EndpointAuthKeys)
+            else ()
+        )
+        index = 0 if key_type.lower() == "primary" else 1
+        if len(values) != 2 or not hmac.compare_digest(str(given), values[index]):
+            raise ValidationError(
+                "Setting a key to a value of your own ('keyValue') is not supported: basin makes "
+                "a new random key (leave keyValue out, or send the key's current value)."
+            )
+    workspace_for(request)
     p = request.params
     endpoints.regenerate_key(request.platform, p["group"], p["workspace"], p["endpoint"], key_type)
     return ArmReply(None, 200)

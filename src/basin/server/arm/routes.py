@@ -5,6 +5,7 @@ from __future__ import annotations
 from basin.server.arm import (
     assets,
     authorization,
+    connections,
     datastores,
     deployments,
     endpoints,
@@ -27,6 +28,7 @@ def all_routes() -> ArmRouter:
         deployments,
         endpoints,
         datastores,
+        connections,
         assets,
         workspaces,
         storage,
