@@ -152,3 +152,39 @@ def test_no_secret_reaches_the_server_log(
     for secret in journey.secrets:
         assert secret not in log
     assert "sig=" not in log and "sasToken" not in log and "AccountKey" not in log
+
+
+_USER_ASSIGNED = r"""
+import os
+from azure.ai.ml import MLClient
+from azure.ai.ml.entities import IdentityConfiguration, ManagedIdentityConfiguration, ManagedOnlineEndpoint
+from azure.identity import DefaultAzureCredential
+from azure.mgmt.msi import ManagedServiceIdentityClient
+credential = DefaultAzureCredential()
+sub, group = os.environ["SUBSCRIPTION_ID"], os.environ["RESOURCE_GROUP"]
+msi = ManagedServiceIdentityClient(credential, sub)
+uai = msi.user_assigned_identities.create_or_update(group, "journey-uai", {"location": "local"})
+ml_client = MLClient(credential, sub, group, os.environ["WORKSPACE_NAME"])
+endpoint = ManagedOnlineEndpoint(name="endpt-uai-sdk", auth_mode="key", identity=IdentityConfiguration(
+    type="user_assigned", user_assigned_identities=[ManagedIdentityConfiguration(resource_id=uai.id)]))
+ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+shown = ml_client.online_endpoints.get("endpt-uai-sdk").identity
+print(shown.type, shown.user_assigned_identities[0].resource_id, uai.client_id, uai.principal_id)
+ml_client.online_endpoints.begin_delete("endpt-uai-sdk").result()
+msi.user_assigned_identities.delete(group, "journey-uai")
+"""
+
+
+def test_a_user_assigned_identity_made_with_azure_mgmt_msi(
+    server: ServerProcess, python: Path, journey: Journey
+) -> None:
+    done = subprocess.run(
+        [str(python), "-c", _USER_ASSIGNED], env=journey.env, capture_output=True, text=True,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    kind, resource_id, client_id, principal_id = done.stdout.split()[-4:]
+    assert kind == "user_assigned" and resource_id.endswith("/userAssignedIdentities/journey-uai")
+    assert client_id and principal_id
+    identities = ok(run_cli(server.home, "identity", "list", "-g", "rg-journey"))
+    assert "journey-uai" not in [i["name"] for i in identities]
