@@ -18,4 +18,6 @@ if browser=$(bash scripts/chromium.sh); then
 else
   echo "Chromium could not be installed; the studio's browser tests will be skipped (see above)."
 fi
+# The project's own bytecode, for the same reason as `make install` compiles the venv's.
+.venv/bin/python -m compileall -q src tests >/dev/null
 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

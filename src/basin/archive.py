@@ -48,10 +48,13 @@ def iter_files(root: Path) -> Iterator[tuple[str, Path]]:
 
 
 class TreeHasher:
-    """SHA-256 over (path, size, bytes) of each member, in order."""
+    """SHA-256 over what is uploaded: a file or a folder, its name, then (path, size, bytes) of
+    each member, in order. The name counts because the upload keeps it (``model/`` and the
+    lone file ``model/weights.pkl`` have the same one member but land in different places)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, is_folder: bool) -> None:
         self._hash = hashlib.sha256()
+        self._hash.update(f"{'folder' if is_folder else 'file'}\0{name}\0".encode())
 
     def member(self, name: str, size: int) -> None:
         self._hash.update(f"{name}\0{size}\0".encode())
@@ -64,7 +67,7 @@ class TreeHasher:
 
 
 def hash_tree(root: Path) -> str:
-    hasher = TreeHasher()
+    hasher = TreeHasher(root.name, root.is_dir())
     for name, path in iter_files(root):
         hasher.member(name, path.stat().st_size)
         with path.open("rb") as handle:

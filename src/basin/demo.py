@@ -208,7 +208,7 @@ def main() -> int:
             str(work / "sample-request.json"),
             *ws,
         )
-        predictions = json.loads(answer)
+        predictions = json.loads(json.loads(answer))  # az prints the answer as a JSON string
         print(f"Predictions for the two rows: {predictions}")
         logs = _basin(
             server,

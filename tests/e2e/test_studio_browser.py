@@ -252,7 +252,8 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
         page.get_by_role("button", name="Apply traffic").click()
         expect(page.locator("#traffic-notice")).to_have_text("Traffic updated: blue=100, green=0.")
         shown = cli("online-endpoint", "show", "-n", ENDPOINT, "-g", "rg-studio", "-w", "ws-studio")
-        assert shown.json()["traffic"] == {"blue": 100}  # a 0% share is not kept
+        # a 0% share is kept, as az keeps it (--traffic "blue=0 green=100"; issue 11)
+        assert shown.json()["traffic"] == {"blue": 100, "green": 0}
         assert shown.json()["mirror_traffic"] == {"green": 10}
 
         # -- a change without the session's CSRF token is refused (the cookie alone is not enough)
@@ -260,7 +261,7 @@ def _walk(server: ServerProcess, client: MLClient, cli: Any, tmp_path: Path) -> 
             f"{ep}/traffic", form={"traffic:blue": "100", "traffic:green": "0"}
         )
         assert forged.status == 403 and "CSRF token is missing or wrong" in forged.text()
-        assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 100}
+        assert client.online_endpoints.get(ENDPOINT).traffic == {"blue": 100, "green": 0}
 
         # -- test tab: send JSON to one deployment and see the answer, status and latency
         page.get_by_role("link", name="Test").click()

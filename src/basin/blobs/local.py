@@ -492,8 +492,12 @@ class LocalBlobStore(BlobStore):
             )
 
     # ---- maintenance --------------------------------------------------------------------------
-    def collect_garbage(self, older_than: timedelta) -> int:
+    def collect_garbage(
+        self, older_than: timedelta, *, orphans_older_than: timedelta | None = None
+    ) -> int:
         cutoff = self._clock() - older_than.total_seconds()
+        orphan_age = older_than if orphans_older_than is None else orphans_older_than
+        orphan_cutoff = self._clock() - orphan_age.total_seconds()
         with self._index.write() as db:
             stale = db.execute("SELECT file_id FROM blocks WHERE staged < ?", (cutoff,)).fetchall()
             db.execute("DELETE FROM blocks WHERE staged < ?", (cutoff,))
@@ -503,5 +507,5 @@ class LocalBlobStore(BlobStore):
             referenced = {f for (f,) in db.execute("SELECT file_id FROM blocks")}
             for (extents,) in db.execute("SELECT extents FROM blobs WHERE extents != '[]'"):
                 referenced |= self._files_of(extents)
-        removed += self._pins.sweep_orphans(referenced, cutoff)
+        removed += self._pins.sweep_orphans(referenced, orphan_cutoff)
         return removed

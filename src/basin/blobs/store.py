@@ -209,8 +209,12 @@ class BlobStore(ABC):
         """Blobs in name order; with a delimiter, names past it fold into one prefix entry."""
 
     @abstractmethod
-    def collect_garbage(self, older_than: timedelta) -> int:
-        """Drop uncommitted blocks and orphaned data older than ``older_than``; return a count."""
+    def collect_garbage(
+        self, older_than: timedelta, *, orphans_older_than: timedelta | None = None
+    ) -> int:
+        """Drop uncommitted blocks older than ``older_than`` and orphaned data older than
+        ``orphans_older_than`` (default: ``older_than``); return a count. At start, when no
+        write is in flight, every orphan may go (``timedelta(0)``)."""
 
     # ---- derived helpers --------------------------------------------------------------------
     def put_blob_bytes(

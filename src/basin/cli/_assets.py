@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.cli import _context
-from basin.cli._options import Group, Output, Query, Workspace
+from basin.cli import _context, _ids
+from basin.cli._options import Group, Ids, Output, Query, Workspace
 from basin.cli._output import OutputFormat, emit
 from basin.errors import ValidationError
 
 __all__ = ["add_versioned_commands"]
 
-Name = Annotated[str, typer.Option("--name", "-n", help="Name.")]
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Name.")]
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version.")]
 Label = Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")]
@@ -29,7 +28,35 @@ Registry = Annotated[
 ]
 
 
-def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
+def shown(
+    group: str,
+    what: str,
+    ids: list[str] | None,
+    name: str | None,
+    version: str | None,
+    label: str | None,
+    resource_group: str | None,
+    workspace_name: str | None,
+    registry: str | None = None,
+) -> Any:
+    """The version(s) ``show`` prints: by name and version (or label), or by ``--ids``; from a
+    registry (``--registry-name azureml``) when one is named."""
+    if registry is not None and group != "environments":
+        raise ValidationError(f"basin has no {what} registries (only environments: azureml).")
+    found = _ids.targets(
+        ids, what, group=resource_group, workspace=workspace_name, name=name, version=version
+    )
+
+    def one(target: _ids.Target) -> dict[str, Any]:
+        ops = getattr(_context.client(target["group"], target["workspace"], registry), group)
+        return dict(ops.get(target["name"], target["version"], label).to_dict())
+
+    return _ids.each(found, one)
+
+
+def add_versioned_commands(
+    app: typer.Typer, group: str, what: str, *, with_show: bool = True
+) -> None:
     """Add the four commands over ``ml_client.<group>`` (``models``, ``environments``)."""
 
     def operations(
@@ -39,11 +66,11 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
             raise ValidationError(f"basin has no {what} registries (only environments: azureml).")
         return getattr(_context.client(resource_group, workspace_name, registry), group)
 
-    @app.command()
     def show(
-        name: Name,
+        name: OptName = None,
         version: Version = None,
         label: Label = None,
+        ids: Ids = None,
         registry_name: Registry = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
@@ -51,14 +78,24 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
         query: Query = None,
     ) -> None:
         emit(
-            operations(resource_group, workspace_name, registry_name)
-            .get(name, version, label)
-            .to_dict(),
+            shown(
+                group,
+                what,
+                ids,
+                name,
+                version,
+                label,
+                resource_group,
+                workspace_name,
+                registry_name,
+            ),
             output,
             query,
         )
 
     show.__doc__ = f"Show a {what} version (or the latest)."
+    if with_show:
+        app.command()(show)
 
     @app.command("list")
     def list_(
@@ -80,7 +117,7 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
 
     @app.command()
     def archive(
-        name: Name,
+        name: Annotated[str, typer.Option("--name", "-n", help="Name.")],
         version: Version = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,
@@ -91,7 +128,7 @@ def add_versioned_commands(app: typer.Typer, group: str, what: str) -> None:
 
     @app.command()
     def restore(
-        name: Name,
+        name: Annotated[str, typer.Option("--name", "-n", help="Name.")],
         version: Version = None,
         resource_group: Group = None,
         workspace_name: Workspace = None,

@@ -12,13 +12,13 @@ from basin.cli._options import Output, Query
 from basin.cli._output import OutputFormat, emit
 from basin.errors import BasinError, ValidationError
 
-app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 DisplayName = Annotated[str, typer.Option("--display-name", help="Display name.")]
 Id = Annotated[str, typer.Option("--id", help="Object id or app id.")]
 
 
 def _kind_app(kind: str, help_text: str) -> typer.Typer:
-    sub = typer.Typer(help=help_text, no_args_is_help=True)
+    sub = typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
 
     @sub.command()
     def create(
@@ -49,7 +49,9 @@ def _kind_app(kind: str, help_text: str) -> typer.Typer:
 
 sp_app = _kind_app("ServicePrincipal", "Service principals.")
 user_app = _kind_app("User", "Users.")
-credential_app = typer.Typer(help="Service principal credentials.", no_args_is_help=True)
+credential_app = typer.Typer(
+    help="Service principal credentials.", no_args_is_help=True, rich_markup_mode=None
+)
 sp_app.add_typer(credential_app, name="credential")
 app.add_typer(sp_app, name="sp")
 app.add_typer(user_app, name="user")

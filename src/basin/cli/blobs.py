@@ -16,17 +16,23 @@ from basin.cli._options import Group, Output, Query
 from basin.cli._output import OutputFormat, emit
 from basin.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationError
 
-container_app = typer.Typer(help="Blob containers.", no_args_is_help=True)
-blob_app = typer.Typer(help="Blobs.", no_args_is_help=True)
+container_app = typer.Typer(help="Blob containers.", no_args_is_help=True, rich_markup_mode=None)
+blob_app = typer.Typer(help="Blobs.", no_args_is_help=True, rich_markup_mode=None)
 
 Account = Annotated[str, typer.Option("--account-name", help="Storage account.")]
 ContainerName = Annotated[str, typer.Option("--name", "-n", help="Container name.")]
 InContainer = Annotated[str, typer.Option("--container-name", "-c", help="Container name.")]
 BlobName = Annotated[str, typer.Option("--name", "-n", help="Blob name.")]
+#: az's --auth-mode: both use the account's key here (the caller may read the key anyway).
+AuthMode = Annotated[
+    str | None, typer.Option("--auth-mode", help="key or login (both use the account key).")
+]
 
 
 def _service(account: str, group: str | None) -> Any:
-    return _context.client(group).storage_accounts.get_blob_service_client(account)
+    # Account names are unique: -g is never needed (and the configured default group is not
+    # used to look for the account, which may live in another group).
+    return _context.client().storage_accounts.get_blob_service_client(account, resource_group=group)
 
 
 def _storage_errors(call: Any) -> Any:
@@ -68,7 +74,10 @@ def _properties(props: Any) -> dict[str, Any]:
 
 @container_app.command("create")
 def container_create(
-    name: ContainerName, account_name: Account, resource_group: Group = None
+    name: ContainerName,
+    account_name: Account,
+    auth_mode: AuthMode = None,
+    resource_group: Group = None,
 ) -> None:
     """Create a container."""
     _storage_errors(lambda: _service(account_name, resource_group).create_container(name))
@@ -79,6 +88,7 @@ def container_create(
 def container_show(
     name: ContainerName,
     account_name: Account,
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
     output: Output = OutputFormat.json,
     query: Query = None,
@@ -91,6 +101,7 @@ def container_show(
 @container_app.command("list")
 def container_list(
     account_name: Account,
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
     output: Output = OutputFormat.json,
     query: Query = None,
@@ -106,7 +117,10 @@ def container_list(
 
 @container_app.command("delete")
 def container_delete(
-    name: ContainerName, account_name: Account, resource_group: Group = None
+    name: ContainerName,
+    account_name: Account,
+    auth_mode: AuthMode = None,
+    resource_group: Group = None,
 ) -> None:
     """Delete a container and its blobs."""
     _storage_errors(lambda: _service(account_name, resource_group).delete_container(name))
@@ -122,6 +136,7 @@ def blob_upload(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing blob.")
     ] = False,
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
     output: Output = OutputFormat.json,
     query: Query = None,
@@ -149,6 +164,7 @@ def blob_download(
     container_name: InContainer,
     account_name: Account,
     file: Annotated[Path, typer.Option("--file", "-f", help="Where to write it.")],
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
 ) -> None:
     """Download a blob to a file."""
@@ -170,6 +186,7 @@ def blob_list(
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Only names starting with it.")
     ] = None,
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
     output: Output = OutputFormat.json,
     query: Query = None,
@@ -185,6 +202,7 @@ def blob_show(
     name: BlobName,
     container_name: InContainer,
     account_name: Account,
+    auth_mode: AuthMode = None,
     resource_group: Group = None,
     output: Output = OutputFormat.json,
     query: Query = None,
@@ -196,7 +214,11 @@ def blob_show(
 
 @blob_app.command("delete")
 def blob_delete(
-    name: BlobName, container_name: InContainer, account_name: Account, resource_group: Group = None
+    name: BlobName,
+    container_name: InContainer,
+    account_name: Account,
+    auth_mode: AuthMode = None,
+    resource_group: Group = None,
 ) -> None:
     """Delete a blob."""
     _storage_errors(

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from basin.cli import _context
-from basin.cli._options import Group, Output, Query, Set, Workspace, Yes
+from basin.cli import _context, _ids
+from basin.cli._options import Group, Ids, OptName, Output, Query, Set, Workspace, Yes
 from basin.cli._output import OutputFormat, emit
-from basin.entities import WorkspaceConnection, apply_overrides, parse_entity, read_yaml
 
-app = typer.Typer(
-    help="Workspace connections (private feeds with tokens, ...).", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from basin.entities import WorkspaceConnection
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
 RequiredFile = Annotated[str, typer.Option("--file", "-f", help="Connection YAML.")]
-Name = Annotated[str, typer.Option("--name", "-n", help="Connection name.")]
 
 
 def _from_file(file: str, set_: list[str] | None) -> WorkspaceConnection:
+    from basin.entities import WorkspaceConnection, apply_overrides, parse_entity, read_yaml
+
     data: dict[str, Any] = apply_overrides(read_yaml(file), set_)
     return parse_entity(WorkspaceConnection, data, source=f"connection file '{file}'")
 
@@ -54,18 +55,23 @@ def update(
 
 @app.command()
 def show(
-    name: Name,
+    name: OptName = None,
+    ids: Ids = None,
     resource_group: Group = None,
     workspace_name: Workspace = None,
     output: Output = OutputFormat.json,
     query: Query = None,
 ) -> None:
     """Show a connection (never its secret)."""
-    emit(
-        _context.client(resource_group, workspace_name).connections.get(name).to_dict(),
-        output,
-        query,
+    found = _ids.targets(
+        ids, "connection", group=resource_group, workspace=workspace_name, name=name
     )
+
+    def one(target: _ids.Target) -> object:
+        client = _context.client(target["group"], target["workspace"])
+        return client.connections.get(target["name"]).to_dict()
+
+    emit(_ids.each(found, one), output, query)
 
 
 @app.command("list")
@@ -83,7 +89,14 @@ def list_(
 
 @app.command()
 def delete(
-    name: Name, resource_group: Group = None, workspace_name: Workspace = None, yes: Yes = False
+    name: OptName = None,
+    ids: Ids = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    yes: Yes = False,
 ) -> None:
     """Delete a connection and its secret."""
-    _context.client(resource_group, workspace_name).connections.delete(name)
+    for target in _ids.targets(
+        ids, "connection", group=resource_group, workspace=workspace_name, name=name
+    ):
+        _context.client(target["group"], target["workspace"]).connections.delete(target["name"])

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from basin.cli import _context
-from basin.cli._assets import add_versioned_commands
-from basin.cli._options import File, Group, Output, Query, Set, Tags, Workspace
+from basin.cli import _context, _progress
+from basin.cli._assets import OptName as OptAssetName
+from basin.cli._assets import Registry, add_versioned_commands, shown
+from basin.cli._options import File, Group, Ids, NoWait, Output, Query, Set, Tags, Workspace
 from basin.cli._output import OutputFormat, emit
-from basin.entities import Environment, EnvironmentBuildState, apply_overrides, parse_entity
 from basin.errors import BuildFailedError
-from basin.loaders import load_environment, read_conda_file
-from basin.sdk import MLClient
 
-app = typer.Typer(help="Environments (built with uv, cached by content).", no_args_is_help=True)
-add_versioned_commands(app, "environments", "environment")
+if TYPE_CHECKING:
+    from basin.entities import Environment
+    from basin.sdk import MLClient
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+add_versioned_commands(app, "environments", "environment", with_show=False)
 
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Environment name.")]
 Version = Annotated[str | None, typer.Option("--version", "-v", help="Version (default: next).")]
@@ -27,11 +28,12 @@ Name = Annotated[str, typer.Option("--name", "-n", help="Environment name.")]
 
 
 def _wait(client: MLClient, env: Environment) -> Environment:
-    """Show the build's progress on stderr until it ends."""
+    """Wait for the build to end, its progress on stderr (on a terminal only)."""
+    from basin.entities import EnvironmentBuildState
+
     assert env.name and env.version
-    console = Console(stderr=True)
     started = time.monotonic()
-    with console.status(f"Building environment {env.name}:{env.version} ...") as status:
+    with _progress.status(f"Building environment {env.name}:{env.version} ...") as status:
         while env.build_state not in (
             EnvironmentBuildState.SUCCEEDED,
             EnvironmentBuildState.FAILED,
@@ -39,8 +41,10 @@ def _wait(client: MLClient, env: Environment) -> Environment:
             time.sleep(0.5)
             env = client.environments.get(env.name, env.version)
             elapsed = time.monotonic() - started
+            step = f", {env.build_message}" if env.build_message else ""
             status.update(
-                f"Building environment {env.name}:{env.version} ... {env.build_state} ({elapsed:.0f} s)"
+                f"Building environment {env.name}:{env.version}: {env.build_state}{step} "
+                f"({elapsed:.0f} s)"
             )
     if env.build_state == EnvironmentBuildState.FAILED:
         raise BuildFailedError(
@@ -63,15 +67,16 @@ def create(
     ] = None,
     description: Annotated[str | None, typer.Option()] = None,
     tags: Tags = None,
-    no_wait: Annotated[
-        bool, typer.Option("--no-wait", help="Return before the build ends.")
-    ] = False,
+    no_wait: NoWait = False,
     resource_group: Group = None,
     workspace_name: Workspace = None,
     output: Output = OutputFormat.json,
     query: Query = None,
 ) -> None:
     """Register an environment version and build it (progress on stderr unless --no-wait)."""
+    from basin.entities import Environment, apply_overrides, parse_entity
+    from basin.loaders import load_environment, read_conda_file
+
     data: dict[str, Any] = load_environment(file).model_dump(exclude_none=True) if file else {}
     given = {
         "name": name,
@@ -89,9 +94,48 @@ def create(
     )
     client = _context.client(resource_group, workspace_name)
     created = client.environments.create_or_update(env)
-    if not no_wait:
-        created = _wait(client, created)
-    emit(created.to_dict(), output, query)
+    if no_wait:
+        return
+    emit(_without_lock(_wait(client, created).to_dict(), False), output, query)
+
+
+def _without_lock(data: dict[str, Any], show_lock: bool) -> dict[str, Any]:
+    """The resolved lock is long: shown only when asked for (--show-lock, or show-build)."""
+    if show_lock:
+        return data
+    return {k: v for k, v in data.items() if k != "lock"}
+
+
+@app.command()
+def show(
+    name: OptAssetName = None,
+    version: Version = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="'latest'.")] = None,
+    ids: Ids = None,
+    registry_name: Registry = None,
+    show_lock: Annotated[
+        bool, typer.Option("--show-lock", help="Include the resolved lock file.")
+    ] = False,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Show an environment version (or the latest); --show-lock adds its resolved lock."""
+    found = shown(
+        "environments",
+        "environment",
+        ids,
+        name,
+        version,
+        label,
+        resource_group,
+        workspace_name,
+        registry_name,
+    )
+    items = found if isinstance(found, list) else [found]
+    trimmed = [_without_lock(item, show_lock) for item in items]
+    emit(trimmed if isinstance(found, list) else trimmed[0], output, query)
 
 
 @app.command("show-build")

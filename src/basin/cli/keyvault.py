@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from basin.cli import _context
-from basin.cli._options import Group, Name, Output, Query, Tags, Yes
+from basin.cli._options import Group, Name, NoWait, Output, Query, Tags, Yes
 from basin.cli._output import OutputFormat, emit
 from basin.errors import ValidationError
 
@@ -88,8 +88,10 @@ def list_(
 
 
 @app.command()
-def delete(name: Name, resource_group: Group = None, yes: Yes = False) -> None:
-    """Delete a key vault and its secrets."""
+def delete(
+    name: Name, resource_group: Group = None, yes: Yes = False, no_wait: NoWait = False
+) -> None:
+    """Delete a key vault and its secrets (--no-wait accepted, as az: it is done at once)."""
     _context.client().key_vaults.begin_delete(name, resource_group=resource_group).result()
 
 

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.cli import _context
+from basin.cli import _context, _progress
 from basin.cli._assets import add_versioned_commands
 from basin.cli._options import File, Group, Output, Query, Set, Tags, Workspace
 from basin.cli._output import OutputFormat, emit
-from basin.entities import Model, ModelType, apply_overrides, parse_entity
-from basin.loaders import load_model, resolve_local_path
 
-app = typer.Typer(help="Models (versioned, in the workspace's storage).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 add_versioned_commands(app, "models", "model")
 
 OptName = Annotated[str | None, typer.Option("--name", "-n", help="Model name.")]
@@ -26,7 +24,9 @@ def create(
     name: OptName = None,
     version: Version = None,
     path: Annotated[str | None, typer.Option("--path", "-p", help="Local file or folder.")] = None,
-    type_: Annotated[ModelType | None, typer.Option("--type", "-t", help="Model type.")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", "-t", help="custom_model, mlflow_model, triton_model.")
+    ] = None,
     file: File = None,
     set_: Set = None,
     description: Annotated[str | None, typer.Option()] = None,
@@ -37,6 +37,9 @@ def create(
     query: Query = None,
 ) -> None:
     """Register a model version (a local path is uploaded to the workspace's storage)."""
+    from basin.entities import Model, apply_overrides, parse_entity
+    from basin.loaders import load_model, resolve_local_path
+
     data: dict[str, Any] = load_model(file).model_dump(exclude_none=True) if file else {}
     given = {
         "name": name,
@@ -48,11 +51,13 @@ def create(
     if path is not None:
         data["path"] = resolve_local_path(path, Path.cwd())
     if type_ is not None:
-        data["type"] = type_.value
+        data["type"] = type_
     apply_overrides(data, set_)
     model = parse_entity(Model, data, source=f"model file '{file}'" if file else "model")
     client = _context.client(resource_group, workspace_name)
-    emit(client.models.create_or_update(model).to_dict(), output, query)
+    with _progress.status(f"Uploading and registering model {model.name}"):
+        created = client.models.create_or_update(model)
+    emit(created.to_dict(), output, query)
 
 
 @app.command()

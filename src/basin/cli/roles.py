@@ -11,9 +11,11 @@ from basin.cli._options import Output, Query
 from basin.cli._output import OutputFormat, emit
 from basin.errors import ValidationError
 
-app = typer.Typer(help="Role definitions and assignments.", no_args_is_help=True)
-definition_app = typer.Typer(help="Role definitions (built in).", no_args_is_help=True)
-assignment_app = typer.Typer(help="Role assignments.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+definition_app = typer.Typer(
+    help="Role definitions (built in).", no_args_is_help=True, rich_markup_mode=None
+)
+assignment_app = typer.Typer(help="Role assignments.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(definition_app, name="definition")
 app.add_typer(assignment_app, name="assignment")
 
@@ -35,19 +37,32 @@ def definition_list(
 
 @assignment_app.command("create")
 def assignment_create(
-    assignee_object_id: Annotated[str, typer.Option("--assignee-object-id", help="principalId.")],
     role: Annotated[str, typer.Option("--role", help="Role name or id.")],
     scope: Annotated[str, typer.Option("--scope", help="Resource id.")],
+    assignee_object_id: Annotated[
+        str | None, typer.Option("--assignee-object-id", help="principalId.")
+    ] = None,
+    assignee: Annotated[
+        str | None,
+        typer.Option("--assignee", help="Object id, app id, or name of the principal."),
+    ] = None,
     assignee_principal_type: Annotated[
         str | None, typer.Option("--assignee-principal-type", help="User or ServicePrincipal.")
     ] = None,
     output: Output = OutputFormat.json,
     query: Query = None,
 ) -> None:
-    """Assign a role to a principal at a scope (and everything below it)."""
+    """Assign a role to a principal at a scope (and everything below it); the same
+    assignment again returns the existing one, as az does."""
+    if not (assignee_object_id or assignee):
+        raise ValidationError("(--assignee | --assignee-object-id) is required.")
     ops = _context.client().role_assignments
     created = ops.create(
-        assignee_object_id, role, scope, assignee_principal_type=assignee_principal_type
+        assignee_object_id,
+        role,
+        scope,
+        assignee_principal_type=assignee_principal_type,
+        assignee=assignee,
     )
     emit(created.to_dict(), output, query)
 
@@ -74,6 +89,7 @@ def assignment_delete(
     assignee: Annotated[str | None, typer.Option("--assignee", help="Object id or app id.")] = None,
     role: Role = None,
     scope: Scope = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Delete assignments by id, or those matching --assignee/--role/--scope."""
     ops = _context.client().role_assignments

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.settings import ServerSettings
-
 
 def server(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
@@ -25,6 +23,7 @@ def server(
 ) -> None:
     """Run the basin server (management API, blob service, proxy) until stopped (Ctrl-C/SIGTERM)."""
     from basin.server.main import run_server
+    from basin.settings import ServerSettings
 
     overrides: dict[str, Any] = {
         k: v

@@ -26,13 +26,14 @@ StatusListener = Callable[[str, "DeploymentStatus | None"], None]
 class ComputeBackend(abc.ABC):
     # ----------------------------------------------------------------- abstract: the back end
     @abc.abstractmethod
-    def apply(self, spec: ReplicaSpec, instance_count: int) -> None:
+    def apply(self, spec: ReplicaSpec, instance_count: int, *, again: bool = False) -> None:
         """Make ``spec`` with ``instance_count`` replicas the desired state of ``spec.key``.
 
         Returns at once; the back end does the work. Applying what is already desired changes
-        nothing (so a failed revision is not retried by re-applying it unchanged); any other
-        change (revision or count) starts a new rollout. Raises ``ValidationError`` for a bad
-        spec or count.
+        nothing (so a failed revision is not retried by re-applying it unchanged), unless
+        ``again``: then it is a new attempt (a failed rollout is tried again; replicas that
+        are up stay up). Any other change (revision or count) starts a new rollout. Raises
+        ``ValidationError`` for a bad spec or count.
         """
 
     @abc.abstractmethod

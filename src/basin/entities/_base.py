@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from basin.entities import _paths
+from basin.entities._paths import is_text_path, split_assignment
 from basin.errors import ValidationError
 
 __all__ = ["Entity", "apply_overrides", "parse_entity", "read_yaml", "set_path"]
@@ -45,6 +46,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ValidationError(f"File '{path}' does not exist.") from None
     except OSError as exc:
         raise ValidationError(f"File '{path}' cannot be read: {exc.strerror}.") from None
+    import yaml  # here, not at the top: most commands never read a file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -64,16 +67,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``data["a"]["b"] = value`` for ``path`` ``a.b``, making the mappings on the way."""
-    keys = path.split(".")
-    node = data
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
-    node[keys[-1]] = value
+    """Set ``data["a"]["b"] = value`` for ``path`` ``a.b`` (``a[0].b`` too), making the
+    mappings and list items on the way, as azure-ai-ml's ``params_override`` does."""
+    _paths.set_path(data, path, value)
 
 
 def parse_overrides(overrides: list[str] | None) -> list[dict[str, Any]]:
@@ -84,15 +80,17 @@ def parse_overrides(overrides: list[str] | None) -> list[dict[str, Any]]:
     """
     params: list[dict[str, Any]] = []
     for item in overrides or []:
-        path, sep, raw = item.partition("=")
-        if not sep or not path:
-            raise ValidationError(f"--set '{item}' must have the form path.to.field=value.")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
+        path, raw = split_assignment(item)
+        value = raw if is_text_path(path) else _json_or_text(raw)
         params.append({path: value})
     return params
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def apply_params(data: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:

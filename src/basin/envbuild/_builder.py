@@ -156,6 +156,39 @@ class EnvironmentBuilder:
             return BuildStatus(BuildState.NOT_STARTED, None, log)
         return BuildStatus(BuildState.FAILED, failure["message"], log)
 
+    # ---- clean-up -----------------------------------------------------------------------
+
+    def _remove_abandoned(self, key: str) -> None:
+        """A killed build's half-made venv and work folder; the caller holds the key's lock."""
+        for stale in (
+            *(self.cache_root / "envs").glob(f".build-{key}-*"),
+            *(self.cache_root / "work").glob(f"{key}-*"),
+        ):
+            shutil.rmtree(stale, ignore_errors=True)
+
+    def sweep_abandoned(self) -> int:
+        """Remove what killed builds left (a process killed mid-build cannot): every half-made
+        venv and work folder whose key no running build holds. Safe while other processes
+        build in the same cache: a key being built keeps its lock. Returns the keys swept."""
+        keys = {
+            p.name[len(".build-") :].split("-")[0]
+            for p in (self.cache_root / "envs").glob(".build-*")
+        }
+        keys |= {p.name.split("-")[0] for p in (self.cache_root / "work").iterdir()}
+        swept = 0
+        for key in sorted(k for k in keys if _KEY.match(k)):
+            with open(self.cache_root / "locks" / f"{key}.lock", "a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a build of this key runs now
+                try:
+                    self._remove_abandoned(key)
+                    swept += 1
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        return swept
+
     # ---- building -----------------------------------------------------------------------
 
     def build(
@@ -284,8 +317,7 @@ class EnvironmentBuilder:
     ) -> BuiltEnvironment:
         token = secrets.token_hex(4)
         envs = self.cache_root / "envs"
-        for stale in envs.glob(f".build-{key}-*"):  # left by a killed build of this key
-            shutil.rmtree(stale, ignore_errors=True)
+        self._remove_abandoned(key)  # left by a killed build of this key
         building = envs / f".build-{key}-{token}"
         work = self.cache_root / "work" / f"{key}-{token}"
         work.mkdir()

@@ -26,6 +26,7 @@ __all__ = [
     "authorize",
     "check_subscription",
     "platform_of",
+    "required_action",
 ]
 
 MANAGEMENT_AUDIENCE = "https://management.azure.com"
@@ -89,15 +90,26 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
+def required_action(method: str, path: str) -> tuple[str, str] | None:
+    """(action, scope) a management call needs: the path is the resource id, the method the
+    verb (a POST is ``<last segment>/action`` on the parent); None outside ``/subscriptions/``."""
+    path = path.rstrip("/")
+    if not path.startswith("/subscriptions/"):
+        return None
+    if method == "POST":
+        scope, _, verb = path.rpartition("/")
+    else:
+        scope, verb = path, _VERBS.get(method, "write")
+    return action_for(scope, verb), scope
+
+
 def authorize(request: Request, principal: Principal = Depends(authenticate)) -> Principal:
     """403 unless the caller's roles allow this method on this path's resource."""
     path = request.url.path.rstrip("/")
     if path.startswith("/subscriptions/"):
         check_subscription(platform_of(request), path.split("/")[2])
-        if request.method == "POST":
-            scope, _, verb = path.rpartition("/")
-        else:
-            scope, verb = path, _VERBS.get(request.method, "write")
-        action = action_for(scope, verb)
+        needed = required_action(request.method, path)
+        assert needed is not None
+        action, scope = needed
         access.authorize(platform_of(request), principal.object_id, action, scope)
     return principal

@@ -32,7 +32,7 @@ from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.server.keyvault import create_keyvault_app
 from basin.server.login import AUTHORITY, create_login_app
 from basin.server.proxy import AZURE_DOMAINS, Passthrough, azure_hosts, proxy_config
-from basin.services import endpoints, environments, workspaces
+from basin.services import endpoints, environments, housekeeping, workspaces
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
 from basin.services.installation import (
@@ -181,6 +181,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     )
     grant_admin_owner(platform)
     workspaces.purge_expired(platform)
+    housekeeping.sweep_after_crash(platform)  # before anything new is made aside
     environments.resume_builds(platform)
     cert = _certificate(settings, home)
     platform.ca_bundle = cert.bundle

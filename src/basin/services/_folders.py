@@ -7,7 +7,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["Abandon", "build_folder"]
+__all__ = ["STAGING_PREFIX", "Abandon", "build_folder", "is_staging"]
+
+#: Staging folders start with this, so the next start can find what a killed server left.
+STAGING_PREFIX = ".staging-"
 
 
 class Abandon(Exception):
@@ -17,14 +20,15 @@ class Abandon(Exception):
 def build_folder(target: Path, fill: Callable[[Path], None]) -> Path | None:
     """``target``, made by ``fill(staging)`` unless it exists; None if ``fill`` raised ``Abandon``.
 
-    Readers see the whole folder or none: a crash leaves only a hidden staging folder. The name
+    Readers see the whole folder or none: a crash leaves only a hidden staging folder (which
+    ``services/housekeeping`` removes at the next start). The name
     stands for the content, so when another process renames its copy into place first, that copy
     is kept and this one dropped.
     """
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
     try:
         fill(staging)
         staging.rename(target)
@@ -36,3 +40,8 @@ def build_folder(target: Path, fill: Callable[[Path], None]) -> Path | None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def is_staging(path: Path) -> bool:
+    """Whether ``path`` is a staging folder of ``build_folder``."""
+    return path.name.startswith(STAGING_PREFIX)

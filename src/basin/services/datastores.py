@@ -26,7 +26,7 @@ from basin.blobs import (
     sas,
 )
 from basin.entities import Workspace
-from basin.errors import NotFoundError, ValidationError
+from basin.errors import BasinError, NotFoundError, ValidationError
 from basin.ids import ResourceId, id_key
 from basin.services import storage_accounts
 from basin.services.platform import Platform
@@ -39,6 +39,7 @@ __all__ = [
     "location_of",
     "parse_datastore_uri",
     "read_tree",
+    "remove_incomplete_uploads",
     "upload_exists",
     "upload_tar",
 ]
@@ -74,8 +75,11 @@ def _blobs(platform: Platform) -> BlobStore:
     return platform.blobs
 
 
+_UPLOADS = "LocalUpload/"
+
+
 def _marker(upload_hash: str) -> str:
-    return f"LocalUpload/{upload_hash}.complete"
+    return f"{_UPLOADS}{upload_hash}.complete"
 
 
 def upload_exists(platform: Platform, workspace: Workspace, upload_hash: str) -> bool:
@@ -110,7 +114,23 @@ def upload_tar(
         return uri
     where = location_of(platform, workspace)
     store = _blobs(platform)
-    hasher = TreeHasher()
+    # What a failed or killed upload wrote stays invisible (no marker) and goes at the next
+    # start: removing it here could remove what a concurrent upload of the same content wrote.
+    _store_members(store, where, archive, prefix, name, is_folder, expected_hash)
+    store.put_blob_bytes(where.account, where.container, _marker(expected_hash), b"")
+    return uri
+
+
+def _store_members(
+    store: BlobStore,
+    where: DatastoreLocation,
+    archive: IO[bytes],
+    prefix: str,
+    name: str,
+    is_folder: bool,
+    expected_hash: str,
+) -> None:
+    hasher = TreeHasher(name, is_folder)
     try:
         with tarfile.open(fileobj=archive, mode="r|") as tar:
             for member in tar:
@@ -132,8 +152,40 @@ def upload_tar(
         raise ValidationError(
             "The uploaded content does not match its hash (changed during upload?); try again."
         )
-    store.put_blob_bytes(where.account, where.container, _marker(expected_hash), b"")
-    return uri
+
+
+def _remove_prefix(store: BlobStore, where: DatastoreLocation, prefix: str) -> int:
+    names = [b.name for b in store.iter_blobs(where.account, where.container, prefix=prefix)]
+    for name in names:
+        with contextlib.suppress(BlobNotFoundError):
+            store.delete_blob(where.account, where.container, name)
+    return len(names)
+
+
+def remove_incomplete_uploads(platform: Platform) -> int:
+    """At start: uploads a killed server left without their completion marker (an upload is
+    one request, so none is in progress then). Returns how many were removed."""
+    if platform.blobs is None:
+        return 0
+    removed = 0
+    for row in platform.store.list(type=Workspace.resource_type, include_deleted=True):
+        workspace = Workspace.model_validate(row.body)
+        if workspace.storage_account is None or workspace.id is None:
+            continue
+        try:
+            where = location_of(platform, workspace)
+        except BasinError:
+            continue  # its storage account is gone
+        store = platform.blobs
+        uploads = {
+            b.name[len(_UPLOADS) :].split("/", 1)[0]
+            for b in store.iter_blobs(where.account, where.container, prefix=_UPLOADS)
+        }
+        for entry in sorted(uploads):
+            if entry.endswith(".complete") or entry + ".complete" in uploads:
+                continue
+            removed += bool(_remove_prefix(store, where, f"{_UPLOADS}{entry}/"))
+    return removed
 
 
 def parse_datastore_uri(uri: str) -> tuple[str, str]:

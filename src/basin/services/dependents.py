@@ -38,8 +38,16 @@ def _details(platform: Platform, cls: type[ArmResource], name: str) -> dict[str,
     return {}
 
 
-def insert_new(platform: Platform, tx: Transaction, cls: type[A], group: str, name: str) -> A:
-    """Create one dependent resource inside an open transaction."""
+def insert_new(
+    platform: Platform,
+    tx: Transaction,
+    cls: type[A],
+    group: str,
+    name: str,
+    location: str | None = None,
+) -> A:
+    """Create one dependent resource inside an open transaction (in ``location``, the
+    workspace's group's, as Azure places them)."""
     validate_name(KINDS[cls], name)
     type_ = cls.resource_type  # type: ignore[attr-defined]
     if any(row.name.lower() == name.lower() for row in tx.list(type=type_)):
@@ -49,7 +57,7 @@ def insert_new(platform: Platform, tx: Transaction, cls: type[A], group: str, na
         id=rid,
         name=name,
         type=type_,
-        location=platform.location,
+        location=location or platform.location,
         resource_group=group,
         provisioning_state="Succeeded",
         **_details(platform, cls, name),

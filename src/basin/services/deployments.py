@@ -214,11 +214,25 @@ def delete(platform: Platform, group: str, ws: str, endpoint_name: str, name: st
     cascade.delete(platform, current.id)  # its replicas stop (register_cascade)
     if endpoint.mirror_traffic.get(name):
         endpoints.update(platform, group, ws, endpoint_name, {"mirror_traffic": {}})
+    if name in endpoint.traffic:  # kept at 0% until now
+        rest = {k: v for k, v in endpoint.traffic.items() if k != name}
+        endpoints.update(platform, group, ws, endpoint_name, {"traffic": rest})
 
 
 def register_cascade(registry: cascade.Cascade) -> None:
     """A deleted deployment's replicas stop: the serving controller hears of it."""
     registry.after_delete(TYPE, lambda platform, row: platform.events.publish(CHANGED, row.id))
+
+
+def set_step(platform: Platform, rid: str, message: str) -> None:
+    """What provisioning is doing now (its ``provisioning_message`` while Creating/Updating),
+    so that ``show`` and the CLI's progress can say it."""
+    with platform.store.transaction() as tx:
+        row = tx.get(rid)
+        if row is None or row.body.get("provisioning_state") not in ("Creating", "Updating"):
+            return
+        row.body["provisioning_message"] = message
+        tx.update(row)
 
 
 def set_state(platform: Platform, rid: str, state: str, message: str | None = None) -> None:

@@ -104,11 +104,21 @@ def _grant_system_roles(
             )
 
 
+def _deployments(tx: Transaction, endpoint_rid: str) -> set[str]:
+    return {row.name for row in tx.list(type=DEPLOYMENT_TYPE, under=endpoint_rid)}
+
+
 def _validate_traffic(tx: Transaction, rid: str, endpoint: ManagedOnlineEndpoint) -> None:
     total = sum(endpoint.traffic.values())
     if total > 100:
         raise ValidationError(
             f"traffic adds up to {total}%: it must be at most 100 (e.g. blue=90 green=10)."
+        )
+    if total not in (0, 100):
+        # The gateway routes a whole split only: a partial one would drop requests unseen.
+        raise ValidationError(
+            f"traffic adds up to {total}%: live traffic must add up to 100 (e.g. blue=90 "
+            "green=10), or to 0 to send no live traffic."
         )
     names = {row.name for row in tx.list(type=DEPLOYMENT_TYPE, under=rid)}
     for field in ("traffic", "mirror_traffic"):
@@ -188,12 +198,18 @@ def create_or_update(
             update={
                 "id": rid,
                 "identity": identity,
-                "location": platform.location,
+                "location": workspace.location or platform.location,  # its group's
                 "provisioning_state": "Succeeded",
                 "scoring_uri": scoring_uri(platform, endpoint.name),
                 "openapi_uri": f"{platform.gateway_endpoint}/endpoints/{endpoint.name}/swagger.json",
                 "kind": "Managed",
-                "traffic": {k: v for k, v in endpoint.traffic.items() if v},
+                # az keeps a deployment at 0% in traffic ("blue=0 green=100"); a 0% entry that
+                # names no deployment goes; a mirror at 0% is no mirror (how the examples end
+                # one: --mirror-traffic "green=0").
+                "traffic": {
+                    k: v for k, v in endpoint.traffic.items() if v or k in _deployments(tx, rid)
+                },
+                "mirror_traffic": {k: v for k, v in endpoint.mirror_traffic.items() if v},
                 "created_at": None,
             }
         )

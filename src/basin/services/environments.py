@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from basin.entities import Environment, EnvironmentBuildState, Workspace
 from basin.entities.environment import ANONYMOUS_NAME
 from basin.envbuild import (
+    BuildEvent,
     BuiltEnvironment,
+    EnvironmentBuilder,
     EnvironmentSpec,
     FeedCredential,
     IndexOptions,
@@ -96,25 +99,33 @@ def spec_for(
             "and/or a 'conda_file'."
         )
     spec = wheels.localize(platform, workspace, parsed.spec, platform.state_dir / "wheel-cache")
-    notes = list(parsed.notes)
-    allow = _allow_nearest(env)
-    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow)
-    python, chosen = _builds(platform).builder.choose_python(python, allow_nearest=allow)
-    notes += [n for n in (note, chosen) if n]
-    runtime = runtime_payload.runtime_packages(
-        platform.state_dir, python, air_gapped=_builds(platform).builder.air_gapped
+    spec, added = with_runtime(
+        spec, platform.state_dir, _builds(platform).builder, allow_nearest=_allow_nearest(env)
     )
-    notes += runtime.notes
-    pth = runtime_payload.runtime_pth(platform.state_dir)
-    spec = replace(spec, python=python).with_platform(
-        runtime.requirements, (pth,), runtime.preferred
-    )
-    links = IndexOptions(find_links=runtime.find_links)
-    spec = replace(spec, index=spec.index.merged(links))
+    notes = list(parsed.notes) + added
     if _uses_private_feeds(spec, _credentials(platform, workspace)):
         # Built with this workspace's credentials: never handed to another workspace.
         spec = replace(spec, scope=workspace.id)
     return spec, notes
+
+
+def with_runtime(
+    spec: EnvironmentSpec, home: Path, builder: EnvironmentBuilder, *, allow_nearest: bool
+) -> tuple[EnvironmentSpec, list[str]]:
+    """``spec`` plus what every environment gets to serve (the scoring runtime, uvicorn and its
+    parts for the chosen Python), and the notes to show. Also used by local endpoints."""
+    notes: list[str] = []
+    python, note = runtime_payload.check_python(spec.python, allow_nearest=allow_nearest)
+    python, chosen = builder.choose_python(python, allow_nearest=allow_nearest)
+    notes += [n for n in (note, chosen) if n]
+    runtime = runtime_payload.runtime_packages(home, python, air_gapped=builder.air_gapped)
+    notes += runtime.notes
+    pth = runtime_payload.runtime_pth(home)
+    spec = replace(spec, python=python).with_platform(
+        runtime.requirements, (pth,), runtime.preferred
+    )
+    links = IndexOptions(find_links=runtime.find_links)
+    return replace(spec, index=spec.index.merged(links)), notes
 
 
 def _uses_private_feeds(spec: EnvironmentSpec, credentials: list[FeedCredential]) -> bool:
@@ -137,9 +148,18 @@ def _start(
     credentials = _credentials(platform, workspace)
     allow = _allow_nearest(env)
     key = content_hash(spec)
+    assert env.id is not None
+    env_id = env.id
+
+    def step(event: BuildEvent) -> None:
+        # The build's current phase, for `show` and the CLI's progress while it runs.
+        if event.kind == "step":
+            _record(platform, env_id, EnvironmentBuildState.RUNNING, build_message=event.message)
 
     def build() -> BuiltEnvironment:
-        built = builds.builder.build(spec, credentials=credentials, allow_nearest_python=allow)
+        built = builds.builder.build(
+            spec, credentials=credentials, allow_nearest_python=allow, on_event=step
+        )
         try:
             runtime_payload.harvest(platform.state_dir, built)
         except Exception:  # a missed wheel costs the next build an index hit, nothing more
@@ -147,7 +167,6 @@ def _start(
         return built
 
     future = builds.submit(key, build)
-    assert env.id is not None
     _record(platform, env.id, EnvironmentBuildState.RUNNING)
     future.add_done_callback(lambda done: _finish(platform, env.id or "", done))
     return future

@@ -21,16 +21,21 @@ def _id(platform: Platform, group: str, name: str) -> str:
 
 
 def create(
-    platform: Platform, group: str, name: str, tags: dict[str, str] | None = None
+    platform: Platform,
+    group: str,
+    name: str,
+    tags: dict[str, str] | None = None,
+    location: str | None = None,
 ) -> ManagedIdentityResource:
+    """A new identity, in its group's location unless another is given (as in Azure)."""
     validate_name("managed identity", name)
-    groups.require_group(platform, group)
+    rg = groups.require_group(platform, group)
     rid = _id(platform, group, name)
     identity = ManagedIdentityResource(
         id=rid,
         name=name,
         type=TYPE,
-        location=platform.location,
+        location=location or rg.location,
         resource_group=group,
         tags=tags or {},
         principal_id=str(uuid.uuid4()),

@@ -48,25 +48,27 @@ def insert(
     (the resource the principal exists because of) takes the assignment with it."""
     definition = get_role(role)
     scope = scope.rstrip("/")
-    for existing in all_assignments(tx):
-        if (
-            existing.principal_id == principal_id
-            and id_key(existing.scope) == id_key(scope)
-            and existing.role_definition_name == definition.role_name
-        ):
-            raise ConflictError(
-                f"The role assignment already exists: {definition.role_name} for "
-                f"'{principal_id}' at '{scope}' ({existing.id})."
-            )
-    if name is None:
-        name = str(uuid.uuid4())
-    else:
+    if name is not None:
         try:
             name = str(uuid.UUID(name))
         except ValueError:
             raise ValidationError(
                 f"A role assignment's name must be a GUID, not '{name}'."
             ) from None
+    for existing in all_assignments(tx):
+        if (
+            existing.principal_id == principal_id
+            and id_key(existing.scope) == id_key(scope)
+            and existing.role_definition_name == definition.role_name
+        ):
+            if name is not None and existing.name == name:
+                return existing  # the same PUT again: idempotent, as in ARM
+            raise ConflictError(
+                f"The role assignment already exists: {definition.role_name} for "
+                f"'{principal_id}' at '{scope}' ({existing.id})."
+            )
+    if name is None:
+        name = str(uuid.uuid4())
     rid = _assignment_id(scope, name)
     assignment = RoleAssignment(
         id=rid,

@@ -13,8 +13,11 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
 
 from basin.compute import (
     ComputeBackend,
@@ -115,8 +118,30 @@ class ServingController:
         self._unsubscribe()
         self.compute.close()
 
-    def logs(self, deployment_id: str | None, lines: int) -> str:
+    def logs(self, deployment_id: str | None, lines: int, container: str = "") -> str:
+        """The replicas' output, or (``StorageInitializer``) what was laid out for them."""
+        if container.lower() == "storageinitializer":
+            path = self._initializer_log(deployment_id or "")
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                return ""
+            kept = text.splitlines(keepends=True)[-lines:] if lines > 0 else []
+            return "".join(kept)
         return self.compute.logs(deployment_id or "", lines)
+
+    def _initializer_log(self, deployment_id: str) -> Path:
+        digest = hashlib.sha256(deployment_id.lower().encode()).hexdigest()[:16]
+        return self.platform.state_dir / "serving" / "initializer" / f"{digest}.log"
+
+    def _initializer(self, deployment_id: str, line: str) -> None:
+        """One line of the storage initializer's log (what Azure ML's storage-initializer
+        container prints: the model and code being put in place)."""
+        path = self._initializer_log(deployment_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {line}\n")
 
     # ------------------------------------------------------------------------------ events
     def _deployment_changed(self, deployment_id: str) -> None:
@@ -214,8 +239,10 @@ class ServingController:
             spec = self._spec(group, ws, endpoint, deployment)
             if not self._current(deployment_id, generation):
                 return  # a newer change took over
-            self.compute.apply(spec, deployment.instance_count)
-            status = self.compute.wait_settled(deployment_id, PROVISION_TIMEOUT_S)
+            # Every create or update is a new attempt, even with an unchanged spec: its cause
+            # may have been fixed outside it (a blob uploaded, a role assigned).
+            self.compute.apply(spec, deployment.instance_count, again=True)
+            status = self._await_rollout(deployment_id, deployment.instance_count)
             if status is not None and status.state == DeploymentState.FAILED:
                 raise DeploymentFailedError(status.message or "The replicas did not become ready.")
         except BasinError as error:
@@ -239,6 +266,31 @@ class ServingController:
         if self._current(deployment_id, generation):
             deployments.set_state(self.platform, deployment_id, "Succeeded")
         self.refresh_route(endpoint.id)
+
+    def _await_rollout(self, deployment_id: str, count: int) -> DeploymentStatus | None:
+        """Wait for the rollout to settle, saying how far it is (replicas ready of how many)."""
+        deadline = time.monotonic() + PROVISION_TIMEOUT_S
+        said = ""
+        while True:
+            current = self.compute.status(deployment_id)
+            ready = len(current.ready_endpoints) if current else 0
+            step = f"Starting replicas: {ready} of {count} ready (probing their liveness route)"
+            if step != said:
+                deployments.set_step(self.platform, deployment_id, step)
+                said = step
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+
+            def moved(s: DeploymentStatus | None, seen: int = ready) -> bool:
+                return s is None or s.settled or len(s.ready_endpoints) != seen
+
+            try:
+                status = self.compute.wait(deployment_id, moved, min(left, 1.0))
+            except TimeoutError:
+                continue
+            if status is None or status.settled:
+                return status
 
     def _check_identity(self, endpoint: ManagedOnlineEndpoint, workspace: Workspace) -> None:
         """A user-assigned identity must hold AcrPull and Storage Blob Data Reader on the
@@ -274,10 +326,18 @@ class ServingController:
         self._check_identity(endpoint, workspace)
         # Azure's host names through basin's proxy, and basin's CA, unless the user set their own.
         env = client_environment(platform)
+        log = self._initializer
+
+        def step(text: str) -> None:
+            deployments.set_step(platform, deployment.id or "", text)
+
         model_dir = None
         if isinstance(deployment.model, str):
+            step("Laying out the model")
+            log(deployment.id, f"Downloading model {deployment.model}")
             model_dir = deployments.layout_model(platform, group, ws, deployment.model)
             env["AZUREML_MODEL_DIR"] = str(model_dir)
+            log(deployment.id, f"Model ready in {model_dir} (AZUREML_MODEL_DIR)")
         if deployment.code_configuration is None:  # an MLflow model served without a script
             assert model_dir is not None
             folder = mlflow_models.model_folder(model_dir)
@@ -293,13 +353,23 @@ class ServingController:
             assert isinstance(deployment.environment, str)
             environment = environments.resolve(platform, group, ws, deployment.environment)
             code = deployment.code_configuration
+            step("Laying out the code")
+            log(deployment.id, f"Downloading code {code.code}")
             code_dir = deployments.layout_code(platform, group, ws, code.code)
+            log(deployment.id, f"Code ready in {code_dir}")
             script = code.scoring_script
             if not (code_dir / script).is_file():
+                log(deployment.id, f"The scoring script '{script}' is not in the code folder")
                 raise DeploymentFailedError(
                     f"The scoring script '{script}' is not in the uploaded code folder."
                 )
+        step(f"Building or reusing the environment {environment.name}:{environment.version}")
+        log(
+            deployment.id,
+            f"Environment {environment.name}:{environment.version}: building or reusing it",
+        )
         built = environments.ensure_built(platform, group, ws, environment)
+        log(deployment.id, f"Environment ready: {built.path}")
         argv = [
             str(built.python),
             "-m",

@@ -55,7 +55,13 @@ def check_name_free(reader: Reader, name: str) -> None:
 
 
 def insert_new(
-    platform: Platform, tx: Transaction, group: str, name: str, tags: dict[str, str] | None = None
+    platform: Platform,
+    tx: Transaction,
+    group: str,
+    name: str,
+    tags: dict[str, str] | None = None,
+    *,
+    location: str | None = None,
 ) -> StorageAccount:
     """Create an account inside an open transaction (used by workspaces too)."""
     validate_name("storage account", name)
@@ -65,7 +71,7 @@ def insert_new(
         id=rid,
         name=name,
         type=TYPE,
-        location=platform.location,
+        location=location or platform.location,
         resource_group=group,
         tags=tags or {},
         provisioning_state="Succeeded",
@@ -78,11 +84,16 @@ def insert_new(
 
 
 def create(
-    platform: Platform, group: str, name: str, tags: dict[str, str] | None = None
+    platform: Platform,
+    group: str,
+    name: str,
+    tags: dict[str, str] | None = None,
+    location: str | None = None,
 ) -> StorageAccount:
-    groups.require_group(platform, group)
+    """A new account, in its group's location unless another is given (as in Azure)."""
+    rg = groups.require_group(platform, group)
     with platform.store.transaction() as tx:
-        return insert_new(platform, tx, group, name, tags)
+        return insert_new(platform, tx, group, name, tags, location=location or rg.location)
 
 
 def set_tags(platform: Platform, group: str, name: str, tags: dict[str, str]) -> StorageAccount:

@@ -115,9 +115,11 @@ def create(platform: Platform, group: str, workspace: Workspace) -> Workspace:
                 continue
             name = generated_name(workspace.name, kind)
             if cls is StorageAccount:
-                created: ArmResource = storage_accounts.insert_new(platform, tx, group, name)
+                created: ArmResource = storage_accounts.insert_new(
+                    platform, tx, group, name, location=rg.location
+                )
             else:
-                created = dependents.insert_new(platform, tx, cls, group, name)
+                created = dependents.insert_new(platform, tx, cls, group, name, rg.location)
             values[field] = created.id
         result = workspace.model_copy(
             update={

@@ -60,8 +60,8 @@ def ensure_venv(venv: Path, pins: Sequence[str], interpreter: str = PYTHON) -> P
         uv = uv_executable()
         print(f"creating {venv} ({', '.join(pins)})", file=sys.stderr, flush=True)
         subprocess.run([uv, "venv", "--quiet", "--python", interpreter, str(venv)], check=True)
-        subprocess.run(
-            [uv, "pip", "install", "--quiet", "--python", str(python), *pins], check=True
-        )
+        # Bytecode once, here: processes that inherit PYTHONDONTWRITEBYTECODE never write it.
+        install = [uv, "pip", "install", "--quiet", "--compile-bytecode"]
+        subprocess.run([*install, "--python", str(python), *pins], check=True)
         (venv / MARKER).write_text(wanted)
     return python

@@ -116,14 +116,14 @@ class LocalSupervisor(ComputeBackend):
         self._thread.start()
 
     # ------------------------------------------------------------------ desired state
-    def apply(self, spec: ReplicaSpec, instance_count: int) -> None:
+    def apply(self, spec: ReplicaSpec, instance_count: int, *, again: bool = False) -> None:
         spec.validate()
         if instance_count < 0:
             raise ValidationError("instance_count must be 0 or more.")
         with self._lock:
             self._check_open()
             wanted = self._desired.get(spec.key)
-            if wanted and wanted.spec == spec and wanted.count == instance_count:
+            if wanted and wanted.spec == spec and wanted.count == instance_count and not again:
                 return
             self._desired[spec.key] = _Desired(spec, instance_count, next(self._generations))
             self._reactor.wake()

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from basin.errors import ValidationError
 from basin.ids import validate_name
 from basin.sdk._http import Transport
 
-__all__ = ["Scope"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["Scope", "parse"]
+
+M = TypeVar("M", bound="BaseModel")
+
+
+def parse(cls: type[M], data: Any) -> M:
+    """``data`` (what the server sent) as the entity ``cls``; entities are imported only by the
+    methods that return them, so the JSON-returning ones (``*_data``, what the CLI prints)
+    never load pydantic."""
+    from basin.entities import parse_entity
+
+    return parse_entity(cls, data)
 
 
 @dataclass

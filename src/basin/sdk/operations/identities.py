@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from basin.entities import ManagedIdentityResource, parse_entity
 from basin.sdk.operations._scope import Scope
 from basin.sdk.poller import BasinPoller
@@ -19,11 +21,17 @@ class IdentityOperations:
         return f"{self._scope.group_path(group)}{IDENTITIES}/{name}"
 
     def begin_create(
-        self, name: str, *, resource_group: str | None = None, tags: dict[str, str] | None = None
+        self,
+        name: str,
+        *,
+        resource_group: str | None = None,
+        tags: dict[str, str] | None = None,
+        location: str | None = None,
     ) -> BasinPoller[ManagedIdentityResource]:
-        data = self._scope.transport.request(
-            "PUT", self._path(name, resource_group), json={"tags": tags}
-        )
+        body: dict[str, Any] = {"tags": tags}
+        if location:
+            body["location"] = location
+        data = self._scope.transport.request("PUT", self._path(name, resource_group), json=body)
         return BasinPoller.completed(parse_entity(ManagedIdentityResource, data))
 
     def get(self, name: str, *, resource_group: str | None = None) -> ManagedIdentityResource:

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from basin.entities import (
-    EndpointAuthKeys,
-    EndpointAuthToken,
-    Environment,
-    ManagedOnlineDeployment,
-    ManagedOnlineEndpoint,
-    Model,
-    parse_entity,
-)
 from basin.errors import BasinError, NotFoundError, ValidationError, error_from_code
 from basin.ids import validate_name
-from basin.loaders import read_conda_file
+from basin.sdk import _http
 from basin.sdk.operations._assets import WORKSPACE
-from basin.sdk.operations._scope import Scope
-from basin.sdk.operations.models import upload_local_path
+from basin.sdk.operations._scope import Scope, parse
 from basin.sdk.poller import BasinPoller
+
+if TYPE_CHECKING:
+    from basin.entities import (
+        EndpointAuthKeys,
+        EndpointAuthToken,
+        Environment,
+        ManagedOnlineDeployment,
+        ManagedOnlineEndpoint,
+    )
+    from basin.local import LocalEndpoints
 
 __all__ = ["OnlineDeploymentOperations", "OnlineEndpointOperations"]
 
@@ -34,6 +33,37 @@ _FINAL = ("Succeeded", "Failed", "Canceled")
 class _Online:
     def __init__(self, scope: Scope) -> None:
         self._scope = scope
+
+    def _local(self) -> LocalEndpoints:
+        """Endpoints on this machine (``local=True``), as azure-ai-ml's local endpoints; the
+        server is asked only for the ``azureml:`` models and environments they name."""
+        from basin.local import LocalEndpoints
+        from basin.sdk._connection import basin_home
+
+        home = basin_home()
+        return LocalEndpoints(
+            home / "local" / "endpoints",
+            home=home,
+            download_model=self._download_model,
+            get_environment=self._registered_environment,
+        )
+
+    def _download_model(self, reference: str, target: Path) -> Path:
+        from basin.sdk.operations.models import ModelOperations
+
+        ops = ModelOperations(self._scope)
+        name, _, version = reference.removeprefix("azureml:").partition(":")
+        name, _, label = name.partition("@")
+        model = ops.get(name, version or None, label or (None if version else "latest"))
+        assert model.name and model.version
+        return ops.download(model.name, model.version, target)
+
+    def _registered_environment(self, reference: str) -> Environment:
+        from basin.sdk.operations.environments import EnvironmentOperations
+
+        name, _, version = reference.removeprefix("azureml:").partition(":")
+        name, _, label = name.partition("@")
+        return EnvironmentOperations(self._scope).get(name, version or None, label or None)
 
     def _endpoints(self) -> str:
         return (
@@ -48,8 +78,12 @@ class _Online:
 
 class OnlineEndpointOperations(_Online):
     def begin_create_or_update(
-        self, endpoint: ManagedOnlineEndpoint, **_: Any
+        self, endpoint: ManagedOnlineEndpoint, *, local: bool = False, **_: Any
     ) -> BasinPoller[ManagedOnlineEndpoint]:
+        from basin.entities import ManagedOnlineEndpoint
+
+        if local:
+            return BasinPoller.completed(self._local().put_endpoint(endpoint))
         body = endpoint.model_dump(
             mode="json",
             exclude_none=True,
@@ -63,32 +97,60 @@ class OnlineEndpointOperations(_Online):
             },
         )
         data = self._scope.transport.request("PUT", self._endpoint(endpoint.name), json=body)
-        return BasinPoller.completed(parse_entity(ManagedOnlineEndpoint, data))
+        return BasinPoller.completed(parse(ManagedOnlineEndpoint, data))
 
     def begin_update(self, name: str, patch: dict[str, Any]) -> BasinPoller[ManagedOnlineEndpoint]:
+        from basin.entities import ManagedOnlineEndpoint
+
         data = self._scope.transport.request("PATCH", self._endpoint(name), json=patch)
-        return BasinPoller.completed(parse_entity(ManagedOnlineEndpoint, data))
+        return BasinPoller.completed(parse(ManagedOnlineEndpoint, data))
 
-    def get(self, name: str, **_: Any) -> ManagedOnlineEndpoint:
-        return parse_entity(
-            ManagedOnlineEndpoint, self._scope.transport.request("GET", self._endpoint(name))
-        )
+    def get(self, name: str, *, local: bool = False, **_: Any) -> ManagedOnlineEndpoint:
+        from basin.entities import ManagedOnlineEndpoint
 
-    def list(self, **_: Any) -> list[ManagedOnlineEndpoint]:
-        data = self._scope.transport.request("GET", self._endpoints())
-        return [parse_entity(ManagedOnlineEndpoint, item) for item in data["value"]]
+        return parse(ManagedOnlineEndpoint, self.get_data(name, local=local))
 
-    def begin_delete(self, name: str | None = None, **_: Any) -> BasinPoller[None]:
+    def get_data(self, name: str, *, local: bool = False) -> dict[str, Any]:
+        """The endpoint as JSON (what the CLI prints), without building the model."""
+        if local:
+            return self._local().endpoint_data(name)
+        data: dict[str, Any] = self._scope.transport.request("GET", self._endpoint(name))
+        return data
+
+    def list(self, *, local: bool = False, **_: Any) -> list[ManagedOnlineEndpoint]:
+        from basin.entities import ManagedOnlineEndpoint
+
+        return [parse(ManagedOnlineEndpoint, item) for item in self.list_data(local=local)]
+
+    def list_data(self, *, local: bool = False) -> builtins.list[dict[str, Any]]:
+        if local:
+            return self._local().list_endpoints()
+        return list(self._scope.transport.request("GET", self._endpoints())["value"])
+
+    def begin_delete(
+        self, name: str | None = None, *, local: bool = False, **_: Any
+    ) -> BasinPoller[None]:
         if not name:
             raise ValidationError("begin_delete needs the endpoint's name.")
-        self._scope.transport.request("DELETE", self._endpoint(name))
+        if local:
+            self._local().delete_endpoint(name)
+        else:
+            self._scope.transport.request("DELETE", self._endpoint(name))
         return BasinPoller.completed(None)
 
     def get_keys(self, name: str) -> EndpointAuthKeys | EndpointAuthToken:
-        data = self._scope.transport.request("POST", self._endpoint(name) + "/listKeys")
+        from basin.entities import EndpointAuthKeys, EndpointAuthToken
+
+        data = self.get_keys_data(name)
         if "access_token" in data:
-            return parse_entity(EndpointAuthToken, data)
-        return parse_entity(EndpointAuthKeys, data)
+            return parse(EndpointAuthToken, data)
+        return parse(EndpointAuthKeys, data)
+
+    def get_keys_data(self, name: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._scope.transport.request(
+            "POST", self._endpoint(name) + "/listKeys"
+        )
+        return data
 
     def begin_regenerate_keys(self, name: str, *, key_type: str = "primary") -> BasinPoller[None]:
         self._scope.transport.request(
@@ -116,36 +178,35 @@ class OnlineEndpointOperations(_Online):
         request_file: str | Path | None = None,
         deployment_name: str | None = None,
         data: Any = None,
+        local: bool = False,
         timeout: float = 200,
         **_: Any,
     ) -> str:
         """POST the request file (JSON) to the endpoint's scoring URI, as azure-ai-ml does."""
-        endpoint = self.get(endpoint_name)
-        credentials = self.get_keys(endpoint_name)
-        secret = (
-            credentials.primary_key
-            if isinstance(credentials, EndpointAuthKeys)
-            else credentials.access_token
-        )
         if request_file is not None:
             content = Path(request_file).read_bytes()
         elif data is not None:
             content = json.dumps(data).encode()
         else:
             raise ValidationError("invoke needs request_file= (a JSON file) or data=.")
-        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-        if deployment_name:
-            headers["azureml-model-deployment"] = deployment_name
-        assert endpoint.scoring_uri is not None
-        response = httpx.post(
-            endpoint.scoring_uri, content=content, headers=headers, timeout=timeout
-        )
+        headers = {"Content-Type": "application/json"}
+        if local:
+            uri = self._local().scoring_uri(endpoint_name, deployment_name)
+        else:
+            endpoint = self.get_data(endpoint_name)
+            keys = self.get_keys_data(endpoint_name)
+            secret = keys.get("primary_key") or keys.get("access_token")
+            headers["Authorization"] = f"Bearer {secret}"
+            if deployment_name:
+                headers["azureml-model-deployment"] = deployment_name
+            uri = str(endpoint["scoring_uri"])
+        response = _http.post(uri, content, headers, timeout=timeout)
         if response.status_code >= 400:
             raise _scoring_error(response)
         return response.text
 
 
-def _scoring_error(response: httpx.Response) -> BasinError:
+def _scoring_error(response: _http.Response) -> BasinError:
     try:
         body = response.json()
         error = body.get("error") if isinstance(body.get("error"), dict) else body
@@ -169,13 +230,17 @@ class OnlineDeploymentOperations(_Online):
 
     def _prepare(self, deployment: ManagedOnlineDeployment) -> dict[str, Any]:
         """Upload what is local (code folder, inline model) and read inline conda files."""
+        from basin.entities import Environment, Model
+        from basin.loaders import read_conda_file
+        from basin.sdk.operations.models import upload_local_path
+
         body = deployment.model_dump(
             mode="json",
             exclude_none=True,
             exclude={"id", "created_at", "provisioning_state", "provisioning_message"},
         )
         code = deployment.code_configuration
-        if code is not None and not code.code.startswith("azureml://"):
+        if code is not None and not code.code.startswith("azureml:"):
             folder = Path(code.code)
             if not (folder / code.scoring_script).is_file():
                 raise ValidationError(
@@ -198,18 +263,25 @@ class OnlineDeploymentOperations(_Online):
         return body
 
     def begin_create_or_update(
-        self, deployment: ManagedOnlineDeployment, **_: Any
+        self, deployment: ManagedOnlineDeployment, *, local: bool = False, **_: Any
     ) -> BasinPoller[ManagedOnlineDeployment]:
         """Start provisioning; ``.result()`` waits for Succeeded (or raises with the reason)."""
         endpoint_name = deployment.endpoint_name
         if not endpoint_name:
             raise ValidationError("The deployment needs its endpoint_name.")
+        if local:
+            # As azure-ai-ml's local deployments: the call returns once the replica answers
+            # (or raises why it did not); the poller it returns is already done.
+            poller = BasinPoller(self._local().put_deployment(deployment), interval=0.1)
+            return BasinPoller.completed(poller.result())
         path = self._deployment(endpoint_name, deployment.name)
         self._scope.transport.request("PUT", path, json=self._prepare(deployment))
         return BasinPoller(lambda: self._check(path), interval=0.1)
 
     def _check(self, path: str) -> tuple[bool, ManagedOnlineDeployment, str]:
-        current = parse_entity(ManagedOnlineDeployment, self._scope.transport.request("GET", path))
+        from basin.entities import ManagedOnlineDeployment
+
+        current = parse(ManagedOnlineDeployment, self._scope.transport.request("GET", path))
         state = current.provisioning_state or "Unknown"
         if state == "Failed":
             raise error_from_code(
@@ -219,18 +291,47 @@ class OnlineDeploymentOperations(_Online):
             )
         return state in _FINAL, current, state
 
-    def get(self, name: str, endpoint_name: str, **_: Any) -> ManagedOnlineDeployment:
-        return parse_entity(
-            ManagedOnlineDeployment,
-            self._scope.transport.request("GET", self._deployment(endpoint_name, name)),
+    def get(
+        self, name: str, endpoint_name: str, *, local: bool = False, **_: Any
+    ) -> ManagedOnlineDeployment:
+        from basin.entities import ManagedOnlineDeployment
+
+        return parse(ManagedOnlineDeployment, self.get_data(name, endpoint_name, local=local))
+
+    def get_data(self, name: str, endpoint_name: str, *, local: bool = False) -> dict[str, Any]:
+        """The deployment as JSON (what the CLI prints), without building the model."""
+        if local:
+            return self._local().deployment_data(endpoint_name, name)
+        data: dict[str, Any] = self._scope.transport.request(
+            "GET", self._deployment(endpoint_name, name)
         )
+        return data
 
-    def list(self, endpoint_name: str, **_: Any) -> list[ManagedOnlineDeployment]:
+    def list(
+        self, endpoint_name: str, *, local: bool = False, **_: Any
+    ) -> list[ManagedOnlineDeployment]:
+        from basin.entities import ManagedOnlineDeployment
+
+        return [
+            parse(ManagedOnlineDeployment, item)
+            for item in self.list_data(endpoint_name, local=local)
+        ]
+
+    def list_data(
+        self, endpoint_name: str, *, local: bool = False
+    ) -> builtins.list[dict[str, Any]]:
+        if local:
+            return self._local().list_deployments(endpoint_name)
         data = self._scope.transport.request("GET", f"{self._endpoint(endpoint_name)}/deployments")
-        return [parse_entity(ManagedOnlineDeployment, item) for item in data["value"]]
+        return list(data["value"])
 
-    def begin_delete(self, name: str, endpoint_name: str, **_: Any) -> BasinPoller[None]:
-        self._scope.transport.request("DELETE", self._deployment(endpoint_name, name))
+    def begin_delete(
+        self, name: str, endpoint_name: str, *, local: bool = False, **_: Any
+    ) -> BasinPoller[None]:
+        if local:
+            self._local().delete_deployment(endpoint_name, name)
+        else:
+            self._scope.transport.request("DELETE", self._deployment(endpoint_name, name))
         return BasinPoller.completed(None)
 
     def get_logs(
@@ -240,10 +341,17 @@ class OnlineDeploymentOperations(_Online):
         lines: int = 5000,
         *,
         container_type: str | None = None,
+        local: bool = False,
         **_: Any,
     ) -> str:
+        """The last ``lines`` lines of the replicas' output (``container_type``
+        ``storage-initializer``: what was laid out for them, model and code)."""
+        kind = _container(container_type)
+        if local:
+            return self._local().logs(endpoint_name, name, lines, kind)
+        body: dict[str, Any] = {"tail": lines, "containerType": kind}
         data = self._scope.transport.request(
-            "POST", self._deployment(endpoint_name, name) + "/getLogs", json={"tail": lines}
+            "POST", self._deployment(endpoint_name, name) + "/getLogs", json=body
         )
         return str(data["content"])
 
@@ -251,7 +359,30 @@ class OnlineDeploymentOperations(_Online):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                self.get(name, endpoint_name)
+                self.get_data(name, endpoint_name)
             except NotFoundError:
                 return
             time.sleep(0.1)
+
+
+#: az's and azure-ai-ml's spellings of the two containers of a deployment's replica.
+_CONTAINERS = {
+    "inference-server": "InferenceServer",
+    "inferenceserver": "InferenceServer",
+    "inference_server": "InferenceServer",
+    "storage-initializer": "StorageInitializer",
+    "storageinitializer": "StorageInitializer",
+    "storage_initializer": "StorageInitializer",
+}
+
+
+def _container(value: str | None) -> str:
+    if value is None:
+        return "InferenceServer"
+    try:
+        return _CONTAINERS[value.lower()]
+    except KeyError:
+        raise ValidationError(
+            f"--container '{value}' is not a container of a deployment: use inference-server "
+            "or storage-initializer."
+        ) from None

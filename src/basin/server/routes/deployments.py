@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 
 from basin.entities import ManagedOnlineDeployment, parse_entity
+from basin.errors import ValidationError
 from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
 from basin.services import deployments
 
@@ -76,10 +77,18 @@ def get_logs(
     name: str,
     body: dict[str, Any] = Body({}),
 ) -> dict[str, Any]:
-    """``{"tail": N}`` -> ``{"content": "..."}``: the replicas' output (init() logs included)."""
+    """``{"tail": N, "containerType": "InferenceServer|StorageInitializer"}`` ->
+    ``{"content": "..."}``: the replicas' output (init() logs included), or what the storage
+    initializer laid out for them."""
     workspace_for(request, subscription_id, group, workspace)
     platform = platform_for(request, subscription_id)
     current = deployments.get(platform, group, workspace, endpoint, name)
     lines = int(body.get("tail") or 5000)
+    container = str(body.get("containerType") or "InferenceServer")
+    if container.lower() not in ("inferenceserver", "storageinitializer"):
+        raise ValidationError(
+            f"containerType '{container}' is not a container of a deployment: "
+            "InferenceServer or StorageInitializer."
+        )
     serving = request.app.state.serving
-    return {"content": serving.logs(current.id, lines) if serving is not None else ""}
+    return {"content": serving.logs(current.id, lines, container) if serving is not None else ""}

@@ -31,7 +31,9 @@ def create(
     request: Request, subscription_id: str, group: str, name: str, body: dict[str, Any] = Body({})
 ) -> dict[str, Any]:
     platform = platform_for(request, subscription_id)
-    return storage_accounts.create(platform, group, name, body.get("tags")).to_dict()
+    return storage_accounts.create(
+        platform, group, name, body.get("tags"), body.get("location")
+    ).to_dict()
 
 
 @router.get(ONE)
