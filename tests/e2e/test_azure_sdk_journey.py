@@ -128,12 +128,16 @@ def test_a_wrong_secret_is_refused_in_entras_words(python: Path, journey: Journe
 def test_ad_sp_create_for_rbac_prints_what_az_prints(server: ServerProcess) -> None:
     sub = server.credentials["subscription_id"]
     group = f"/subscriptions/{sub}/resourceGroups/rg-journey"
+    workspace = f"{group}/providers/Microsoft.MachineLearningServices/workspaces/ws-journey"
     made = ok(run_cli(server.home, "ad", "sp", "create-for-rbac", "--name", "reader-app",
-                      "--role", "Reader", "--scopes", group))  # fmt: skip
+                      "--role", "Reader", "--scopes", group, workspace))  # fmt: skip
     assert sorted(made) == ["appId", "displayName", "password", "tenant"]
     assert made["displayName"] == "reader-app" and made["tenant"] == server.credentials["tenant_id"]
     held = ok(run_cli(server.home, "role", "assignment", "list", "--assignee", made["appId"]))
-    assert [(a["roleDefinitionName"], a["scope"]) for a in held] == [("Reader", group)]
+    assert sorted((a["roleDefinitionName"], a["scope"]) for a in held) == [
+        ("Reader", group),
+        ("Reader", workspace),
+    ]
     message = fails(
         run_cli(server.home, "ad", "sp", "create-for-rbac", "--name", "x", "--role", "Reader")
     )

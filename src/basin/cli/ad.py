@@ -71,7 +71,7 @@ def create_for_rbac(
     ] = None,
     scopes: Annotated[
         list[str] | None,
-        typer.Option("--scopes", help="Resource id to assign the role at (repeatable)."),
+        typer.Option("--scopes", help="Resource ids to assign the role at (one or more)."),
     ] = None,
     output: Output = OutputFormat.json,
     query: Query = None,

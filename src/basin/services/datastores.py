@@ -235,7 +235,6 @@ def read_tree(
     ``model/weights.pkl`` — the layout Azure ML gives ``AZUREML_MODEL_DIR``.
     """
     where, path = locate(platform, workspace, uri)
-    path = path.rstrip("/")
     store = _blobs(platform)
     parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     marker: str | None = None
