@@ -7,7 +7,7 @@ import uuid
 from basin.entities import ManagedIdentityResource
 from basin.ids import resource_id, validate_name
 from basin.services import cascade, groups
-from basin.services._resources import from_stored, require, to_stored
+from basin.services._resources import from_stored, replace_tags, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal
 
@@ -56,12 +56,9 @@ def set_tags(
 ) -> ManagedIdentityResource:
     """Replace an identity's tags (its principal stays)."""
     rid = _id(platform, group, name)
-    with platform.store.transaction() as tx:
-        stored = require(tx, rid, TYPE, "Managed identity")
-        identity = from_stored(ManagedIdentityResource, stored).model_copy(update={"tags": tags})
-        stored.body = to_stored(identity, rid, TYPE).body
-        tx.update(stored)
-    return get(platform, group, name)
+    return replace_tags(
+        platform.store, rid, ManagedIdentityResource, TYPE, "Managed identity", tags
+    )
 
 
 def get(platform: Platform, group: str, name: str) -> ManagedIdentityResource:

@@ -10,7 +10,7 @@ from basin.entities import StorageAccount, StorageEndpoints
 from basin.errors import ConflictError, ServiceUnavailableError, ValidationError
 from basin.ids import resource_id, validate_name
 from basin.services import cascade, groups
-from basin.services._resources import from_stored, require, to_stored
+from basin.services._resources import from_stored, replace_tags, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Reader, StoredResource, Transaction
 
@@ -99,12 +99,7 @@ def create(
 def set_tags(platform: Platform, group: str, name: str, tags: dict[str, str]) -> StorageAccount:
     """Replace an account's tags (an ARM PUT or PATCH on an existing account)."""
     rid = _account_id(platform, group, name)
-    with platform.store.transaction() as tx:
-        stored = require(tx, rid, TYPE, "Storage account")
-        account = from_stored(StorageAccount, stored).model_copy(update={"tags": tags})
-        stored.body = to_stored(account, rid, TYPE).body
-        tx.update(stored)
-    return get(platform, group, name)
+    return replace_tags(platform.store, rid, StorageAccount, TYPE, "Storage account", tags)
 
 
 def get(platform: Platform, group: str, name: str) -> StorageAccount:
