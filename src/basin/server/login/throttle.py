@@ -53,7 +53,7 @@ class TokenThrottle:
     def __init__(
         self,
         *,
-        per_address: tuple[int, float] = (120, 60.0),
+        per_address: tuple[int, float] = (600, 60.0),
         failures_per_client: tuple[int, float] = (10, 60.0),
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
