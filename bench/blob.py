@@ -44,6 +44,9 @@ from azure.storage.blob import BlobServiceClient
 from basin.testing.azurite import AZURITE_VERSION, azurite_blob_command
 from basin.tls import ensure_certificate_authority, ensure_server_certificate
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _conditions import run_reporting_conditions
+
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_DIR = ROOT / "bench" / ".azurite"
 RESULTS = ROOT / "bench" / "results" / "blob.md"
@@ -274,4 +277,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_reporting_conditions(main)

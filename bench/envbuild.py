@@ -31,6 +31,9 @@ from pathlib import Path
 
 from basin.envbuild import EnvironmentBuilder, spec_from_requirements
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _conditions import run_reporting_conditions
+
 PACKAGES = ["numpy", "scikit-learn", "joblib"]
 EXTRA = "threadpoolctl"  # already a dependency of scikit-learn: an overlapping change
 PYPI = "https://pypi.org/simple"
@@ -127,4 +130,4 @@ def run(root: Path) -> list[tuple[str, float, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_reporting_conditions(main)

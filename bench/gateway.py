@@ -34,6 +34,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _conditions import run_reporting_conditions
 from _wrk import Result, ensure_wrk, pin
 from _wrk import run_wrk as wrk_run
 from _wrk import write_lua as wrk_lua
@@ -429,4 +430,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_reporting_conditions(main)

@@ -36,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _conditions import run_reporting_conditions
 from _wrk import Result, ensure_wrk, pin, run_wrk, write_lua
 
 from basin.testing.azmlinfsrv import AZMLINFSRV_VERSION, ensure_azmlinfsrv, pins_like_here
@@ -229,4 +230,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_reporting_conditions(main)

@@ -25,6 +25,7 @@ __all__ = [
     "safe_member_path",
     "tar_chunks",
     "tar_members",
+    "tar_path",
 ]
 
 #: Folders the SDK never uploads (as Azure ML's .amlignore defaults do for these).
@@ -117,6 +118,30 @@ def tar_chunks(root: Path) -> Iterator[bytes]:
                 yield name, path.stat().st_size, handle
 
     return tar_members(members())
+
+
+def tar_path(path: Path) -> Iterator[bytes]:
+    """An uncompressed tar of a file or folder as it is on disk, named ``path.name``.
+
+    Unlike ``tar_chunks`` it keeps symlinks, modes and empty folders: a built environment
+    (``bin/python`` is a link, scripts are executable) must arrive as it was built.
+    """
+    pipe = _Pipe()
+    with tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+        archive.add(path, arcname=path.name, recursive=False)
+        if path.is_dir() and not path.is_symlink():
+            for folder, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in [*dirs, *sorted(files)]:
+                    member = Path(folder) / name
+                    archive.add(
+                        member,
+                        arcname=f"{path.name}/{member.relative_to(path).as_posix()}",
+                        recursive=False,
+                    )
+                    yield from pipe.chunks
+                    pipe.chunks.clear()
+    yield from pipe.chunks
 
 
 def safe_member_path(name: str) -> str:

@@ -34,6 +34,24 @@ class ServerSettings(BaseSettings):
     gateway_port: int = Field(
         default=7462, description="Port of the scoring gateway (0: any free)."
     )
+    advertise_host: str | None = Field(
+        default=None,
+        description="The name or address replicas on other nodes and remote clients use for "
+        "this server (its URLs and certificate); default: host, or this machine's name when "
+        "host is 0.0.0.0 or ::.",
+    )
+    api_tls: bool | None = Field(
+        default=None,
+        description="Serve the management API (tokens, MSI, package index) over HTTPS with the "
+        "blob service's certificate; default: when host is not a loopback address.",
+    )
+    gateway_workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Gateway processes sharing the scoring port (SO_REUSEPORT); one per core "
+        "on a many-core server. Each holds its share of every in-flight limit.",
+    )
     proxy_port: int = Field(
         default=7463,
         description="Port of the forward proxy that answers Azure's host names (0: any free).",
@@ -87,6 +105,27 @@ class ServerSettings(BaseSettings):
         ge=0,
         description="Age at which the token-signing key is replaced by a new one (the old one "
         "verifies until its tokens have expired); 0: never.",
+    )
+
+    compute: str = Field(
+        default="local://",
+        description="Where replicas run: local:// (processes on this machine) or "
+        "ray://HOST:PORT (the Ray Client address of an existing Ray cluster).",
+    )
+    instance_types_file: Path | None = Field(
+        default=None,
+        description="YAML/JSON list of the operator's own instance types (name, cpus, "
+        "memory_gib, gpus, resources), added to Azure's sizes.",
+    )
+    gpus: list[str] | None = Field(
+        default=None,
+        description='GPU ids the local back end hands out (JSON list, e.g. ["0", "1"]); '
+        "default: the NVIDIA GPUs the driver shows.",
+    )
+    cgroup_root: Path | None = Field(
+        default=None,
+        description="A delegated cgroup v2 folder for replica memory limits; default: "
+        "/sys/fs/cgroup when writable, else RLIMIT_DATA.",
     )
 
     def resolved_database_url(self) -> str:

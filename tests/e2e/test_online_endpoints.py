@@ -232,6 +232,33 @@ def test_traffic_split_header_override_and_mirror(
     assert headers["Authorization"].split()[1] not in text
 
 
+def test_export_kubernetes_manifests_through_the_cli(
+    client: MLClient, echo_code: Path, cli: Any
+) -> None:
+    import yaml
+
+    from tests.unit.services.test_kubernetes_export import validated
+
+    client.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="k8s-ep")).result()
+    client.online_deployments.begin_create_or_update(
+        _deployment("blue", "k8s-ep", echo_code, instance_count=2)
+    ).result()
+    ws = ("-g", "rg-online", "-w", "ws-online")
+    exported = cli("online-deployment", "export", "-n", "blue", "-e", "k8s-ep", *ws)
+    assert exported.code == 0, exported.err
+    deployment, service, hpa = (validated(d) for d in yaml.safe_load_all(exported.out))
+    assert deployment.spec.replicas == 2
+    (container,) = deployment.spec.template.spec.containers
+    assert container.resources.requests == {"cpu": "4", "memory": "14336Mi"}  # Standard_DS3_v2
+    assert service.spec.selector == deployment.spec.selector.match_labels
+    assert hpa.spec.scale_target_ref.name == deployment.metadata.name
+    refused = cli(
+        "online-deployment", "export", "-n", "blue", "-e", "k8s-ep", "--format", "helm", *ws
+    )
+    assert refused.code == 1 and "Unknown export format 'helm'" in refused.err
+    client.online_endpoints.begin_delete("k8s-ep").result()
+
+
 def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: ServerProcess) -> None:
     client.online_endpoints.begin_create_or_update(
         ManagedOnlineEndpoint(name="codes-endpoint")

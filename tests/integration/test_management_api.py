@@ -124,6 +124,54 @@ def test_public_network_access_disabled(api: Api) -> None:
     assert api.call("GET", ws_path, host="203.0.113.9").status_code == 200
 
 
+def test_the_msi_endpoint_answers_trusted_networks_only(api: Api) -> None:
+    """Replicas on other nodes (a Ray cluster) reach the MSI endpoint from a trusted network."""
+    query = "/basin/msi/token?resource=https://storage.azure.com/&api-version=2017-09-01"
+    refused = api.call("GET", query, host="203.0.113.9", token="")
+    assert refused.status_code == 403
+    assert "trusted networks" in refused.json()["error"]["message"]
+    for host in ("127.0.0.1", "10.20.3.4"):  # loopback and the fixture's trusted 10.20.0.0/16
+        answered = api.call("GET", query, host=host, token="", headers={"secret": "wrong"})
+        assert answered.status_code != 403, answered.text  # the secret decides from here on
+
+
+def test_artifacts_go_only_to_holders_of_the_key_on_trusted_networks(
+    api: Api, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+    from types import SimpleNamespace
+
+    from basin.compute import ARTIFACT_KEY_HEADER
+    from basin.services.artifacts import ArtifactShelf
+
+    env = tmp_path / "envs" / "abc"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "tool").write_text("#!/bin/sh\n")
+    (env / "bin" / "tool").chmod(0o755)
+    (env / "bin" / "python").symlink_to("/usr/bin/python3")
+    shelf = ArtifactShelf()
+    shelf.put("env-abc", env)
+    api.app.state.serving = SimpleNamespace(artifacts=shelf)
+    key = {ARTIFACT_KEY_HEADER: shelf.key}
+
+    sent = api.call("GET", "/basin/artifacts/env-abc", host="10.20.3.4", token="", headers=key)
+    assert sent.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(sent.content)) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+    assert (
+        members["abc/bin/python"].issym()
+        and members["abc/bin/python"].linkname == "/usr/bin/python3"
+    )
+    assert members["abc/bin/tool"].mode & 0o111  # still executable
+    wrong = {ARTIFACT_KEY_HEADER: "not-the-key"}
+    assert api.call("GET", "/basin/artifacts/env-abc", token="", headers=wrong).status_code == 404
+    assert api.call("GET", "/basin/artifacts/env-abc", token="").status_code == 404
+    assert api.call("GET", "/basin/artifacts/other", token="", headers=key).status_code == 404
+    far = api.call("GET", "/basin/artifacts/env-abc", host="203.0.113.9", token="", headers=key)
+    assert far.status_code == 403
+
+
 def test_bodies_tags_and_text_are_capped_and_nothing_is_stored(api: Api) -> None:
     """A 300 MiB tag value was once stored (and every listing then crawled): Azure's limits."""
     group = f"/subscriptions/{api.sub}/resourceGroups/capped"

@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "ad": ("basin.cli.ad", "app", "Users and service principals."),
     "account": ("basin.cli.account", "app", "The installation and the signed-in principal."),
     "config": ("basin.cli.configure", "config_app", "The CLI's configuration (as az config)."),
+    "ray": ("basin.cli.ray", "app", "A local Ray head for trying the Ray back end."),
 }
 #: name -> (module, function, help): single commands.
 COMMANDS: dict[str, tuple[str, str, str]] = {

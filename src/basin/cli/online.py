@@ -514,6 +514,31 @@ def deployment_delete(
             poller.result()
 
 
+@deployment_app.command("export")
+def deployment_export(
+    name: Name,
+    endpoint_name: EndpointName,
+    format: Annotated[
+        str, typer.Option("--format", help="What to export to: kubernetes.")
+    ] = "kubernetes",
+    image: Annotated[
+        str | None,
+        typer.Option(help="Container image with the environment, code and model (see docs)."),
+    ] = None,
+    resource_group: Group = None,
+    workspace_name: Workspace = None,
+) -> None:
+    """Print the deployment as Kubernetes manifests (Deployment, Service, HPA) for kubectl.
+
+    Checked against the official client's models; not run against a live cluster by basin."""
+    import yaml  # only this command prints YAML of its own
+
+    manifests = _context.client(resource_group, workspace_name).online_deployments.export(
+        name, endpoint_name, format=format, image=image
+    )
+    print(yaml.safe_dump_all(manifests, sort_keys=False), end="")
+
+
 @deployment_app.command("get-logs")
 def deployment_logs(
     name: OptName = None,

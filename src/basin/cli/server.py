@@ -20,6 +20,9 @@ def server(
     ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder (default ~/.basin).")] = None,
     database_url: Annotated[str | None, typer.Option(help="Metadata store URL.")] = None,
+    compute: Annotated[
+        str | None, typer.Option(help="Where replicas run: local:// or ray://HOST:PORT.")
+    ] = None,
 ) -> None:
     """Run the basin server (management API, blob service, proxy) until stopped (Ctrl-C/SIGTERM)."""
     from basin.server.main import run_server
@@ -35,6 +38,7 @@ def server(
             "proxy_port": proxy_port,
             "home": home,
             "database_url": database_url,
+            "compute": compute,
         }.items()
         if v is not None
     }

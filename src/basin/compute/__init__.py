@@ -15,30 +15,48 @@ from __future__ import annotations
 
 from basin.compute.backend import ComputeBackend, StatusListener
 from basin.compute.backoff import RestartPolicy, Run, crash_streak, restart_delay
+from basin.compute.factory import DEFAULT_COMPUTE, check_compute_url, open_compute
+from basin.compute.instance_types import InstanceType, InstanceTypes, load_instance_types
 from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
+    ARTIFACT_KEY_HEADER,
+    HOST_PLACEHOLDER,
     PORT_PLACEHOLDER,
+    Artifact,
+    ArtifactSource,
     DeploymentState,
     DeploymentStatus,
     ProbeSettings,
     ReplicaSpec,
     ReplicaState,
     ReplicaStatus,
+    Resources,
 )
 
 __all__ = [
+    "ARTIFACT_KEY_HEADER",
+    "DEFAULT_COMPUTE",
+    "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
+    "Artifact",
+    "ArtifactSource",
     "ComputeBackend",
     "DeploymentState",
     "DeploymentStatus",
+    "InstanceType",
+    "InstanceTypes",
     "LocalSupervisor",
     "ProbeSettings",
     "ReplicaSpec",
     "ReplicaState",
     "ReplicaStatus",
+    "Resources",
     "RestartPolicy",
     "Run",
     "StatusListener",
+    "check_compute_url",
     "crash_streak",
+    "load_instance_types",
+    "open_compute",
     "restart_delay",
 ]

@@ -11,16 +11,23 @@ from pathlib import Path
 from basin.errors import ValidationError
 
 __all__ = [
+    "ARTIFACT_KEY_HEADER",
+    "HOST_PLACEHOLDER",
     "PORT_PLACEHOLDER",
+    "Artifact",
+    "ArtifactSource",
     "DeploymentState",
     "DeploymentStatus",
     "ProbeSettings",
     "ReplicaSpec",
     "ReplicaState",
     "ReplicaStatus",
+    "Resources",
 ]
 
 PORT_PLACEHOLDER = "{port}"
+#: Replaced by the address the replica must listen on (loopback locally, its node's on Ray).
+HOST_PLACEHOLDER = "{host}"
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,72 @@ class ProbeSettings:
 
 
 @dataclass(frozen=True)
+class Resources:
+    """What one replica asks of a machine: CPUs, memory and GPUs (from its instance type).
+
+    ``custom`` names resources a Ray cluster's nodes advertise (e.g. ``{"node2": 0.01}`` to
+    place replicas on the nodes that have it); a back end that has none of them cannot place
+    the replica and says so.
+    """
+
+    cpus: float = 1.0
+    memory_bytes: int = 0  # 0: no memory limit
+    gpus: int = 0
+    custom: tuple[tuple[str, float], ...] = ()
+
+    def validate(self) -> None:
+        if not (math.isfinite(self.cpus) and self.cpus > 0):
+            raise ValidationError("An instance type needs a number of CPUs above 0.")
+        if self.memory_bytes < 0 or self.gpus < 0:
+            raise ValidationError("An instance type's memory and GPUs must be 0 or more.")
+        for name, amount in self.custom:
+            if not name or not (math.isfinite(amount) and amount > 0):
+                raise ValidationError(f"Custom resource '{name}' needs an amount above 0.")
+
+    def describe(self) -> str:
+        """``4 CPU, 14 GiB, 1 GPU`` as said in messages."""
+        parts = [f"{self.cpus:g} CPU"]
+        if self.memory_bytes:
+            parts.append(f"{self.memory_bytes / 2**30:g} GiB")
+        if self.gpus:
+            parts.append(f"{self.gpus} GPU")
+        parts.extend(f"{amount:g} {name}" for name, amount in self.custom)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file or folder a replica needs, named by its content (``env-<build key>``, …).
+
+    A node of a distributed back end that lacks ``path`` fetches it from the server by
+    ``name`` and puts it at the same path, so the replica command runs unchanged.
+    """
+
+    name: str
+    path: Path
+
+
+#: The header that carries the artifact key (``ArtifactSource.key``) to the server.
+ARTIFACT_KEY_HEADER = "x-basin-artifact-key"
+
+
+@dataclass(frozen=True)
+class ArtifactSource:
+    """Where nodes fetch artifacts: the server's API, the key, and the CA to trust (PEM text)."""
+
+    url: str
+    key: str = field(repr=False)
+    ca_pem: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class ReplicaSpec:
     """Everything that defines the replicas of one deployment.
 
     ``revision`` names all the rest: a new revision means a rolling replacement, while the same
     revision with a different ``instance_count`` is a plain scale. ``{port}`` in ``argv`` or in
-    an ``env`` value is replaced by the loopback port chosen for each replica process; ``env``
+    an ``env`` value is replaced by the port chosen for each replica process, ``{host}`` by the
+    address it must listen on (loopback locally, its node's address on Ray); ``env``
     is the whole environment of the replica (nothing is inherited from the supervisor).
     """
 
@@ -65,6 +132,8 @@ class ReplicaSpec:
     liveness: ProbeSettings = field(default_factory=ProbeSettings)
     readiness: ProbeSettings = field(default_factory=ProbeSettings)
     probe_path: str = "/"
+    resources: Resources | None = None  # None: no requests, no limits
+    artifacts: tuple[Artifact, ...] = ()  # what a node must have (fetched when missing)
 
     def __init__(
         self,
@@ -76,6 +145,8 @@ class ReplicaSpec:
         liveness: ProbeSettings | None = None,
         readiness: ProbeSettings | None = None,
         probe_path: str = "/",
+        resources: Resources | None = None,
+        artifacts: Sequence[Artifact] = (),
     ) -> None:
         # A hand-written __init__ so callers may pass lists and plain dicts: the frozen copy
         # keeps value semantics (equality) and nobody can change it under the supervisor.
@@ -88,6 +159,8 @@ class ReplicaSpec:
         set_(self, "liveness", liveness or ProbeSettings())
         set_(self, "readiness", readiness or ProbeSettings())
         set_(self, "probe_path", probe_path)
+        set_(self, "resources", resources)
+        set_(self, "artifacts", tuple(artifacts))
 
     def validate(self) -> None:
         """Raise ``ValidationError`` when the spec cannot describe a running replica."""
@@ -107,17 +180,26 @@ class ReplicaSpec:
             raise ValidationError("probe_path must be a URL path starting with '/'.")
         self.liveness.validate("liveness_probe")
         self.readiness.validate("readiness_probe")
+        if self.resources is not None:
+            self.resources.validate()
 
-    def command(self, port: int) -> list[str]:
-        return [arg.replace(PORT_PLACEHOLDER, str(port)) for arg in self.argv]
+    def command(self, port: int, host: str = "127.0.0.1") -> list[str]:
+        return [_fill(arg, port, host) for arg in self.argv]
 
-    def environment(self, port: int, extra: Mapping[str, str]) -> dict[str, str]:
-        env = {k: v.replace(PORT_PLACEHOLDER, str(port)) for k, v in self.env.items()}
+    def environment(
+        self, port: int, extra: Mapping[str, str], host: str = "127.0.0.1"
+    ) -> dict[str, str]:
+        env = {k: _fill(v, port, host) for k, v in self.env.items()}
         env.update(extra)
         return env
 
 
+def _fill(text: str, port: int, host: str) -> str:
+    return text.replace(PORT_PLACEHOLDER, str(port)).replace(HOST_PLACEHOLDER, host)
+
+
 class ReplicaState(enum.StrEnum):
+    WAITING = "Waiting"  # its resources are not free (or do not exist): not started yet
     STARTING = "Starting"  # launched, readiness not yet reached
     READY = "Ready"  # takes traffic
     UNREADY = "Unready"  # was ready, readiness now failing: no traffic, not restarted
@@ -146,10 +228,16 @@ class ReplicaStatus:
     restarts: int  # processes started after the first one
     last_exit_code: int | None  # negative: killed by that signal (as Popen.returncode)
     last_output: str  # the tail of the output of the last process that ended
+    host: str = "127.0.0.1"  # where it listens: loopback locally, its node's address on Ray
+    node: str = ""  # the node it runs on ("" on the local back end)
+    waiting_for: str = ""  # why it waits (state Waiting)
 
     @property
     def endpoint(self) -> str | None:
-        return f"127.0.0.1:{self.port}" if self.port is not None else None
+        if self.port is None:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def ready(self) -> bool:
@@ -162,7 +250,8 @@ class DeploymentStatus:
 
     ``state`` is settled at ``Succeeded`` (the revision runs ``instance_count`` ready replicas
     and no older ones) or ``Failed`` (``message`` says why); a crash after success shows in the
-    replicas and ``ready_endpoints``, not in ``state``.
+    replicas and ``ready_endpoints``, not in ``state``. While ``Creating``/``Updating``,
+    ``message`` says why replicas wait, if they do (e.g. not enough GPUs).
     """
 
     key: str
@@ -171,7 +260,7 @@ class DeploymentStatus:
     state: DeploymentState
     message: str
     replicas: tuple[ReplicaStatus, ...]
-    ready_endpoints: tuple[str, ...]  # "127.0.0.1:port", any revision, ready for traffic
+    ready_endpoints: tuple[str, ...]  # "host:port", any revision, ready for traffic
 
     @property
     def settled(self) -> bool:

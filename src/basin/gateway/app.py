@@ -86,12 +86,13 @@ class GatewayApp:
         sink: RequestSink | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         random_source: Callable[[], float] | None = None,
+        share: tuple[int, int] = (0, 1),
     ) -> None:
         self.table = table
         #: Names the table's source as loaded (the cli sets the file's SHA-256).
         self.table_tag = ""
         self.metrics = GatewayMetrics()
-        self.router = Router(table, self.metrics, token_verifier)
+        self.router = Router(table, self.metrics, token_verifier, share)
         self.sink = sink
         self.max_body_bytes = max_body_bytes
         self._random = random_source or random.random

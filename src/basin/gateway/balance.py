@@ -181,6 +181,12 @@ class EndpointPlan:
         return self.live[bisect_right(self.cumulative, roll * self.cumulative[-1])]
 
 
+def worker_share(total: int, index: int, workers: int) -> int:
+    """Worker ``index``'s part of ``total`` (the parts add up to it; none is 0 while total is
+    at least ``workers``)."""
+    return total // workers + (1 if index < total % workers else 0)
+
+
 class Router:
     """Compiles the routing table into plans on the event loop, lazily, when it changes."""
 
@@ -189,8 +195,12 @@ class Router:
         table: RoutingTable,
         metrics: GatewayMetrics,
         default_verifier: TokenVerifier | None,
+        share: tuple[int, int] = (0, 1),
     ) -> None:
         self.table = table
+        #: (this worker, workers): each of several gateway processes holds its share of every
+        #: in-flight limit, so together they never let more through than Azure's limit.
+        self.share = share
         self.metrics = metrics
         self.default_verifier = default_verifier
         self.plans: dict[str, EndpointPlan] = {}
@@ -223,9 +233,8 @@ class Router:
                 state = DeploymentState(route.name, name, self.metrics.series(route.name, name))
                 self._states[(route.name, name)] = state
             state.replicas = [self._replica(address) for address in deployment.replicas]
-            state.limit = (
-                2 * deployment.max_concurrent_requests_per_instance * len(deployment.replicas)
-            )
+            total = 2 * deployment.max_concurrent_requests_per_instance * len(deployment.replicas)
+            state.limit = worker_share(total, *self.share)
             state.timeout_s = deployment.request_timeout_ms / 1000
             state.queue_wait_s = deployment.max_queue_wait_ms / 1000
             state.wake()  # the limit may have grown

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import hashlib
 import importlib
@@ -20,10 +21,11 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from basin.errors import AuthenticationError, ValidationError
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
@@ -53,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "--token-verifier-factory",
         help="'module:attribute' naming factory(endpoint_name) -> verify(token), so that each "
         "aml_token endpoint gets a verifier of its own",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gateway processes sharing the port (SO_REUSEPORT), each with the routing table",
     )
     parser.add_argument(
         "--parent-pid",
@@ -125,6 +133,51 @@ def _json_lines(stream: IO[str]) -> Callable[[RequestRecord], None]:
     return write
 
 
+def _appended_lines(path: str) -> tuple[Callable[[RequestRecord], None], Callable[[], None]]:
+    """One JSON line per record appended to ``path``, whole lines per ``write(2)``.
+
+    Several gateway workers append to one file: with ``O_APPEND`` each write lands whole at
+    the end, so lines never interleave (a buffered file could split a line between flushes).
+    Written once per 50 ms, not per request. Returns (sink, close).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    pending: list[bytes] = []
+
+    def flush() -> None:
+        data = b"".join(pending)
+        pending.clear()
+        while data:
+            data = data[os.write(fd, data) :]
+
+    def write(record: RequestRecord) -> None:
+        if not pending:
+            try:
+                asyncio.get_running_loop().call_later(0.05, flush)
+            except RuntimeError:  # not on an event loop: write at once
+                pending.append(json.dumps(record.to_dict()).encode() + b"\n")
+                flush()
+                return
+        pending.append(json.dumps(record.to_dict()).encode() + b"\n")
+
+    def close() -> None:
+        flush()
+        os.close(fd)
+
+    return write, close
+
+
+def tag_file(table: Path, worker: int) -> Path:
+    """Where worker ``worker`` writes the tag of the table it serves (the server waits on it)."""
+    return table.with_name(f"{table.name}.worker-{worker}")
+
+
+def _note_tag(table: Path, worker: int, tag: str) -> None:
+    path = tag_file(table, worker)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(tag)
+    os.replace(tmp, path)
+
+
 def _stamp(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
@@ -144,6 +197,7 @@ async def _watch(
     interval: float,
     stop: Callable[[], bool],
     factory: VerifierFactory | None = None,
+    worker: int = 0,
 ) -> None:
     """Reload the table when the file changes; keep the old one if the new one is bad."""
     seen = _stamp(path)
@@ -161,6 +215,7 @@ async def _watch(
             continue
         table.replace_all(_bind(routes, factory))
         app.table_tag = table_tag(text)
+        _note_tag(path, worker, app.table_tag)
         logger.info("routing table reloaded from %s (%d endpoints)", path, len(table))
 
 
@@ -170,25 +225,72 @@ def main(argv: list[str] | None = None) -> int:
     if args.parent_pid:
         _die_with_parent(args.parent_pid)
     try:
-        factory = _load_verifier(args.token_verifier_factory)
+        factory = cast(VerifierFactory | None, _load_verifier(args.token_verifier_factory))
         text = args.table.read_text()
-        table = RoutingTable(
-            _bind(RoutingTable.routes_from_dict(json.loads(text)), factory)  # type: ignore[arg-type]
-        )
+        table = RoutingTable(_bind(RoutingTable.routes_from_dict(json.loads(text)), factory))
         verifier = _load_verifier(args.token_verifier)
     except (OSError, ValueError, ValidationError, ImportError, AttributeError) as ex:
         print(f"error: {ex}", file=sys.stderr)
         return 2
-    log_file: IO[str] | None = None
+    workers = max(1, args.workers)
+    sock = bind(args.host, args.port, reuse_port=workers > 1)
+    port = sock.getsockname()[1]
+    primary = os.getpid()
+    ready_r, ready_w = os.pipe()
+    children: list[int] = []
+    worker = 0
+    # Fork before any thread or loop exists; each worker then has a socket of its own on the
+    # same port, and the kernel spreads connections between them.
+    for index in range(1, workers):
+        pid = os.fork()
+        if pid == 0:
+            worker, children = index, []
+            sock.close()
+            sock = bind(args.host, port, reuse_port=True)
+            _die_with_parent(primary)
+            break
+        children.append(pid)
+    try:
+        return _serve(
+            args, table, verifier, factory, text, sock, worker, workers, (ready_r, ready_w)
+        )
+    finally:
+        for child in children:  # the primary stops its workers when it stops
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
+        if worker:
+            os._exit(0)  # a forked worker never returns into its parent's caller
+
+
+def _serve(
+    args: argparse.Namespace,
+    table: RoutingTable,
+    verifier: TokenVerifier | None,
+    factory: VerifierFactory | None,
+    text: str,
+    sock: socket.socket,
+    worker: int,
+    workers: int,
+    ready: tuple[int, int],
+) -> int:
+    close_log: Callable[[], None] | None = None
     sink = None
     if args.request_log == "-":
         sink = _json_lines(sys.stdout)
     elif args.request_log:
-        log_file = open(args.request_log, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
-        sink = _json_lines(log_file)
-    app = GatewayApp(table, token_verifier=verifier, sink=sink, max_body_bytes=args.max_body_bytes)
+        sink, close_log = _appended_lines(args.request_log)
+    app = GatewayApp(
+        table,
+        token_verifier=verifier,
+        sink=sink,
+        max_body_bytes=args.max_body_bytes,
+        share=(worker, workers),
+    )
     app.table_tag = table_tag(text)
-    sock = bind(args.host, args.port)
+    _note_tag(args.table, worker, app.table_tag)
     host, port = sock.getsockname()[:2]
     server = uvicorn_server(app)
 
@@ -200,13 +302,17 @@ def main(argv: list[str] | None = None) -> int:
                 args.table,
                 args.reload_interval,
                 lambda: server.should_exit,
-                factory,  # type: ignore[arg-type]
+                factory,
+                worker,
             )
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)
-        if server.started:
+        if server.started and worker:
+            os.write(ready[1], b"x")  # tell the primary this worker serves
+        elif server.started:
+            await _all_ready(ready[0], workers - 1)
             print(f"basin gateway listening on http://{host}:{port}", flush=True)
         await serving
         watcher.cancel()
@@ -217,6 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         loop.close()
         sock.close()
-        if log_file is not None:
-            log_file.close()
+        if close_log is not None:
+            close_log()
     return 0
+
+
+async def _all_ready(fd: int, count: int, timeout: float = 60) -> None:
+    """Wait until ``count`` workers said they serve (or the timeout: then serve anyway)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = 0
+    os.set_blocking(fd, False)
+    while seen < count and loop.time() < deadline:
+        try:
+            seen += len(os.read(fd, 64))
+        except BlockingIOError:
+            await asyncio.sleep(0.01)

@@ -19,10 +19,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
 from basin.errors import ServiceUnavailableError
-from basin.gateway.cli import table_tag
+from basin.gateway.cli import table_tag, tag_file
 from basin.gateway.table import RoutingTable
 
 logger = logging.getLogger("basin.gateway")
@@ -43,6 +41,13 @@ def write_table(table: RoutingTable, path: Path) -> str:
     return table_tag(text)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 class GatewayProcess:
     def __init__(
         self,
@@ -53,6 +58,7 @@ class GatewayProcess:
         port: int = 0,
         env: Mapping[str, str] | None = None,
         verifier_factory: str | None = None,
+        workers: int = 1,
     ) -> None:
         self.table_file = table_file
         self.request_log = request_log
@@ -61,8 +67,9 @@ class GatewayProcess:
             sys.executable, "-m", "basin.gateway",
             "--table", str(table_file), "--host", host, "--port", str(port),
             "--request-log", str(request_log), "--parent-pid", str(os.getpid()),
-            "--reload-interval", "0.05",
+            "--reload-interval", "0.05", "--workers", str(workers),
         ]  # fmt: skip
+        self.workers = workers
         if verifier_factory:
             argv += ["--token-verifier-factory", verifier_factory]
         self._argv = argv
@@ -95,18 +102,15 @@ class GatewayProcess:
         self._ready.set()
 
     def publish(self, table: RoutingTable, timeout: float = 2.0) -> None:
-        """Write the table and wait until the gateway serves it (a changed key must stop
-        working before the call that changed it returns)."""
+        """Write the table and wait until every gateway worker serves it (a changed key must
+        stop working before the call that changed it returns)."""
         tag = write_table(table, self.table_file)
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=1.0) as client:
-            while time.monotonic() < deadline:
-                try:
-                    if client.get(f"{self.url}/health").headers.get("x-basin-table") == tag:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.005)
+        files = [tag_file(self.table_file, worker) for worker in range(self.workers)]
+        while time.monotonic() < deadline:
+            if all(_read(path) == tag for path in files):
+                return
+            time.sleep(0.005)
         logger.warning("The gateway did not load the new routing table within %.0f s", timeout)
 
     def stop(self, grace: float = 10) -> None:

@@ -14,10 +14,16 @@ from basin.gateway.app import GatewayApp
 __all__ = ["GatewayThread", "bind", "new_event_loop", "uvicorn_server"]
 
 
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening socket (port 0: the system picks a free one; read it from the socket)."""
+def bind(host: str = "127.0.0.1", port: int = 0, reuse_port: bool = False) -> socket.socket:
+    """A listening socket (port 0: the system picks a free one; read it from the socket).
+
+    ``reuse_port``: several processes listen on the same port and the kernel spreads the
+    connections between them (``SO_REUSEPORT``): the gateway's workers.
+    """
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)

@@ -12,6 +12,7 @@ from basin.server.errors import install_error_handlers
 from basin.server.limits import BodyLimits
 from basin.server.network import NetworkPolicy
 from basin.server.routes import (
+    artifacts,
     authorization,
     connections,
     deployments,
@@ -49,6 +50,7 @@ def create_app(
     app.add_middleware(BodyLimits)
     app.include_router(meta.public_router)
     app.include_router(tokens.public_router)
+    app.include_router(artifacts.public_router)
     secured = [Depends(authorize)]
     routed = (
         meta,

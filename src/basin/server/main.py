@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -12,13 +13,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from ssl import get_default_verify_paths as ssl_paths
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 from uv import find_uv_bin
 
 from basin.blobs import LocalBlobStore
-from basin.compute import ComputeBackend, LocalSupervisor
+from basin.compute import (
+    ArtifactSource,
+    ComputeBackend,
+    check_compute_url,
+    load_instance_types,
+    open_compute,
+)
 from basin.envbuild import EnvironmentBuilder, PythonDownloads
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
@@ -33,6 +41,7 @@ from basin.server.keyvault import create_keyvault_app
 from basin.server.login import AUTHORITY, create_login_app
 from basin.server.proxy import AZURE_DOMAINS, Passthrough, azure_hosts, proxy_config
 from basin.services import endpoints, environments, housekeeping, workspaces
+from basin.services.artifacts import ArtifactShelf
 from basin.services.blob_access import PlatformAccounts, PlatformBearerAuthorizer
 from basin.services.builds import BuildManager
 from basin.services.installation import (
@@ -87,6 +96,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _advertised(settings: ServerSettings) -> str:
+    """How others reach this server: the operator's name, else the bound address (a wildcard
+    address names no one: the machine's name then)."""
+    if settings.advertise_host:
+        return settings.advertise_host
+    if settings.host in ("0.0.0.0", "::", ""):
+        return socket.getfqdn()
+    return settings.host
+
+
+def _api_tls(settings: ServerSettings) -> bool:
+    """Tokens travel on the API: TLS by default as soon as it listens beyond loopback."""
+    if settings.api_tls is not None:
+        return settings.api_tls
+    try:
+        return not ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return True  # a name: assume it is reachable from elsewhere
+
+
 def _url(scheme: str, host: str, sock: socket.socket) -> str:
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -130,6 +159,8 @@ def _builder(settings: ServerSettings, home: Path) -> EnvironmentBuilder:
 def build(settings: ServerSettings) -> ServerHandle:
     """Open the store, make the installation and bind the sockets; nothing served yet."""
     home = settings.home.expanduser()
+    check_compute_url(settings.compute)  # a bad URL stops the start before anything is made
+    instance_types = load_instance_types(settings.instance_types_file)
     _prepare_home(home)
     store = open_store(settings.resolved_database_url())
     installation = ensure_installation(store)
@@ -137,6 +168,9 @@ def build(settings: ServerSettings) -> ServerHandle:
     api_socket = _bind(settings.host, settings.port)
     blob_socket = _bind(settings.host, settings.blob_port)
     proxy_socket = _bind(settings.host, settings.proxy_port)
+    advertised = _advertised(settings)
+    api_tls = _api_tls(settings)
+    cert = _certificate(settings, home, advertised)
     keyring = KeyRing(home / "keys")
     gateway_table = RoutingTable()
     gateway_dir = home / "gateway"
@@ -152,6 +186,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             "BASIN_TENANT_ID": installation.tenant_id,
         },
         verifier_factory="basin.identity.endpoint_tokens:verifier_from_environment",
+        workers=settings.gateway_workers,
     )
     write_table(gateway_table, gateway.table_file)  # no routes of a past life until reconciled
     gateway.start()
@@ -160,14 +195,14 @@ def build(settings: ServerSettings) -> ServerHandle:
         vault=vault,
         installation=installation,
         location=settings.location,
-        api_endpoint=_url("http", settings.host, api_socket),
-        blob_endpoint=_url("https", settings.host, blob_socket),
+        api_endpoint=_url("https" if api_tls else "http", advertised, api_socket),
+        blob_endpoint=_url("https", advertised, blob_socket),
         tokens=TokenIssuer(keyring, tenant_id=installation.tenant_id),
         blobs=LocalBlobStore(home / "blobs"),
         builds=BuildManager(_builder(settings, home)),
         state_dir=home,
         gateway_endpoint=gateway.url,
-        proxy_endpoint=_url("http", settings.host, proxy_socket),
+        proxy_endpoint=_url("http", advertised, proxy_socket),
     )
     credentials = home / "credentials.json"
     token = ensure_admin(store, credentials)
@@ -183,21 +218,39 @@ def build(settings: ServerSettings) -> ServerHandle:
     workspaces.purge_expired(platform)
     housekeeping.sweep_after_crash(platform)  # before anything new is made aside
     environments.resume_builds(platform)
-    cert = _certificate(settings, home)
     platform.ca_bundle = cert.bundle
     write_credentials(credentials, ca_file=str(cert.bundle))
     request_log = RequestLog(platform)
     request_log.follow(gateway.request_log)
     platform.events.subscribe(endpoints.CHANGED, request_log.forget)
 
-    def local_compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
-        return LocalSupervisor(
-            home / "replicas", home / "logs", replica_env=replica_env, on_replica_gone=replica_gone
+    shelf = ArtifactShelf()
+    source = ArtifactSource(platform.api_endpoint, shelf.key, cert.bundle.read_text())
+
+    def compute(replica_env: ReplicaHook, replica_gone: GoneHook) -> ComputeBackend:
+        return open_compute(
+            settings.compute,
+            home,
+            replica_env=replica_env,
+            on_replica_gone=replica_gone,
+            gpus=settings.gpus,
+            cgroup_root=settings.cgroup_root,
+            artifacts=source,
         )
 
-    serving = ServingController(platform, local_compute, gateway_table, publish=gateway.publish)
+    serving = ServingController(
+        platform,
+        compute,
+        gateway_table,
+        publish=gateway.publish,
+        instance_types=instance_types,
+        artifacts=shelf,
+    )
     serving.compute.subscribe(request_log.sample_replicas)  # replica counts for the metrics API
     app = create_app(platform, trusted_networks=settings.trusted_networks, serving=serving)
+    tls: dict[str, Any] = {}
+    if api_tls:
+        tls = {"ssl_certfile": str(cert.cert_path), "ssl_keyfile": str(cert.key_path)}
     api = _Server(
         uvicorn.Config(
             app,
@@ -205,6 +258,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=GRACE_S,
+            **tls,
         )
     )
     assert platform.blobs is not None
@@ -258,11 +312,11 @@ class _Certificate:
     ca: CertificateAuthority
 
 
-def _certificate(settings: ServerSettings, home: Path) -> _Certificate:
+def _certificate(settings: ServerSettings, home: Path, advertised: str) -> _Certificate:
     """The blob service's certificate (the operator's, or one from basin's CA), basin's CA, and
     the bundle that trusts both with the system's CAs."""
     tls_dir = home / "tls"
-    hosts = [settings.host, *default_hosts()]
+    hosts = list(dict.fromkeys([advertised, settings.host, *default_hosts()]))
     # The CA may vouch only for what basin serves: Azure's domains through the proxy, and this
     # server's own names. An older CA without these constraints is replaced (tls.py).
     ca = ensure_certificate_authority(tls_dir / "ca", permitted=[*AZURE_DOMAINS, *hosts])

@@ -8,6 +8,7 @@ or a replica's readiness rebuilds that endpoint's route in the gateway's table.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,9 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from basin.compute import (
+    Artifact,
     ComputeBackend,
     DeploymentState,
     DeploymentStatus,
+    InstanceTypes,
     ProbeSettings,
     ReplicaSpec,
 )
@@ -41,6 +44,7 @@ from basin.services import (
     workspaces,
 )
 from basin.services._resources import from_stored
+from basin.services.artifacts import ArtifactShelf
 from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
@@ -58,6 +62,9 @@ REQUIRED_ROLES = (
     ("AcrPull", ACR_PULL, False, "container_registry"),
     ("Storage Blob Data Reader", BLOB_READ, True, "storage_account"),
 )
+#: Stored states in which ``show`` says why replicas wait, and how such a reason starts.
+_WAITING_STATES = ("Creating", "Updating", "Succeeded")
+_QUOTA = "Not enough quota"
 #: Environment a replica never takes from the user (the platform sets it).
 _RESERVED = (
     "MSI_ENDPOINT",
@@ -87,12 +94,17 @@ class ServingController:
         table: RoutingTable,
         *,
         publish: Callable[[RoutingTable], None] | None = None,
+        instance_types: InstanceTypes | None = None,
+        artifacts: ArtifactShelf | None = None,
     ) -> None:
         """``compute_factory(replica_env, replica_gone)`` makes the back end with this
         controller's per-replica hooks (each replica's own managed-identity secret)."""
         self.platform = platform
         self.compute = compute_factory(self.replica_env, self.replica_gone)
         self.table = table
+        self.instance_types = instance_types or InstanceTypes()
+        #: What nodes of a distributed back end may fetch (None: every node sees our disk).
+        self.artifacts = artifacts
         #: Hands the table to a gateway in its own process after every change.
         self._publish_to = publish
         self._table_lock = threading.Lock()
@@ -155,12 +167,31 @@ class ServingController:
                     self.compute.remove(status.key)
         self.refresh_route(endpoint_id)
 
-    def _status_changed(self, key: str, _status: DeploymentStatus | None) -> None:
+    def _status_changed(self, key: str, status: DeploymentStatus | None) -> None:
+        if status is not None and status.state is not DeploymentState.FAILED:
+            self._show_waiting(key, status)
         if "/deployments/" in key:
             try:
                 self.refresh_route(key.split("/deployments/")[0])
             except Exception:  # a listener must not fail the back end's thread
                 logger.exception("Could not refresh the route of %s", key)
+
+    def _show_waiting(self, key: str, status: DeploymentStatus) -> None:
+        """While replicas wait for resources, ``show`` says why (Azure: not enough quota).
+
+        Also after success: a deployment whose lost replicas cannot be placed again stays
+        Succeeded (as in Azure) and says why it runs short.
+        """
+        reason = next((r.waiting_for for r in status.replicas if r.waiting_for), "")
+        try:
+            stored = deployments.get_by_id(self.platform, key)
+            if stored is None or stored.provisioning_state not in _WAITING_STATES:
+                return
+            shown = stored.provisioning_message or ""
+            if shown != reason and (reason or shown.startswith(_QUOTA)):
+                deployments.set_state(self.platform, key, stored.provisioning_state, reason or None)
+        except Exception:  # a listener must not fail the back end's thread
+            logger.exception("Could not record why %s waits", key)
 
     # ------------------------------------------------------------------------------ routes
     def refresh_route(self, endpoint_id: str) -> None:
@@ -263,9 +294,10 @@ class ServingController:
                 self.platform, deployment_id, "Failed", "Provisioning crashed; see the server log."
             )
             return
+        # The route first: a client that sees Succeeded can score at once.
+        self.refresh_route(endpoint.id)
         if self._current(deployment_id, generation):
             deployments.set_state(self.platform, deployment_id, "Succeeded")
-        self.refresh_route(endpoint.id)
 
     def _await_rollout(self, deployment_id: str, count: int) -> DeploymentStatus | None:
         """Wait for the rollout to settle, saying how far it is (replicas ready of how many)."""
@@ -370,12 +402,15 @@ class ServingController:
         )
         built = environments.ensure_built(platform, group, ws, environment)
         log(deployment.id, f"Environment ready: {built.path}")
+        resources = self.instance_types.resources(deployment.instance_type)
         argv = [
             str(built.python),
             "-m",
             "basin.runtime",
             "--entry_script",
             script,
+            "--host",
+            "{host}",
             "--port",
             "{port}",
         ]
@@ -408,6 +443,7 @@ class ServingController:
             }
         )
         spec = ReplicaSpec(
+            artifacts=self._artifacts(built.path, code_dir, env.get("AZUREML_MODEL_DIR")),
             key=deployment.id,
             revision="",
             argv=argv,
@@ -415,6 +451,7 @@ class ServingController:
             cwd=code_dir,
             liveness=_probe(deployment.liveness_probe),
             readiness=_probe(deployment.readiness_probe),
+            resources=resources,
         )
         revision = hashlib.sha256(
             json.dumps(
@@ -424,12 +461,42 @@ class ServingController:
                     str(spec.cwd),
                     repr(spec.liveness),
                     repr(spec.readiness),
+                    repr(spec.resources),
                 ]
             ).encode()
         ).hexdigest()[:16]
-        return ReplicaSpec(
-            spec.key, revision, spec.argv, spec.env, spec.cwd, spec.liveness, spec.readiness
-        )
+        return dataclasses.replace(spec, revision=revision)
+
+    def _artifacts(self, env_root: Path, code_dir: Path, model_dir: str | None) -> list[Artifact]:
+        """What a node needs besides basin and a Python: each named by its content."""
+        shelf = self.artifacts
+        if shelf is None:
+            return []
+        home = self.platform.state_dir
+        found = [shelf.put(f"env-{env_root.name}", env_root)]
+        for pth in env_root.glob("lib/python*/site-packages/basin_runtime.pth"):
+            for line in pth.read_text().splitlines():
+                folder = Path(line.strip())
+                if folder.is_absolute() and folder.is_dir():
+                    found.append(shelf.put(f"runtime-{folder.name}", folder))
+        # code/<digest>/… and models/<digest>/…: the digest names the uploaded content.
+        for kind, inside in (
+            ("code", code_dir),
+            ("models", Path(model_dir) if model_dir else None),
+        ):
+            if inside is None:
+                continue
+            try:
+                digest = inside.relative_to(home / "serving" / kind).parts[0]
+                found.append(shelf.put(f"{kind}-{digest}", home / "serving" / kind / digest))
+            except ValueError:  # a folder of basin's own (the MLflow scoring script)
+                digest = hashlib.sha256(str(inside).encode()).hexdigest()[:16]
+                found.append(shelf.put(f"{kind}-{digest}", inside))
+        bundle = self.platform.ca_bundle
+        if bundle is not None:
+            digest = hashlib.sha256(bundle.read_bytes()).hexdigest()[:16]
+            found.append(shelf.put(f"ca-{digest}", bundle))
+        return found
 
     # ------------------------------------------------------------------ per-replica secrets
     def replica_env(self, key: str, replica_id: str) -> dict[str, str]:

@@ -24,7 +24,8 @@ WAIT_S = 60  # upper bound for anything to happen on a busy 2-core machine (neve
 #   IGNORE_TERM      ignore SIGTERM
 #   SPAWN_CHILD      start a child process (same group) that sleeps; GET /child gives its pid
 # Requests: GET /env?name=X echoes a variable; GET /crash exits with code 4; GET /hang makes
-# every later GET / hang; GET /say?n=N prints N numbered lines.
+# every later GET / hang; GET /say?n=N prints N numbered lines; GET /alloc?mb=N tries to hold
+# N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it).
 REPLICA = textwrap.dedent(
     """
     import http.server, os, signal, subprocess, sys, threading, time, urllib.parse
@@ -72,6 +73,13 @@ REPLICA = textwrap.dedent(
                 for i in range(int(query["n"])):
                     print(f"line {i}", flush=True)
                 return self.answer(200, "said")
+            if url.path == "/alloc":
+                try:
+                    held = bytearray(int(query["mb"]) * 1024 * 1024)
+                except MemoryError:
+                    return self.answer(507, "MemoryError")
+                del held
+                return self.answer(200, "held")
             if url.path == "/hang":
                 hang.set()
                 return self.answer(200, "hanging")
@@ -83,7 +91,8 @@ REPLICA = textwrap.dedent(
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    server = http.server.ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     print(f"listening on {port}", flush=True)
 
@@ -148,7 +157,7 @@ def make_spec(replica_script: Path) -> Callable[..., ReplicaSpec]:
         return ReplicaSpec(
             key=key,
             revision=revision,
-            argv=[sys.executable, str(replica_script), "{port}"],
+            argv=[sys.executable, str(replica_script), "{port}", "{host}"],
             env=base_env() | {"REV": revision} | env,
             cwd=replica_script.parent,
             liveness=liveness,

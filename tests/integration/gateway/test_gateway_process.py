@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -97,3 +98,91 @@ def test_gateway_process_refuses_a_bad_table(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "blue" in done.stderr
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path, fresh) -> None:
+    table_file = tmp_path / "routes.json"
+    log_file = tmp_path / "requests.jsonl"
+    route = endpoint("ep-workers", {"blue": DeploymentRoute((fresh["blue"].address,))})
+    _write(table_file, RoutingTable([route]))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "basin.gateway",
+            "--table",
+            str(table_file),
+            "--request-log",
+            str(log_file),
+            "--reload-interval",
+            "0.05",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("basin gateway listening on http://127.0.0.1:"), line
+        base = line.split()[-1]
+        children = [
+            int(entry)
+            for entry in os.listdir("/proc")
+            if entry.isdigit() and _parent(int(entry)) == process.pid
+        ]
+        assert len(children) == 1  # the primary and one forked worker
+        (child,) = children
+        before = _cpu_ticks(child)
+        headers = {"Authorization": f"Bearer {KEY1}", "Connection": "close"}
+        url = f"{base}/endpoints/ep-workers/score"
+        with httpx.Client(timeout=10, headers=headers) as client:
+            for _ in range(300):  # a new connection each: the kernel spreads them (SO_REUSEPORT)
+                assert client.post(url).status_code == 200
+            assert _cpu_ticks(child) > before  # the forked worker served some of them
+            # A new table reaches every worker: each writes the tag of the table it serves.
+            _write(table_file, RoutingTable([route.evolve(keys=("new-key", KEY2))]))
+            tag = hashlib.sha256(table_file.read_text().encode()).hexdigest()
+            _until(
+                lambda: all(_read(tmp_path / f"routes.json.worker-{w}") == tag for w in range(2)),
+                "both workers to load the new table",
+            )
+            for _ in range(40):
+                assert client.post(url).status_code == 401  # no worker takes the old key
+    finally:
+        process.terminate()
+        process.wait(30)
+    _until(
+        lambda: not Path(f"/proc/{child}").exists() or "Z" in _state(child), "the worker to stop"
+    )
+    lines = log_file.read_text().splitlines()
+    assert len(lines) == 340  # both workers appended to one file, no line cut or lost
+    assert all(json.loads(line)["endpoint"] == "ep-workers" for line in lines)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int | None:
+    try:  # processes come and go while /proc is read
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

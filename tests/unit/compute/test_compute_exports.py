@@ -9,19 +9,30 @@ import basin.compute.local
 def test_exports() -> None:
     assert sorted(basin.compute.__all__) == sorted(
         [
+            "ARTIFACT_KEY_HEADER",
+            "Artifact",
+            "ArtifactSource",
+            "DEFAULT_COMPUTE",
+            "HOST_PLACEHOLDER",
             "PORT_PLACEHOLDER",
             "ComputeBackend",
             "DeploymentState",
             "DeploymentStatus",
+            "InstanceType",
+            "InstanceTypes",
             "LocalSupervisor",
             "ProbeSettings",
             "ReplicaSpec",
             "ReplicaState",
             "ReplicaStatus",
+            "Resources",
             "RestartPolicy",
             "Run",
             "StatusListener",
+            "check_compute_url",
             "crash_streak",
+            "load_instance_types",
+            "open_compute",
             "restart_delay",
         ]
     )

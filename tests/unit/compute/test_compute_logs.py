@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from basin.compute.local._logs import DeploymentLog, follow, log_path, tail
+from basin.compute._logs import DeploymentLog, follow, log_path, tail
 from basin.compute.local._output import OutputLines
 
 

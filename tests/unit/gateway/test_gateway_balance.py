@@ -123,3 +123,12 @@ def test_mirror_and_keys_are_compiled() -> None:
     _, router = _router(_route(mirror=MirrorTraffic("idle", 0), auth_mode="aml_token", keys=()))
     plan = router.plan("ep")
     assert plan is not None and plan.mirror is None and plan.keys is None
+
+
+def test_workers_shares_of_a_limit_add_up_to_it() -> None:
+    from basin.gateway.balance import worker_share
+
+    for total in (0, 1, 2, 7, 16):
+        for workers in (1, 2, 3, 8):
+            shares = [worker_share(total, i, workers) for i in range(workers)]
+            assert sum(shares) == total and max(shares) - min(shares) <= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 
-from basin.compute.local._logs import DeploymentLog
+from basin.compute._logs import DeploymentLog
 
 __all__ = ["OutputLines"]
 

@@ -17,25 +17,28 @@ _MAX_HEAD = 8192  # a status line longer than this is not an HTTP answer
 
 
 class HttpProbe:
-    """``GET 127.0.0.1:{port}{path}``: healthy when the answer's status is 200.
+    """``GET {host}:{port}{path}``: healthy when the answer's status is 200.
 
     Only the status line is read; the connection is closed right after. ``result`` stays None
     until the answer (or a failure) arrives; the owner calls ``expire`` at ``deadline``.
     """
 
-    def __init__(self, reactor: Reactor, port: int, path: str, deadline: float) -> None:
+    def __init__(
+        self, reactor: Reactor, port: int, path: str, deadline: float, host: str = "127.0.0.1"
+    ) -> None:
         self.deadline = deadline
         self.result: bool | None = None
         self._reactor = reactor
         self._request = (
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             "User-Agent: basin-probe\r\nConnection: close\r\n\r\n"
         ).encode("ascii")
         self._head = b""
         self._sent = False
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setblocking(False)
-        code = self._sock.connect_ex(("127.0.0.1", port))
+        code = self._sock.connect_ex((host, port))
         if code not in (0, errno.EINPROGRESS):
             self._finish(False)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -27,14 +28,23 @@ _LAUNCHER = Path(__file__).with_name("_launcher.py")
 
 
 def spawn(
-    command: Sequence[str], env: Mapping[str, str], cwd: Path, output_fd: int
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    output_fd: int,
+    limits: Mapping[str, object] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``command`` as the leader of a new session, stdout and stderr into ``output_fd``.
+
+    ``limits`` (CPU affinity, cgroup, rlimit) are applied by the launcher before the exec.
 
     Raises ``OSError`` when the launcher itself cannot start (e.g. ``cwd`` is missing); a
     command that cannot be found makes the process exit with code 127 instead.
     """
-    argv = [sys.executable, "-I", "-S", str(_LAUNCHER), str(os.getpid()), "--", *command]
+    argv = [
+        sys.executable, "-I", "-S", str(_LAUNCHER), str(os.getpid()),
+        json.dumps(dict(limits or {})), "--", *command,
+    ]  # fmt: skip
     return subprocess.Popen(
         argv,
         env=dict(env),
@@ -104,15 +114,16 @@ def group_members(pgid: int) -> list[ProcInfo]:
     return members
 
 
-def free_port(exclude: Collection[int] = ()) -> int:
-    """A loopback port nobody listens on now (a replica that loses a race is just restarted)."""
+def free_port(exclude: Collection[int] = (), host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now at ``host`` (a replica that loses a race is just restarted)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
             port = int(sock.getsockname()[1])
         if port not in exclude:
             return port
-    raise OSError("no free loopback port")
+    raise OSError(f"no free port at {host}")
 
 
 def close_quietly(fd: int) -> None:

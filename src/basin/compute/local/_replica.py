@@ -16,8 +16,11 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from basin.compute._logs import DeploymentLog
+from basin.compute._rollout import notify_gone, replica_event
 from basin.compute.backoff import RestartPolicy, Run, restart_delay
-from basin.compute.local._logs import DeploymentLog
+from basin.compute.local._limits import MemoryLimiter
+from basin.compute.local._machine import Allocation, Ledger, NotPlacedError
 from basin.compute.local._output import OutputLines
 from basin.compute.local._pidfiles import StateFolder
 from basin.compute.local._probe import HttpProbe, ProbeTrack
@@ -37,6 +40,7 @@ __all__ = ["Hooks", "Replica", "ReplicaOptions"]
 logger = logging.getLogger("basin.compute")
 
 _KEEP_RUNS = 32
+_PLACE_RETRY_S = 1.0  # a replica waiting for resources looks again this often
 _KILL_WAIT = 5.0  # after SIGKILL: how long a stop waits before giving up on the process
 
 
@@ -58,6 +62,9 @@ class Hooks:
     ports: set[int]
     replica_env: Callable[[str, str], Mapping[str, str]] | None
     on_gone: Callable[[str, str], None] | None
+    ledger: Ledger
+    memory: MemoryLimiter
+    host: str = "127.0.0.1"  # where replicas listen and are probed
 
 
 @dataclass
@@ -93,12 +100,14 @@ class Replica:
     last_exit_code: int | None = None
     last_output: str = ""
     failure: str = ""  # why it FAILED
+    waiting_for: str = ""  # why it is WAITING
     gone: bool = False  # stopped or failed for good; on_gone has been called
     next_start: float | None = None
     runs: list[Run] = field(default_factory=list)
     _process: _Process | None = None
     _stop: _Stop | None = None
     _env: Mapping[str, str] | None = None
+    _allocation: Allocation | None = None  # kept across restarts, released when gone
     _output: OutputLines = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +138,8 @@ class Replica:
             restarts=max(0, self.launches - 1),
             last_exit_code=self.last_exit_code,
             last_output=self.last_output,
+            host=self.hooks.host,
+            waiting_for=self.waiting_for,
         )
 
     def step(self, now: float) -> None:
@@ -137,7 +148,8 @@ class Replica:
             self._on_exit(now)
         if self.gone:
             return
-        if self.state is ReplicaState.BACKING_OFF and self.next_start is not None:
+        waits = (ReplicaState.BACKING_OFF, ReplicaState.WAITING)
+        if self.state in waits and self.next_start is not None:
             if now >= self.next_start and self._stop is None:
                 self._launch(now)
             return
@@ -152,7 +164,7 @@ class Replica:
         """When ``step`` next has something to do (None: only on a callback)."""
         if self.gone:
             return None
-        if self.state is ReplicaState.BACKING_OFF:
+        if self.state in (ReplicaState.BACKING_OFF, ReplicaState.WAITING):
             return self.next_start
         process = self._process
         if process is None:
@@ -186,18 +198,56 @@ class Replica:
         self._escalate(now)
 
     # ------------------------------------------------------------------ starting
+    def _place(self, now: float) -> bool:
+        """Hold this replica's CPUs/GPUs; False (and WAITING) while they cannot be had."""
+        wanted = self.spec.resources
+        if wanted is None or self._allocation is not None:
+            return True
+        try:
+            self._allocation = self.hooks.ledger.allocate(self.id, wanted)
+        except NotPlacedError as error:
+            if self.waiting_for != str(error):
+                self._event(f"replica {self.id} waits: {error}")
+            self.state, self.waiting_for = ReplicaState.WAITING, str(error)
+            self.next_start = now + _PLACE_RETRY_S
+            return False
+        self.waiting_for = ""
+        return True
+
+    def _limits(self) -> dict[str, object]:
+        allocation = self._allocation
+        if allocation is None:
+            return {}
+        limits: dict[str, object] = {"cpus": list(allocation.cpus)} if allocation.cpus else {}
+        if allocation.memory_bytes:
+            plan = self.hooks.memory.plan(self.id, allocation.memory_bytes)
+            limits["cgroup_procs"] = plan.cgroup_procs
+            limits["rlimit_data"] = plan.rlimit_data
+        return limits
+
     def _launch(self, now: float) -> None:
         self.next_start = None
+        if not self._place(now):
+            return
         self.launches += 1
         self.state = ReplicaState.STARTING
         try:
             if self._env is None and self.hooks.replica_env is not None:
                 self._env = dict(self.hooks.replica_env(self.spec.key, self.id))
-            port = free_port(self.hooks.ports)
-            env = self.spec.environment(port, self._env or {})
+            port = free_port(self.hooks.ports, self.hooks.host)
+            extra = dict(self._env or {})
+            if self._allocation is not None:
+                extra.update(self._allocation.environment())
+            env = self.spec.environment(port, extra, self.hooks.host)
             read_fd, write_fd = os.pipe()
             try:
-                popen = spawn(self.spec.command(port), env, self.spec.cwd, write_fd)
+                popen = spawn(
+                    self.spec.command(port, self.hooks.host),
+                    env,
+                    self.spec.cwd,
+                    write_fd,
+                    self._limits(),
+                )
             except BaseException:
                 close_quietly(read_fd)
                 raise
@@ -256,7 +306,11 @@ class Replica:
             if track.probe is None and now >= track.next_due:
                 deadline = now + track.settings.timeout
                 track.probe = HttpProbe(
-                    self.hooks.reactor, process.port, self.spec.probe_path, deadline
+                    self.hooks.reactor,
+                    process.port,
+                    self.spec.probe_path,
+                    deadline,
+                    self.hooks.host,
                 )
                 # A probe that failed at once (connection refused) is counted on the next step.
 
@@ -361,6 +415,7 @@ class Replica:
         self._cancel_probes(process)
         self.hooks.ports.discard(process.port)
         self.hooks.state.forget(self.id)
+        self.hooks.memory.release(self.id)
         self._process = None
         self.runs = [*self.runs[-_KEEP_RUNS + 1 :], Run(process.started, now)]
         stop, self._stop = self._stop, None
@@ -405,16 +460,13 @@ class Replica:
         self.state = state
         self.gone = True
         self.next_start = None
+        self.hooks.ledger.release(self.id)
+        self._allocation = None
         self._event(f"replica {self.id} {what}")
-        if self.hooks.on_gone is not None:
-            try:
-                self.hooks.on_gone(self.spec.key, self.id)
-            except Exception:
-                logger.exception("on_replica_gone failed for replica %s", self.id)
+        notify_gone(self.hooks.on_gone, self.spec.key, self.id)
 
     def _event(self, message: str) -> None:
-        logger.info("%s: %s", self.spec.key, message)
-        self.log.write("supervisor", [message])
+        replica_event(self.log, self.spec.key, message)
 
 
 def _signal_name(number: int) -> str:

@@ -355,6 +355,25 @@ class OnlineDeploymentOperations(_Online):
         )
         return str(data["content"])
 
+    def export(
+        self,
+        name: str,
+        endpoint_name: str,
+        *,
+        format: str = "kubernetes",
+        image: str | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """basin's own: the deployment as manifests of another platform (Kubernetes).
+
+        They are checked against the ``kubernetes`` client's models, not run on a cluster."""
+        body: dict[str, Any] = {"format": format}
+        if image is not None:
+            body["image"] = image
+        data = self._scope.transport.request(
+            "POST", self._deployment(endpoint_name, name) + "/export", json=body
+        )
+        return list(data["manifests"])
+
     def wait_until_gone(self, name: str, endpoint_name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""``…/onlineEndpoints/{endpoint}/deployments[/{name}[/getLogs]]``."""
+"""``…/onlineEndpoints/{endpoint}/deployments[/{name}[/getLogs|/export]]``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+from basin.compute import InstanceTypes
 from basin.entities import ManagedOnlineDeployment, parse_entity
 from basin.errors import ValidationError
 from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
-from basin.services import deployments
+from basin.services import deployments, kubernetes
 
 router = APIRouter()
 
@@ -92,3 +93,33 @@ def get_logs(
         )
     serving = request.app.state.serving
     return {"content": serving.logs(current.id, lines, container) if serving is not None else ""}
+
+
+@router.post(ONE + "/export")
+def export(
+    request: Request,
+    subscription_id: str,
+    group: str,
+    workspace: str,
+    endpoint: str,
+    name: str,
+    body: dict[str, Any] = Body({}),
+) -> dict[str, Any]:
+    """``{"format": "kubernetes", "image": optional}`` -> ``{"manifests": [...]}``."""
+    workspace_for(request, subscription_id, group, workspace)
+    platform = platform_for(request, subscription_id)
+    current = deployments.get(platform, group, workspace, endpoint, name)
+    wanted = body.get("format") or "kubernetes"
+    if wanted not in kubernetes.FORMATS:
+        raise ValidationError(
+            f"Unknown export format '{wanted}'; known: {', '.join(kubernetes.FORMATS)}."
+        )
+    image = body.get("image")
+    if image is not None and not isinstance(image, str):
+        raise ValidationError("'image' must be a container image reference (text).")
+    serving = request.app.state.serving
+    types = serving.instance_types if serving is not None else InstanceTypes()
+    manifests = kubernetes.kubernetes_manifests(
+        current, endpoint, types.resources(current.instance_type), image
+    )
+    return {"format": wanted, "manifests": manifests}

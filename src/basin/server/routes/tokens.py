@@ -33,10 +33,17 @@ def jwks(request: Request) -> dict[str, Any]:
 
 @public_router.get(MSI_PATH)
 def msi_token(request: Request) -> JSONResponse:
-    """The MSI_ENDPOINT of replicas: answers loopback callers only."""
+    """The MSI_ENDPOINT of replicas: answers this machine and the trusted networks only.
+
+    Replicas on other nodes (a Ray cluster) call from a trusted network; the per-replica
+    secret is still what decides which identities a caller gets.
+    """
     client = request.client.host if request.client else None
-    if not request.app.state.network_policy.is_loopback(client):
-        raise AuthorizationError("The managed identity endpoint answers only this machine.")
+    if not request.app.state.network_policy.is_private(client):
+        raise AuthorizationError(
+            "The managed identity endpoint answers only this machine and the server's trusted "
+            "networks (BASIN_TRUSTED_NETWORKS)."
+        )
     answer = msi.answer(
         platform_of(request),
         list(request.query_params.multi_items()),

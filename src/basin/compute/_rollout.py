@@ -1,21 +1,71 @@
-"""One deployment's reconciliation: the replicas it has brought towards the replicas it wants."""
+"""One deployment's reconciliation: the replicas it has brought towards the replicas it wants.
+
+Written once for every back end: a replica is anything with the ``Replica`` protocol's
+methods (a local process, a Ray actor), and the rollout rules below hold for all of them.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
-from basin.compute.local._logs import DeploymentLog
-from basin.compute.local._replica import Replica
+from basin.compute._logs import DeploymentLog
 from basin.compute.models import (
     DeploymentState,
     DeploymentStatus,
     ReplicaSpec,
     ReplicaState,
+    ReplicaStatus,
 )
 
-__all__ = ["Deployment", "new_replica_id"]
+__all__ = ["Deployment", "Replica", "new_replica_id", "notify_gone", "replica_event"]
+
+logger = logging.getLogger("basin.compute")
+
+
+def replica_event(log: DeploymentLog, key: str, message: str) -> None:
+    """A replica's life event: in the server's log and the deployment's (``supervisor | …``)."""
+    logger.info("%s: %s", key, message)
+    log.write("supervisor", [message])
+
+
+def notify_gone(on_gone: Callable[[str, str], None] | None, key: str, replica_id: str) -> None:
+    """Tell the owner a replica will never run again (its hook must not break the loop)."""
+    if on_gone is not None:
+        try:
+            on_gone(key, replica_id)
+        except Exception:
+            logger.exception("on_replica_gone failed for replica %s", replica_id)
+
+
+class Replica(Protocol):
+    """What the rollout needs of one replica (it lives in its back end's loop thread)."""
+
+    spec: ReplicaSpec
+    seq: int  # creation order within the back end
+    state: ReplicaState
+    gone: bool  # stopped or failed for good
+    failure: str  # why it FAILED
+
+    @property
+    def stopping(self) -> bool: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    def start(self, now: float) -> None: ...
+
+    def step(self, now: float) -> None: ...
+
+    def stop(self, now: float, drain: bool = True) -> None: ...
+
+    def next_event(self) -> float | None: ...
+
+    def status(self) -> ReplicaStatus: ...
+
 
 ReplicaFactory = Callable[[ReplicaSpec, str], Replica]
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -141,12 +191,15 @@ class Deployment:
             state = DeploymentState.CREATING
         replicas = tuple(r.status() for r in self.replicas)
         ready = tuple(s.endpoint for s in replicas if s.state is ReplicaState.READY and s.endpoint)
+        message = self._failure
+        if state in (DeploymentState.CREATING, DeploymentState.UPDATING):
+            message = next((s.waiting_for for s in replicas if s.waiting_for), "")
         return DeploymentStatus(
             key=self.key,
             revision=self.spec.revision,
             instance_count=self.count,
             state=state,
-            message=self._failure,
+            message=message,
             replicas=replicas,
             ready_endpoints=ready,
         )

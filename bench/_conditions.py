@@ -1,0 +1,30 @@
+"""When and under what load a benchmark ran: printed before and after its figures.
+
+Figures from a quiet machine and a loaded one differ by more than most changes being measured;
+the load average beside them lets a reader tell which is which.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+
+__all__ = ["conditions", "run_reporting_conditions"]
+
+
+def conditions() -> str:
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"[{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {os.cpu_count()} CPUs; "
+        f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)]"
+    )
+
+
+def run_reporting_conditions(main: Callable[[], int | None]) -> None:
+    """Run a benchmark's ``main`` between two lines saying when and under what load."""
+    print(f"start {conditions()}", flush=True)
+    code = main()
+    print(f"end   {conditions()}", flush=True)
+    sys.exit(code or 0)

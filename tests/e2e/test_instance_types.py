@@ -1,0 +1,114 @@
+"""Instance types through a real server on the local back end: GPUs (simulated) are exclusive,
+and a deployment that does not fit waits with the reason in ``show``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from basin import MLClient
+from basin.entities import (
+    CodeConfiguration,
+    Environment,
+    ManagedOnlineDeployment,
+    ManagedOnlineEndpoint,
+    Workspace,
+)
+from basin.testing import ServerProcess
+
+pytestmark = pytest.mark.timeout(600)
+
+SCRIPT = """
+import os
+
+def init():
+    pass
+
+def run(raw_data):
+    return {"gpus": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
+"""
+
+
+@pytest.fixture(scope="module")
+def gpu_server(
+    tmp_path_factory: pytest.TempPathFactory, build_cache: Path
+) -> Iterator[ServerProcess]:
+    home = tmp_path_factory.mktemp("home")
+    types = home.parent / "types.json"
+    types.write_text(json.dumps([{"name": "gpu-small", "cpus": 1, "memory_gib": 1, "gpus": 1}]))
+    env = {
+        "BASIN_BUILD_CACHE": str(build_cache),
+        "BASIN_GPUS": '["0"]',  # one simulated GPU
+        "BASIN_INSTANCE_TYPES_FILE": str(types),
+    }
+    with ServerProcess(home, extra_env=env) as process:
+        yield process
+
+
+def _deployment(name: str, code: Path, instance_type: str) -> Any:
+    return ManagedOnlineDeployment(
+        name=name,
+        endpoint_name="gpu-ep",
+        code_configuration=CodeConfiguration(code=str(code), scoring_script="score.py"),
+        environment=Environment(image="basin:minimal"),
+        instance_type=instance_type,
+    )
+
+
+def test_one_gpu_two_deployments(gpu_server: ServerProcess, tmp_path: Path) -> None:
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "score.py").write_text(SCRIPT)
+    with MLClient(
+        None, None, "rg-gpu", "ws-gpu", server=gpu_server.url, token=gpu_server.token
+    ) as client:
+        client.resource_groups.create_or_update("rg-gpu")
+        client.workspaces.begin_create(Workspace(name="ws-gpu")).result()
+        client.online_endpoints.begin_create_or_update(
+            ManagedOnlineEndpoint(name="gpu-ep")
+        ).result()
+        key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
+        uri = client.online_endpoints.get("gpu-ep").scoring_uri
+        assert uri
+
+        def score(deployment: str) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": deployment}
+            return httpx.post(uri, json={}, headers=headers, timeout=30)
+
+        first = client.online_deployments.begin_create_or_update(
+            _deployment("first", code, "gpu-small")
+        ).result()
+        assert first.provisioning_state == "Succeeded", first.provisioning_message
+        assert score("first").json()["gpus"] == "0"
+
+        client.online_deployments.begin_create_or_update(_deployment("second", code, "gpu-small"))
+        deadline = time.monotonic() + 120
+        while True:
+            second = client.online_deployments.get("second", "gpu-ep")
+            if "Not enough quota" in (second.provisioning_message or ""):
+                break
+            assert time.monotonic() < deadline, second.provisioning_message
+            time.sleep(0.2)
+        assert second.provisioning_state == "Creating"
+        assert "needs 1 GPU; 0 of this machine's 1 are free" in (second.provisioning_message or "")
+        assert score("second").status_code != 200  # nothing runs for it: no GPU over-committed
+
+        cpu = client.online_deployments.begin_create_or_update(
+            _deployment("cpu", code, "Standard_F2s_v2")
+        ).result()
+        assert cpu.provisioning_state == "Succeeded"
+        assert score("cpu").json()["gpus"] == ""  # a CPU size sees no GPU
+
+        client.online_deployments.begin_delete("first", "gpu-ep").result()
+        deadline = time.monotonic() + 120
+        while client.online_deployments.get("second", "gpu-ep").provisioning_state != "Succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert client.online_deployments.get("second", "gpu-ep").provisioning_message is None
+        assert score("second").json()["gpus"] == "0"  # the released GPU, now its own

@@ -1,0 +1,166 @@
+"""Instance types as resources on the local back end: CPU affinity, memory limits, GPUs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from basin.compute import (
+    DeploymentState,
+    LocalSupervisor,
+    ReplicaSpec,
+    ReplicaState,
+    Resources,
+)
+from basin.compute.instance_types import InstanceTypes
+from basin.compute.local._machine import Machine, detect_machine
+
+from .conftest import WAIT_S, get, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+SpecFactory = Callable[..., ReplicaSpec]
+A = "/ws/onlineEndpoints/ep/deployments/a"
+B = "/ws/onlineEndpoints/ep/deployments/b"
+GIB = 2**30
+
+
+def with_resources(spec: ReplicaSpec, resources: Resources) -> ReplicaSpec:
+    return dataclasses.replace(spec, resources=resources)
+
+
+def proc_field(pid: int, name: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{name} not in /proc/{pid}/status")
+
+
+def data_limit(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max data size"):
+            return line.split()[3]
+    raise AssertionError("no data limit line")
+
+
+def simulated(gpus: tuple[str, ...]) -> Machine:
+    return dataclasses.replace(detect_machine(), gpus=gpus)
+
+
+def test_cpu_affinity_and_memory_limit_follow_the_instance_type(
+    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    machine = detect_machine()
+    supervisor = supervisor_factory(machine=machine)
+    small = InstanceTypes().get("standard_ds1_v2").resources  # 1 vCPU, 3.5 GiB, any case
+    supervisor.apply(with_resources(make_spec(key=A), small), 2)
+    supervisor.wait_ready(A, 2, WAIT_S)
+    replicas = supervisor.replicas(A)
+    cpus = [proc_field(r.pid, "Cpus_allowed_list") for r in replicas if r.pid]
+    assert all(len(c.split(",")) == 1 and "-" not in c for c in cpus)  # one CPU each
+    if len(machine.cpus) >= 2:
+        assert cpus[0] != cpus[1]  # spread: the least used CPU first
+    assert supervisor.memory_mechanism in ("cgroup-v2", "rlimit-data")
+    if supervisor.memory_mechanism == "rlimit-data":
+        assert all(data_limit(r.pid) == str(int(3.5 * GIB)) for r in replicas if r.pid)
+
+    big = InstanceTypes().get("Standard_F4s_v2").resources  # 4 vCPU: all of a smaller machine
+    supervisor.apply(with_resources(make_spec(key=B), big), 1)
+    (endpoint,) = supervisor.wait_ready(B, 1, WAIT_S)
+    (replica,) = supervisor.replicas(B)
+    assert replica.pid is not None
+    allowed = proc_field(replica.pid, "Cpus_allowed_list")
+    expected = min(4, len(machine.cpus))
+    assert (
+        sum(len(range(int(p.split("-")[0]), int(p.split("-")[-1]) + 1)) for p in allowed.split(","))
+        == expected
+    )
+    # A CPU instance type sees no GPU at all.
+    assert get(endpoint, "/env?name=CUDA_VISIBLE_DEVICES").text == ""
+
+
+def test_the_memory_limit_is_enforced(
+    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    supervisor = supervisor_factory()
+    tiny = Resources(cpus=1, memory_bytes=256 * 1024 * 1024)
+    supervisor.apply(with_resources(make_spec(key=A), tiny), 1)
+    (endpoint,) = supervisor.wait_ready(A, 1, WAIT_S)
+    assert get(endpoint, "/alloc?mb=16").status_code == 200
+    refused = get(endpoint, "/alloc?mb=512")
+    assert (refused.status_code, refused.text) == (507, "MemoryError")
+    assert get(endpoint, "/alloc?mb=16").status_code == 200  # the replica lives on
+
+
+def test_gpus_are_exclusive_and_a_deployment_that_does_not_fit_waits(
+    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    supervisor = supervisor_factory(machine=simulated(("0", "1")))
+    gpu = InstanceTypes().get("Standard_NC6s_v3").resources
+    assert gpu.gpus == 1
+    # The simulated GPUs carry no memory: keep the (real) memory limit within this machine.
+    gpu = dataclasses.replace(gpu, memory_bytes=GIB)
+    supervisor.apply(with_resources(make_spec(key=A), gpu), 2)
+    endpoints = supervisor.wait_ready(A, 2, WAIT_S)
+    seen = {get(e, "/env?name=CUDA_VISIBLE_DEVICES").text for e in endpoints}
+    assert seen == {"0", "1"}
+    assert get(endpoints[0], "/env?name=CUDA_DEVICE_ORDER").text == "PCI_BUS_ID"
+
+    supervisor.apply(with_resources(make_spec(key=B), gpu), 1)
+    wait_for(
+        lambda: (s := supervisor.status(B)) is not None and "Not enough quota" in s.message,
+        "the GPU deployment to wait with its reason",
+    )
+    status = supervisor.status(B)
+    assert status is not None and status.state is DeploymentState.CREATING
+    assert "1 GPU" in status.message and "0 of this machine's 2 are free" in status.message
+    assert [r.state for r in status.replicas] == [ReplicaState.WAITING]
+    assert not status.ready_endpoints
+
+    supervisor.apply(with_resources(make_spec(key=A), gpu), 1)  # frees one GPU
+    (b_endpoint,) = supervisor.wait_ready(B, 1, WAIT_S)
+    kept = {get(e, "/env?name=CUDA_VISIBLE_DEVICES").text for e in supervisor.ready_endpoints(A)}
+    assert len(kept) == 1
+    assert get(b_endpoint, "/env?name=CUDA_VISIBLE_DEVICES").text not in kept
+    settled = supervisor.wait_settled(B, WAIT_S)
+    assert settled is not None and settled.state is DeploymentState.SUCCEEDED
+    assert settled.message == ""
+
+
+def test_more_memory_than_the_machine_has_waits_with_the_reason(
+    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    supervisor = supervisor_factory()
+    huge = InstanceTypes().get("Standard_ND96amsr_A100_v4").resources
+    supervisor.apply(with_resources(make_spec(key=A), dataclasses.replace(huge, gpus=0)), 1)
+    wait_for(
+        lambda: (s := supervisor.status(A)) is not None and "GiB of memory" in s.message,
+        "the deployment to wait for memory",
+    )
+    supervisor.remove(A)
+    supervisor.wait(A, lambda s: s is None, WAIT_S)
+
+
+def test_a_writable_cgroup_v2_folder_takes_the_memory_limit(
+    tmp_path: Path, supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    # A folder shaped like a delegated cgroup v2 (memory controller on): the real kernel files
+    # are not writable on every machine, but the launcher's path is the same.
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (root / "cgroup.subtree_control").write_text("memory\n")
+    supervisor = supervisor_factory(cgroup_root=root)
+    assert supervisor.memory_mechanism == "cgroup-v2"
+    supervisor.apply(with_resources(make_spec(key=A), Resources(1, GIB)), 1)
+    supervisor.wait_ready(A, 1, WAIT_S)
+    (replica,) = supervisor.replicas(A)
+    (group,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = list(group.iterdir())
+    assert folder.name == replica.id
+    assert (folder / "memory.max").read_text() == str(GIB)
+    assert (folder / "cgroup.procs").read_text() == str(replica.pid)
+    assert data_limit(replica.pid or 0) == "unlimited"  # the cgroup, not an rlimit
