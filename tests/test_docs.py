@@ -90,3 +90,16 @@ def _packages() -> list[str]:
 def test_every_package_is_in_the_package_table(package: str) -> None:
     table = DOC.split("## Package layout", 1)[1].split("\n## ", 1)[0]
     assert f"| `{package}` |" in table
+
+
+def test_every_arm_route_is_documented() -> None:
+    from basin.server.arm.routes import all_routes
+
+    section = DOC[DOC.index("`https://management.azure.com` (the ARM API") :].replace("…", "")
+    templates = [template for _methods, template in all_routes().templates]
+    assert len(templates) > 60
+    for template in templates:
+        tails = [template] + [
+            template[match.start() :] for match in re.finditer(r"/[A-Za-z]+/\{[a-z_]+\}", template)
+        ]
+        assert any(tail in section for tail in tails), template

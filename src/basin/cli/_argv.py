@@ -23,6 +23,7 @@ MULTI_VALUE = (
     "--tags",
     "--defaults",
     "--secret-permissions",
+    "--scopes",
 )
 #: az's generic update arguments, applied in the order given.
 GENERIC_UPDATE = ("--set", "--add", "--remove")

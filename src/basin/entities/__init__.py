@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from basin.entities.arm import (
         ArmResource,
     )
+    from basin.entities.code import (
+        Code,
+    )
     from basin.entities.connection import (
         ConnectionType,
         NoneCredentialConfiguration,
@@ -82,6 +85,9 @@ if TYPE_CHECKING:
         StorageAccount,
         StorageEndpoints,
     )
+    from basin.entities.template_deployment import (
+        TemplateDeployment,
+    )
     from basin.entities.workspace import (
         CustomerManagedKey,
         PublicNetworkAccess,
@@ -95,6 +101,7 @@ __all__ = [
     "ArmResource",
     "AuthMode",
     "BuildContext",
+    "Code",
     "CodeConfiguration",
     "ConnectionType",
     "ContainerRegistry",
@@ -125,6 +132,7 @@ __all__ = [
     "RoleAssignment",
     "StorageAccount",
     "StorageEndpoints",
+    "TemplateDeployment",
     "UsernamePasswordConfiguration",
     "Workspace",
     "WorkspaceConnection",
@@ -145,6 +153,7 @@ _WHERE: dict[str, str] = {
     "ArmResource": "arm",
     "AuthMode": "endpoint",
     "BuildContext": "environment",
+    "Code": "code",
     "CodeConfiguration": "deployment",
     "ConnectionType": "connection",
     "ContainerRegistry": "container_registry",
@@ -175,6 +184,7 @@ _WHERE: dict[str, str] = {
     "RoleAssignment": "role_assignment",
     "StorageAccount": "storage_account",
     "StorageEndpoints": "storage_account",
+    "TemplateDeployment": "template_deployment",
     "UsernamePasswordConfiguration": "connection",
     "Workspace": "workspace",
     "WorkspaceConnection": "connection",

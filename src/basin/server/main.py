@@ -34,6 +34,7 @@ from basin.identity import KeyRing, TokenIssuer
 from basin.identity.rotation import RETIRE_MARGIN_S, KeyRotation
 from basin.keyvault import SecretVault, load_or_create_master_key
 from basin.server.app import create_app
+from basin.server.arm import create_arm_app
 from basin.server.blob import create_blob_app
 from basin.server.blob.protocol import MetadataCaseProtocol
 from basin.server.keyvault import create_keyvault_app
@@ -280,7 +281,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             ssl_keyfile=str(cert.key_path),
         )
     )
-    proxy = _Server(_proxy_config(settings, platform, cert))
+    proxy = _Server(_proxy_config(settings, platform, cert, serving))
     rotation = None
     if settings.key_rotation_days > 0:
         assert platform.tokens is not None
@@ -337,10 +338,10 @@ def _certificate(settings: ServerSettings, home: Path, advertised: str) -> _Cert
 
 
 def _proxy_config(
-    settings: ServerSettings, platform: Platform, cert: _Certificate
+    settings: ServerSettings, platform: Platform, cert: _Certificate, serving: ServingController
 ) -> uvicorn.Config:
     """The forward proxy: Azure's host names answered in this process by the blob service,
-    the key vault data plane and the token endpoints."""
+    the key vault data plane, the token endpoints and the ARM API."""
     assert platform.blobs is not None
     tenant = platform.installation.tenant_id
     registry = azure_hosts(
@@ -352,6 +353,9 @@ def _proxy_config(
         ),
         keyvault=create_keyvault_app(platform, authority=AUTHORITY),
         login=create_login_app(platform),
+        management=create_arm_app(
+            platform, serving=serving, trusted_networks=settings.trusted_networks
+        ),
     )
     # The server's own listeners are always reachable through it (a client whose NO_PROXY
     # misses them still works); other hosts only where the setting allows.

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 from basin.entities import Entity, parse_entity
 from basin.errors import NotFoundError
 from basin.ids import ResourceId
-from basin.store import Reader, StoredResource
+from basin.store import MetadataStore, Reader, StoredResource
 
-__all__ = ["from_stored", "require", "to_stored"]
+__all__ = ["from_stored", "replace_tags", "require", "to_stored"]
 
 E = TypeVar("E", bound=Entity)
 
@@ -48,3 +48,19 @@ def require(
     if stored is None or stored.type.lower() != type_.lower():
         raise NotFoundError(f"{what} '{resource_id}' was not found.{(' ' + hint) if hint else ''}")
     return stored
+
+
+def replace_tags(
+    store: MetadataStore,
+    resource_id: str,
+    cls: type[E],
+    type_: str,
+    what: str,
+    tags: dict[str, str],
+) -> E:
+    """Replace a stored resource's tags (an ARM PUT or PATCH on an existing resource)."""
+    with store.transaction() as tx:
+        stored = require(tx, resource_id, type_, what)
+        entity = from_stored(cls, stored).model_copy(update={"tags": tags})
+        stored.body = to_stored(entity, resource_id, type_).body
+        return from_stored(cls, tx.update(stored))

@@ -13,18 +13,29 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import IO
+from urllib.parse import unquote
 
 from basin.archive import TreeHasher, safe_member_path
-from basin.blobs import BlobNotFoundError, BlobReader, BlobStore, ContainerAlreadyExistsError
+from basin.blobs import (
+    BlobNotFoundError,
+    BlobReader,
+    BlobStore,
+    ContainerAlreadyExistsError,
+    sas,
+)
 from basin.entities import Workspace
 from basin.errors import BasinError, NotFoundError, ValidationError
 from basin.ids import ResourceId, id_key
+from basin.services import storage_accounts
 from basin.services.platform import Platform
 
 __all__ = [
     "DEFAULT_DATASTORE",
     "DatastoreLocation",
+    "container_sas",
+    "locate",
     "location_of",
     "parse_datastore_uri",
     "read_tree",
@@ -35,6 +46,9 @@ __all__ = [
 
 DEFAULT_DATASTORE = "workspaceblobstore"
 _URI = re.compile(r"^azureml://datastores/(?P<store>[^/]+)/paths/(?P<path>.+)$")
+_BLOB_URL = re.compile(
+    r"^https://(?P<account>[^./]+)\.blob\.core\.windows\.net/(?P<container>[^/]+)/(?P<path>[^?#]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -188,16 +202,39 @@ def parse_datastore_uri(uri: str) -> tuple[str, str]:
     return match["store"], match["path"]
 
 
+def _storage_account_name(workspace: Workspace) -> str:
+    if workspace.storage_account is None:
+        raise ValidationError(f"Workspace '{workspace.name}' has no storage account.")
+    return ResourceId.parse(workspace.storage_account).name
+
+
+def locate(platform: Platform, workspace: Workspace, uri: str) -> tuple[DatastoreLocation, str]:
+    """Where the files at ``uri`` are: a datastore URI, or a blob URL in the workspace's own
+    storage account (``https://{account}.blob.core.windows.net/{container}/{path}``, where
+    azure-ai-ml uploads code)."""
+    found = _BLOB_URL.match(uri)
+    if found is None:
+        _, path = parse_datastore_uri(uri)
+        return location_of(platform, workspace), path
+    account = _storage_account_name(workspace)
+    if found["account"] != account:
+        raise ValidationError(
+            f"'{uri}' is not in the workspace's storage account '{account}': code and models "
+            "must be uploaded to the workspace's own storage."
+        )
+    return DatastoreLocation(account, found["container"]), unquote(found["path"])
+
+
 def read_tree(
     platform: Platform, workspace: Workspace, uri: str
 ) -> Iterator[tuple[str, BlobReader]]:
-    """``(path relative to the uri's parent, reader)`` for the file or folder at a datastore uri.
+    """``(path relative to the uri's parent, reader)`` for the file or folder at a datastore uri
+    (or a blob URL in the workspace's storage account, see ``locate``).
 
     The name of the uploaded file or folder is kept: ``…/LocalUpload/<h>/model`` yields
     ``model/weights.pkl`` — the layout Azure ML gives ``AZUREML_MODEL_DIR``.
     """
-    _, path = parse_datastore_uri(uri)
-    where = location_of(platform, workspace)
+    where, path = locate(platform, workspace, uri)
     store = _blobs(platform)
     parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     marker: str | None = None
@@ -219,3 +256,18 @@ def read_tree(
         marker = page.next_marker
     if not found:
         raise NotFoundError(f"Nothing is stored at '{uri}'.")
+
+
+def container_sas(
+    platform: Platform, workspace: Workspace, container: str, *, hours: float, permission: str
+) -> str:
+    """A service SAS for one container of the workspace's storage account, signed with its first
+    key, valid ``hours`` from now (listSecrets and pending uploads hand these out: short-lived,
+    one container)."""
+    assert workspace.storage_account is not None
+    keys = storage_accounts.list_keys(platform, workspace.storage_account)
+    expiry = datetime.now(UTC) + timedelta(hours=hours)
+    return sas.container_sas(
+        _storage_account_name(workspace), container, keys[0]["value"],
+        permission=permission, expiry=expiry,
+    )  # fmt: skip

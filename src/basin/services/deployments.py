@@ -21,7 +21,15 @@ from basin.entities import (
 )
 from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
-from basin.services import cascade, datastores, endpoints, environments, models, workspaces
+from basin.services import (
+    cascade,
+    codes,
+    datastores,
+    endpoints,
+    environments,
+    models,
+    workspaces,
+)
 from basin.services._folders import build_folder
 from basin.services._resources import from_stored, to_stored
 from basin.services.platform import Platform
@@ -99,9 +107,12 @@ def create_or_update(
     if code is None or deployment.environment is None:
         _check_no_code(platform, group, ws, deployment, model)
     if code is not None:
-        if not code.code.startswith("azureml://"):
+        if is_code_reference(code.code):
+            codes.resolve(platform, group, ws, code.code)  # a registered code version
+        elif not code.code.startswith("azureml://"):
             raise ValidationError(
-                "code_configuration.code must be uploaded first (the CLI and SDK do that)."
+                "code_configuration.code must be uploaded first (the CLI and SDK do that), or "
+                "name a code version: azureml:<name>:<version>."
             )
         if Path(code.scoring_script).is_absolute() or ".." in Path(code.scoring_script).parts:
             raise ValidationError(
@@ -273,8 +284,17 @@ def layout_model(platform: Platform, group: str, ws: str, reference: str) -> Pat
     return model_dir
 
 
+def is_code_reference(code: str) -> bool:
+    """``azureml:<name>:<version>`` (a code version), not a datastore path."""
+    return code.startswith("azureml:") and not code.startswith("azureml://")
+
+
 def layout_code(platform: Platform, group: str, ws: str, uri: str) -> Path:
-    """The code folder (the uploaded folder's contents)."""
+    """The code folder (the uploaded folder's contents); ``uri`` may name a code version."""
+    if is_code_reference(uri):
+        path = codes.resolve(platform, group, ws, uri).path
+        assert path is not None
+        uri = path
     digest = hashlib.sha256(uri.encode()).hexdigest()[:16]
     root = _copy_tree(platform, ws, group, uri, platform.state_dir / "serving" / "code" / digest)
     name = uri.rstrip("/").rsplit("/", 1)[-1]

@@ -228,6 +228,15 @@ def create_or_update(
     assert workspace.id is not None
     spec, notes = spec_for(platform, workspace, env)
     key = content_hash(spec)
+    if env.version is not None:
+        same = assets.list_assets(
+            platform, Environment, workspace.id, KIND, env.name, include_archived=True
+        )
+        for version in same:
+            # The same content under the same version again (a retried PUT, azure-ai-ml's
+            # inline environments): that version, as Azure ML answers; other content conflicts.
+            if version.version == env.version and version.build_key == key:
+                return get(platform, group, workspace_name, env.name, version.version)
     if env.version is None:
         existing = assets.latest(
             assets.list_assets(platform, Environment, workspace.id, KIND, env.name)

@@ -7,11 +7,11 @@ import uuid
 from basin.entities import ManagedIdentityResource
 from basin.ids import resource_id, validate_name
 from basin.services import cascade, groups
-from basin.services._resources import from_stored, require, to_stored
+from basin.services._resources import from_stored, replace_tags, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Principal
 
-__all__ = ["create", "delete", "get", "get_by_id", "list_identities"]
+__all__ = ["create", "delete", "get", "get_by_id", "list_identities", "set_tags"]
 
 TYPE = ManagedIdentityResource.resource_type
 
@@ -49,6 +49,16 @@ def create(
             Principal(identity.principal_id, "ManagedIdentity", name, identity.client_id, owner=rid)
         )
     return identity
+
+
+def set_tags(
+    platform: Platform, group: str, name: str, tags: dict[str, str]
+) -> ManagedIdentityResource:
+    """Replace an identity's tags (its principal stays)."""
+    rid = _id(platform, group, name)
+    return replace_tags(
+        platform.store, rid, ManagedIdentityResource, TYPE, "Managed identity", tags
+    )
 
 
 def get(platform: Platform, group: str, name: str) -> ManagedIdentityResource:

@@ -16,6 +16,7 @@ __all__ = [
     "PRINCIPAL_TYPES",
     "create",
     "delete",
+    "get",
     "insert",
     "list_assignments",
 ]
@@ -163,6 +164,13 @@ def list_assignments(
             continue
         result.append(assignment)
     return result
+
+
+def get(platform: Platform, assignment_id: str) -> RoleAssignment:
+    stored = platform.store.get(assignment_id)
+    if stored is None or stored.type != TYPE:
+        raise NotFoundError(f"Role assignment '{assignment_id}' was not found.")
+    return from_stored(RoleAssignment, stored)
 
 
 def delete(platform: Platform, assignment_id: str) -> None:

@@ -5,25 +5,31 @@ from __future__ import annotations
 import base64
 import os
 
+from basin.blobs import BlobStore, ContainerAlreadyExistsError, ContainerProperties
 from basin.entities import StorageAccount, StorageEndpoints
-from basin.errors import ConflictError, ValidationError
+from basin.errors import ConflictError, ServiceUnavailableError, ValidationError
 from basin.ids import resource_id, validate_name
 from basin.services import cascade, groups
-from basin.services._resources import from_stored, require, to_stored
+from basin.services._resources import from_stored, replace_tags, require, to_stored
 from basin.services.platform import Platform
 from basin.store import Reader, StoredResource, Transaction
 
 __all__ = [
     "KEY_NAMES",
     "create",
+    "create_container",
     "delete",
+    "delete_container",
     "get",
     "get_by_id",
+    "get_container",
     "insert_new",
     "list_accounts",
+    "list_containers",
     "list_keys",
     "register_cascade",
     "renew_key",
+    "set_tags",
 ]
 
 TYPE = StorageAccount.resource_type
@@ -90,6 +96,12 @@ def create(
         return insert_new(platform, tx, group, name, tags, location=location or rg.location)
 
 
+def set_tags(platform: Platform, group: str, name: str, tags: dict[str, str]) -> StorageAccount:
+    """Replace an account's tags (an ARM PUT or PATCH on an existing account)."""
+    rid = _account_id(platform, group, name)
+    return replace_tags(platform.store, rid, StorageAccount, TYPE, "Storage account", tags)
+
+
 def get(platform: Platform, group: str, name: str) -> StorageAccount:
     stored = require(platform.store, _account_id(platform, group, name), TYPE, "Storage account")
     return from_stored(StorageAccount, stored)
@@ -142,3 +154,39 @@ def renew_key(platform: Platform, account_id: str, key_name: str) -> list[dict[s
     with platform.store.transaction() as tx:
         platform.vault.put(tx, account_id, key_name, _new_key())
     return list_keys(platform, account_id)
+
+
+# ---- containers (the control plane's view: az storage container / blobServices/default) -----
+
+
+def _blob_store(platform: Platform) -> BlobStore:
+    if platform.blobs is None:
+        raise ServiceUnavailableError("This server has no blob store.")
+    return platform.blobs
+
+
+def create_container(
+    platform: Platform, group: str, account: str, container: str, metadata: dict[str, str]
+) -> ContainerProperties:
+    """A container in the account (``blobServices/default/containers/{name}`` PUT); an existing
+    one keeps its blobs and gets the metadata."""
+    found = get(platform, group, account)
+    store = _blob_store(platform)
+    try:
+        return store.create_container(found.name, container, metadata)
+    except ContainerAlreadyExistsError:
+        return store.set_container_metadata(found.name, container, metadata)
+
+
+def get_container(
+    platform: Platform, group: str, account: str, container: str
+) -> ContainerProperties:
+    return _blob_store(platform).get_container(get(platform, group, account).name, container)
+
+
+def list_containers(platform: Platform, group: str, account: str) -> list[ContainerProperties]:
+    return list(_blob_store(platform).iter_containers(get(platform, group, account).name))
+
+
+def delete_container(platform: Platform, group: str, account: str, container: str) -> None:
+    _blob_store(platform).delete_container(get(platform, group, account).name, container)

@@ -1,4 +1,5 @@
-"""The real Azure ML SDK v2 (``azure-ai-ml``) in a venv of its own, for YAML parity tests.
+"""The real Azure ML SDK v2 (``azure-ai-ml``) in a venv of its own, for YAML parity tests and
+(with Azure's management SDKs, ``ensure_azure_sdks``) the SDK journey.
 
 ``ensure_azure_ai_ml(venv)`` builds the venv once (uv, pinned; see ``basin.testing.venvs``) and
 returns its python. azure-ai-ml is heavy and never enters basin's own venv: it runs only as a
@@ -20,14 +21,27 @@ from basin.testing.venvs import ensure_venv
 
 __all__ = [
     "AZURE_AI_ML_VERSION",
+    "AZURE_SDK_PINS",
     "KINDS",
     "SdkResult",
     "ensure_azure_ai_ml",
+    "ensure_azure_sdks",
     "load_with_azure_ai_ml",
 ]
 
 #: The newest azure-ai-ml on PyPI that installs on Python 3.11 when this was written.
 AZURE_AI_ML_VERSION = "1.35.2"
+
+#: The real SDKs of the SDK journey (examples/managed-identity/sdk_journey.py), pinned: azure-ai-ml
+#: and Azure's management SDKs at the versions the ARM adapter was traced against.
+AZURE_SDK_PINS = (
+    f"azure-ai-ml=={AZURE_AI_ML_VERSION}",
+    "azure-identity==1.27.0",
+    "azure-mgmt-storage==25.3.0",
+    "azure-mgmt-msi==7.1.0",
+    "azure-mgmt-authorization==4.0.0",
+    "azure-storage-blob==12.31.1",
+)
 
 #: kind -> azure-ai-ml loader function.
 KINDS = {
@@ -77,6 +91,11 @@ def ensure_azure_ai_ml(venv: Path) -> Path:
     """A venv at ``venv`` with ``azure-ai-ml`` pinned; returns its python. Built on the first
     call (PyPI), reused after."""
     return ensure_venv(venv, [f"azure-ai-ml=={AZURE_AI_ML_VERSION}"])
+
+
+def ensure_azure_sdks(venv: Path) -> Path:
+    """A venv at ``venv`` with ``AZURE_SDK_PINS``; returns its python (built once, from PyPI)."""
+    return ensure_venv(venv, list(AZURE_SDK_PINS))
 
 
 def load_with_azure_ai_ml(

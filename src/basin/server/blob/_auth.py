@@ -7,8 +7,6 @@ put into an error message or a log line.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import ipaddress
 from collections.abc import Callable, Sequence
@@ -17,6 +15,7 @@ from urllib.parse import unquote
 
 import anyio.to_thread
 
+from basin.blobs import sas
 from basin.blobs.access import AccountDirectory, BearerAuthorizer
 from basin.errors import AuthenticationError, AuthorizationError
 from basin.server.blob._wire import BlobRequest, parse_http_date
@@ -25,7 +24,7 @@ from basin.server.blob.operations import Operation
 
 _MAX_CLOCK_SKEW = timedelta(minutes=15)
 _OLDEST_SAS_VERSION = "2018-11-09"
-_SAS_ENCRYPTION_SCOPE_VERSION = "2020-12-06"
+_SAS_ENCRYPTION_SCOPE_VERSION = sas.ENCRYPTION_SCOPE_VERSION
 _SIGNED_HEADERS = (
     "content-encoding", "content-language", "content-length", "content-md5", "content-type",
     "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range",
@@ -69,8 +68,7 @@ def shared_key_string_to_sign(request: BlobRequest) -> str:
     return "\n".join([request.method, *values]) + "\n" + canonical_headers + resource
 
 
-def _sign(key: bytes, text: str) -> str:
-    return base64.b64encode(hmac.new(key, text.encode(), hashlib.sha256).digest()).decode()
+_sign = sas.sign
 
 
 def _matches(keys: Sequence[bytes], text: str, signature: str) -> bool:
@@ -190,13 +188,9 @@ class Authenticator:
                     "A blob SAS cannot authorize a container operation.",
                 )  # fmt: skip
             canonical += f"/{request.blob}"
-        fields = [q.get("sp", ""), q.get("st", ""), q.get("se", ""), canonical, q.get("si", "")]
-        fields += [q.get("sip", ""), q.get("spr", ""), version, resource, ""]
-        if version >= _SAS_ENCRYPTION_SCOPE_VERSION:
-            fields.append(q.get("ses", ""))
-        fields += [q.get(name, "") for name in _SAS_OVERRIDES]
+        text = sas.service_string_to_sign(q, canonical, version)
         keys = await self._keys(request.account)
-        if not _matches(keys, "\n".join(fields), q["sig"]):
+        if not _matches(keys, text, q["sig"]):
             raise _refused("Signature did not match.")
 
     async def _check_account_sas(

@@ -9,13 +9,16 @@ configuration (``/{tenant}/v2.0/.well-known/openid-configuration``: ``token_endp
 endpoint (``/{tenant}/oauth2/token`` with ``resource=``) and the signing keys are served too.
 Client secrets are basin service principals' secrets (``basin ad sp create``); tokens are basin's
 JWTs, as from any of its token routes. Errors take Entra's shape (``error``,
-``error_description`` with an AADSTS code), which MSAL shows as is.
+``error_description`` with an AADSTS code), which MSAL shows as is. The token endpoint is
+throttled per client address and per application's failed secrets (``throttle.py``): 429 with
+``Retry-After``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 import uuid
 from datetime import UTC, datetime
@@ -29,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from basin.errors import AuthenticationError, BasinError, ValidationError
+from basin.server.login.throttle import TokenThrottle
 from basin.services import tokens
 from basin.services.platform import Platform
 
@@ -61,8 +65,9 @@ def _error(status: int, error: str, code: int, description: str) -> JSONResponse
     return JSONResponse(body, status_code=status)
 
 
-def create_login_app(platform: Platform) -> Starlette:
+def create_login_app(platform: Platform, throttle: TokenThrottle | None = None) -> Starlette:
     tenant_id = platform.installation.tenant_id
+    throttle = throttle or TokenThrottle()
 
     def tenant_error(tenant: str) -> JSONResponse | None:
         if tenant.lower() == tenant_id.lower():
@@ -166,6 +171,16 @@ def create_login_app(platform: Platform) -> Starlette:
                 900144,
                 "The request body must contain 'client_id' and 'client_secret'.",
             )
+        wait = throttle.admit(request.client.host if request.client else "-", client_id)
+        if wait > 0:
+            retry = max(1, math.ceil(wait))
+            refused = _error(
+                429, "temporarily_unavailable", 50196,
+                f"Too many token requests from this client; retry in {retry} s. Tokens last an "
+                "hour: clients should reuse them (azure-identity does).",
+            )  # fmt: skip
+            refused.headers["Retry-After"] = str(retry)
+            return refused
         if v1:
             resource = form.get("resource", "")
         else:
@@ -184,6 +199,7 @@ def create_login_app(platform: Platform) -> Starlette:
         try:
             issued = await run_in_threadpool(_issue, platform, client_id, secret, resource)
         except AuthenticationError as exc:
+            throttle.failed(client_id)
             return _error(401, "invalid_client", 7000215, exc.message)
         except ValidationError as exc:
             return _error(400, "invalid_resource", 500011, exc.message)

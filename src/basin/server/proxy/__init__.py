@@ -34,7 +34,9 @@ __all__ = [
 ]
 
 
-def azure_hosts(*, blob: Any, keyvault: Any = None, login: Any = None) -> HostRegistry:
+def azure_hosts(
+    *, blob: Any, keyvault: Any = None, login: Any = None, management: Any = None
+) -> HostRegistry:
     """The Azure host names basin answers, each with the ASGI app that serves it."""
     registry = HostRegistry().add(
         "blob", r"([a-z0-9]{3,24})\.blob\.core\.windows\.net", blob, extension=HOST_ACCOUNT
@@ -48,6 +50,8 @@ def azure_hosts(*, blob: Any, keyvault: Any = None, login: Any = None) -> HostRe
         )
     if login is not None:
         registry.add("login", r"login\.microsoftonline\.com", login)
+    if management is not None:
+        registry.add("management", r"management\.azure\.com", management)
     return registry
 
 
