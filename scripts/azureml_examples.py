@@ -23,12 +23,14 @@ printed. ``--readme`` writes the table into README.md between the azureml-exampl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import io
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -302,6 +304,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     from basin.testing import ServerProcess
+    from basin.testing.hygiene import processes_mentioning
 
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "examples"
@@ -347,6 +350,11 @@ def main() -> int:
                     f"{mark} {outcome.name} ({outcome.seconds:.0f} s) {outcome.reason}", flush=True
                 )
                 outcomes.append(outcome)
+        # Local endpoints an example left running (as its containers would run on in Docker)
+        # go with this run's folder.
+        for process in processes_mentioning(tmp):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
     text = table(outcomes, args.pin_python)
     print(text)
     if args.readme:
