@@ -226,8 +226,13 @@ def test_traffic_split_header_override_and_mirror(
         time.sleep(0.2)
     assert 120 <= mirrored <= 290, mirrored  # about 20% of 1,000 (+ the pinned call)
     # one record per request in the workspace's monitoring sink, without the key
-    sink = next((server.home / "monitoring").glob("*/requests.jsonl"))
-    text = sink.read_text()
+    text = ""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the server forwards the gateway's records as they come
+        text = "".join(p.read_text() for p in (server.home / "monitoring").glob("*/requests.jsonl"))
+        if text.count('"endpoint": "split-endpoint"') >= 1000:
+            break
+        time.sleep(0.2)
     assert text.count('"endpoint": "split-endpoint"') >= 1000
     assert headers["Authorization"].split()[1] not in text
 

@@ -95,8 +95,6 @@ class RequestLog:
                 while not self._stop.is_set():
                     lines = handle.readlines(1 << 20)
                     if not lines:
-                        for out in files.values():
-                            out.flush()
                         self._stop.wait(0.2)
                         continue
                     for line in lines:
@@ -108,6 +106,10 @@ class RequestLog:
                             target.parent.mkdir(parents=True, exist_ok=True)
                             files[target] = target.open("a", encoding="utf-8")
                         files[target].write(line)
+                    # a batch at a time: under steady traffic the reader never idles, and records
+                    # held in a buffer would be missing from the live charts
+                    for out in files.values():
+                        out.flush()
         finally:
             for out in files.values():
                 out.close()
