@@ -12,7 +12,9 @@ as basin's README asks of a shell) with only these changes:
 * scripts: ``az ml`` -> ``basin`` and ``az`` -> ``basin``;
 * notebooks: ``azure.ai.ml`` -> ``basin`` in imports, the workspace placeholders
   (``<SUBSCRIPTION_ID>``, ``<RESOURCE_GROUP>``, ``<AML_WORKSPACE_NAME>``) filled in as a user
-  does, and IPython's ``%``/``!`` lines (package installs, shell calls) left out.
+  does, and IPython's ``%``/``!`` lines left out; what their ``%pip install`` lines ask for
+  (but azure-ai-ml, which basin replaces) is installed for them, as the cell would, and ``az`` is
+  ``basin`` on their PATH (azure-identity's ``AzureCliCredential`` runs ``az``), as in scripts.
 
 Each example that does not pass gets a reason: out of scope (Docker build contexts and custom
 containers, Triton, Kubernetes, virtual networks and VMs, models downloaded from the internet),
@@ -176,6 +178,37 @@ def notebook_script(path: Path) -> str:
     return "\n".join(lines)
 
 
+def pip_installs(path: Path) -> tuple[list[str], bool]:
+    """What a notebook's ``%pip install`` lines ask for (azure-ai-ml aside: basin replaces it),
+    and whether they allow pre-releases (``--pre``)."""
+    wanted: list[str] = []
+    pre = False
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        for line in "".join(cell.get("source", [])).splitlines():
+            words = shlex.split(line.strip()) if line.strip().startswith(("%pip", "!pip")) else []
+            if words[1:2] != ["install"]:
+                continue
+            pre = pre or "--pre" in words
+            wanted += [w for w in words[2:] if not w.startswith("-") and "azure-ai-ml" not in w]
+    return wanted, pre
+
+
+def kernel_packages(path: Path, root: Path) -> Path | None:
+    """A folder with the notebook's ``%pip install`` packages (for PYTHONPATH), made once per
+    set of packages; None when it asks for none."""
+    wanted, pre = pip_installs(path)
+    if not wanted:
+        return None
+    folder = root / ("-".join(sorted(wanted)) + ("-pre" if pre else ""))
+    if not folder.exists():
+        command = [str(Path(sys.executable).parent / "uv"), "pip", "install", "--quiet"]
+        command += ["--python", sys.executable, "--target", str(folder), *wanted]
+        subprocess.run(command + (["--prerelease", "allow"] if pre else []), check=True)
+    return folder
+
+
 def substitute_script(text: str) -> str:
     return re.sub(r"\baz\b", "basin", re.sub(r"\baz ml\b", "basin", text))
 
@@ -225,6 +258,11 @@ def run_one(
         runnable = path.with_suffix(".basin.py")
         runnable.write_text(substitute_notebook(text, subscription))
         command, cwd = [sys.executable, runnable.name], path.parent
+        packages = kernel_packages(path, tree.parent / "kernel-packages")
+        if packages is not None:
+            env = env | {
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(packages), env.get("PYTHONPATH")]))
+            }
     else:
         runnable = path.with_suffix(".basin.sh")
         runnable.write_text(substitute_script(text))
@@ -317,8 +355,13 @@ def main() -> int:
             found = [p for p in found if any(word in str(p) for word in args.only)]
         with ServerProcess(Path(tmp) / "home") as server:
             bin_dir = str(Path(sys.executable).parent)
+            # `az` is basin for what runs it (AzureCliCredential), as scripts get az -> basin
+            az_dir = Path(tmp) / "az-is-basin"
+            az_dir.mkdir()
+            (az_dir / "az").symlink_to(Path(bin_dir) / "basin")
             env = {k: v for k, v in os.environ.items() if not k.startswith("BASIN_")}
-            env.update(BASIN_HOME=str(server.home), PATH=bin_dir + os.pathsep + env.get("PATH", ""))
+            path = os.pathsep.join([str(az_dir), bin_dir, env.get("PATH", "")])
+            env.update(BASIN_HOME=str(server.home), PATH=path)
 
             def basin(*words: str) -> str:
                 return subprocess.run(

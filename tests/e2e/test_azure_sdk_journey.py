@@ -13,7 +13,9 @@ reads the blob, logs, traffic, invoke, keys, delete.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,82 @@ def test_a_user_assigned_identity_made_with_azure_mgmt_msi(
     assert client_id and principal_id
     identities = ok(run_cli(server.home, "identity", "list", "-g", "rg-journey"))
     assert "journey-uai" not in [i["name"] for i in identities]
+
+
+_KEY_VAULT = r"""
+import base64, json, os
+from azure.core.exceptions import HttpResponseError
+from azure.identity import DefaultAzureCredential
+from azure.keyvault.secrets import SecretClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.keyvault.models import (
+    AccessPolicyEntry, Permissions, SecretPermissions, Sku, VaultAccessPolicyParameters,
+    VaultAccessPolicyProperties, VaultCreateOrUpdateParameters, VaultProperties,
+)
+credential = DefaultAzureCredential()
+sub, group = os.environ["SUBSCRIPTION_ID"], os.environ["RESOURCE_GROUP"]
+token = credential.get_token("https://management.azure.com/.default").token
+me = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["oid"]
+tenant = os.environ["AZURE_TENANT_ID"]
+mgmt = KeyVaultManagementClient(credential, sub)
+mine = AccessPolicyEntry(tenant_id=tenant, object_id=me, permissions=Permissions(secrets=[SecretPermissions.ALL]))
+vault = mgmt.vaults.begin_create_or_update(group, "journeyvault", VaultCreateOrUpdateParameters(
+    location="westeurope", properties=VaultProperties(tenant_id=tenant, sku=Sku(name="standard", family="A"),
+    enable_rbac_authorization=False, access_policies=[mine]))).result()
+secrets = SecretClient(vault.properties.vault_uri, credential)
+secrets.set_secret("multiplier", "7")
+print("read", secrets.get_secret("multiplier").value)
+print("listed", [v.name for v in mgmt.vaults.list_by_resource_group(group)])
+mgmt.vaults.update_access_policy(group, "journeyvault", "remove", VaultAccessPolicyParameters(
+    properties=VaultAccessPolicyProperties(access_policies=[mine])))
+try:
+    secrets.get_secret("multiplier")
+    print("still-readable")
+except HttpResponseError as error:
+    print("refused", error.status_code)
+mgmt.vaults.delete(group, "journeyvault")
+"""
+
+
+def test_a_key_vault_made_with_azure_mgmt_keyvault_serves_its_access_policies(
+    server: ServerProcess, python: Path, journey: Journey
+) -> None:
+    done = subprocess.run(
+        [str(python), "-c", _KEY_VAULT], env=journey.env, capture_output=True, text=True,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "read 7" in done.stdout and "refused 403" in done.stdout, done.stdout
+    assert "'journeyvault'" in done.stdout
+    vaults = ok(run_cli(server.home, "keyvault", "list", "-g", "rg-journey"))
+    assert "journeyvault" not in [v["name"] for v in vaults]
+
+
+_AZ_CLI_CREDENTIAL = r"""
+import os
+from azure.identity import AzureCliCredential
+from azure.mgmt.msi import ManagedServiceIdentityClient
+msi = ManagedServiceIdentityClient(AzureCliCredential(), os.environ["SUBSCRIPTION_ID"])
+made = msi.user_assigned_identities.create_or_update(os.environ["RESOURCE_GROUP"], "cli-uai", {"location": "local"})
+print("made", made.name, made.principal_id)
+msi.user_assigned_identities.delete(os.environ["RESOURCE_GROUP"], "cli-uai")
+"""
+
+
+def test_azure_cli_credential_gets_basins_tokens_where_az_is_basin(
+    server: ServerProcess, python: Path, journey: Journey, tmp_path: Path
+) -> None:
+    """A notebook's AzureCliCredential runs `az account get-access-token`: with `az` -> basin
+    on PATH (the scripts' substitution) it signs in as the CLI's user."""
+    (tmp_path / "az").symlink_to(Path(sys.executable).parent / "basin")
+    env = {k: v for k, v in journey.env.items() if not k.startswith("AZURE_CLIENT")}
+    env |= {"PATH": f"{tmp_path}{os.pathsep}{env.get('PATH', '')}", "BASIN_HOME": str(server.home)}
+    done = subprocess.run(
+        [str(python), "-c", _AZ_CLI_CREDENTIAL], env=env, capture_output=True, text=True,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "made cli-uai" in done.stdout
+    foreign = "00000000-0000-0000-0000-000000000000"
+    refused = run_cli(server.home, "account", "get-access-token", "--tenant", foreign)
+    fails(refused, "is not this basin installation's")

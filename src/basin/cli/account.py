@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from basin.cli import _context
 from basin.cli._options import Output, Query
 from basin.cli._output import OutputFormat, emit
+from basin.errors import ValidationError
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -50,9 +52,42 @@ def get_access_token(
     scope: Annotated[
         str | None, typer.Option("--scope", help="Scope, e.g. https://storage.azure.com/.default.")
     ] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", "-t", help="basin's tenant (there is one).")
+    ] = None,
+    subscription: Annotated[
+        str | None, typer.Option("--subscription", help="basin's subscription (there is one).")
+    ] = None,
     output: Output = OutputFormat.json,
     query: Query = None,
 ) -> None:
-    """Get a JWT for a resource (default: the management API)."""
+    """Get a JWT for a resource (default: the management API), in az's shape.
+
+    azure-identity's AzureCliCredential runs ``az account get-access-token --resource R
+    [--tenant T]`` and reads accessToken with expires_on or expiresOn, so a notebook using it
+    gets basin's tokens where ``az`` is basin.
+    """
+    client = _context.client()
+    _check_account(client.info, tenant, subscription)
     audience = resource or (scope.removesuffix("/.default") if scope else None)
-    emit(_context.client().principals.get_access_token(audience), output, query)
+    issued = dict(client.principals.get_access_token(audience))
+    if "expires_on" in issued:  # az's local time too, for older readers of it
+        expires = datetime.datetime.fromtimestamp(int(issued["expires_on"]))
+        issued.setdefault("expiresOn", expires.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    emit(issued, output, query)
+
+
+def _check_account(info: dict[str, Any], tenant: str | None, subscription: str | None) -> None:
+    """A tenant or subscription other than basin's is refused, as Entra refuses a foreign one."""
+    ours = str(info.get("tenant_id") or "")
+    if tenant and tenant.lower() not in (ours.lower(), "common", "organizations"):
+        raise ValidationError(
+            f"Tenant '{tenant}' is not this basin installation's; its tenant is '{ours}' "
+            "(leave --tenant out, or set AZURE_TENANT_ID to it)."
+        )
+    ours = str(info.get("subscription_id") or "")
+    if subscription and subscription.lower() not in (ours.lower(), "basin"):
+        raise ValidationError(
+            f"Subscription '{subscription}' is not this basin installation's; its subscription "
+            f"is '{ours}' (leave --subscription out)."
+        )

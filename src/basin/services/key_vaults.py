@@ -25,6 +25,7 @@ __all__ = [
     "find",
     "get",
     "list_vaults",
+    "put",
     "set_policy",
 ]
 
@@ -67,6 +68,54 @@ def create(
         assert vault.id is not None
         tx.update(_stored(vault))
     return _entity(platform, vault)
+
+
+def put(
+    platform: Platform,
+    group: str,
+    name: str,
+    *,
+    location: str | None = None,
+    tags: dict[str, str] | None = None,
+    enable_rbac_authorization: bool = False,
+    retention_days: int = 90,
+    access_policies: list[AccessPolicy] | None = None,
+) -> tuple[KeyVault, bool]:
+    """Create the vault or replace its settings (ARM's PUT: the body is the whole vault, access
+    policies as given); the vault and whether it is new. Secrets are kept."""
+    groups.require_group(platform, group)
+    if not 7 <= retention_days <= 90:
+        raise ValidationError("softDeleteRetentionInDays must be between 7 and 90.")
+    policies = [_checked(policy) for policy in access_policies or []]
+    rid = resource_id(platform.subscription_id, group, TYPE, name)
+    with platform.store.transaction() as tx:
+        row = tx.get(rid)
+        if row is None:
+            vault = dependents.insert_new(platform, tx, KeyVault, group, name, location)
+        else:
+            vault = from_stored(KeyVault, row)
+        vault.tags = tags or {}
+        vault.enable_rbac_authorization = enable_rbac_authorization
+        vault.soft_delete_retention_in_days = retention_days
+        vault.access_policies = policies
+        tx.update(_stored(vault))
+    return _entity(platform, vault), row is None
+
+
+def _checked(policy: AccessPolicy) -> AccessPolicy:
+    """A policy with Azure's permission names in lower case ("all" spelled out)."""
+    secrets = [p.lower() for p in policy.permissions.secrets]
+    unknown = sorted(set(secrets) - {*SECRET_PERMISSIONS, "all"})
+    if unknown:
+        raise ValidationError(
+            f"Unknown secret permission(s) {', '.join(unknown)} in the access policy of "
+            f"'{policy.object_id}'; choose from {', '.join(SECRET_PERMISSIONS)} or all."
+        )
+    if "all" in secrets:
+        secrets = list(SECRET_PERMISSIONS)
+    return policy.model_copy(
+        update={"permissions": policy.permissions.model_copy(update={"secrets": secrets})}
+    )
 
 
 def _stored(vault: KeyVault) -> StoredResource:

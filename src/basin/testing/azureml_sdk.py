@@ -40,6 +40,8 @@ AZURE_SDK_PINS = (
     "azure-mgmt-storage==25.3.0",
     "azure-mgmt-msi==7.1.0",
     "azure-mgmt-authorization==4.0.0",
+    "azure-mgmt-keyvault==14.1.0",
+    "azure-keyvault-secrets==4.12.0",
     "azure-storage-blob==12.31.1",
 )
 

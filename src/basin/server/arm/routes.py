@@ -9,6 +9,7 @@ from basin.server.arm import (
     datastores,
     deployments,
     endpoints,
+    key_vaults,
     lro,
     msi,
     resources,
@@ -33,6 +34,7 @@ def all_routes() -> ArmRouter:
         workspaces,
         storage,
         msi,
+        key_vaults,
         authorization,
         resources,
     ):
