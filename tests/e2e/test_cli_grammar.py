@@ -12,6 +12,7 @@ import pytest
 
 from basin.testing import ServerProcess
 from tests.conftest import CliResult
+from tests.e2e.test_workspaces_cli import fails
 
 GROUP, WS = "rg-grammar", "ws-grammar"
 AT = ("-g", GROUP, "-w", WS)
@@ -550,3 +551,29 @@ def test_local_builds_ignore_the_shells_proxy_and_the_replica_keeps_it(
         assert made["provisioning_state"] == "Succeeded"
     finally:
         ok(cli("online-endpoint", "delete", "-n", "gr-local-proxy", "--local", "--yes"))
+
+
+def test_upload_batch_takes_the_account_from_the_environment_as_az_does(
+    setup: ServerProcess, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy-rest.sh: ``export AZURE_STORAGE_ACCOUNT=...`` then ``az storage blob upload-batch
+    -d container/folder -s dir`` (no --account-name)."""
+    ok(cli("storage", "account", "create", "-n", "batchstore", "-g", GROUP))
+    ok(cli("storage", "container", "create", "--account-name", "batchstore", "-n", "code"))
+    source = tmp_path / "onlinescoring"
+    (source / "sub").mkdir(parents=True)
+    (source / "score.py").write_text("def init(): pass\n")
+    (source / "sub" / "util.py").write_text("X = 1\n")
+    (source / "notes.txt").write_text("not code\n")
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", "batchstore")
+    batch = ("storage", "blob", "upload-batch", "-d", "code/score", "-s", str(source))
+    uploaded = ok(cli(*batch, "--pattern", "*.py"))
+    assert sorted(u["Blob"].rsplit("/code/", 1)[1] for u in uploaded) == [
+        "score/score.py",
+        "score/sub/util.py",
+    ]
+    listed = ok(cli("storage", "blob", "list", "-c", "code"))
+    assert sorted(b["name"] for b in listed) == ["score/score.py", "score/sub/util.py"]
+    fails(cli(*batch, "--pattern", "*.py"), "--overwrite")  # az refuses to replace by default
+    assert len(ok(cli(*batch, "--overwrite"))) == 3
+    fails(cli(*batch, "--pattern", "*.ipynb"), "no files matching --pattern '*.ipynb'")

@@ -19,7 +19,11 @@ from basin.errors import ConflictError, NotFoundError, PreconditionFailedError, 
 container_app = typer.Typer(help="Blob containers.", no_args_is_help=True, rich_markup_mode=None)
 blob_app = typer.Typer(help="Blobs.", no_args_is_help=True, rich_markup_mode=None)
 
-Account = Annotated[str, typer.Option("--account-name", help="Storage account.")]
+#: az reads the account from AZURE_STORAGE_ACCOUNT when --account-name is not given.
+Account = Annotated[
+    str,
+    typer.Option("--account-name", envvar="AZURE_STORAGE_ACCOUNT", help="Storage account."),
+]
 ContainerName = Annotated[str, typer.Option("--name", "-n", help="Container name.")]
 InContainer = Annotated[str, typer.Option("--container-name", "-c", help="Container name.")]
 BlobName = Annotated[str, typer.Option("--name", "-n", help="Blob name.")]
@@ -156,6 +160,79 @@ def blob_upload(
         output,
         query,
     )
+
+
+@blob_app.command("upload-batch")
+def blob_upload_batch(
+    destination: Annotated[
+        str,
+        typer.Option("--destination", "-d", help="Container, or container/folder to upload into."),
+    ],
+    source: Annotated[Path, typer.Option("--source", "-s", help="Local folder.")],
+    account_name: Account,
+    destination_path: Annotated[
+        str | None, typer.Option("--destination-path", help="Folder in the container.")
+    ] = None,
+    pattern: Annotated[
+        str | None, typer.Option("--pattern", help="Only files matching this glob, e.g. *.py.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace blobs that exist.")
+    ] = False,
+    dryrun: Annotated[bool, typer.Option("--dryrun", help="List what would be uploaded.")] = False,
+    auth_mode: AuthMode = None,
+    resource_group: Group = None,
+    output: Output = OutputFormat.json,
+    query: Query = None,
+) -> None:
+    """Upload a folder's files, keeping their relative paths (az's upload-batch)."""
+    container, _, folder = destination.strip("/").partition("/")
+    prefix = "/".join(p.strip("/") for p in (folder, destination_path or "") if p.strip("/"))
+    files = _batch_files(source, pattern)
+    names = [f"{prefix}/{relative}" if prefix else relative for relative in files]
+    service = _service(account_name, resource_group)
+    uploaded = []
+    for relative, name in zip(files, names, strict=True):
+        client = service.get_blob_client(container, name)
+        if dryrun:
+            uploaded.append({"Blob": client.url, "Type": None, "Last Modified": None})
+            continue
+
+        def upload(path: Path = source / relative, client: Any = client) -> Any:
+            with path.open("rb") as handle:
+                return client.upload_blob(handle, overwrite=overwrite, max_concurrency=4)
+
+        try:
+            result = _storage_errors(upload)
+        except ConflictError as exc:
+            raise ConflictError(f"{exc} ({name}; add --overwrite to replace it)") from None
+        uploaded.append(
+            {
+                "Blob": client.url,
+                "Last Modified": str(result.get("last_modified")),
+                "eTag": result.get("etag"),
+            }
+        )
+    emit(uploaded, output, query)
+
+
+def _batch_files(source: Path, pattern: str | None) -> list[str]:
+    """The files under ``source`` (relative, with '/'), those matching ``pattern`` if given."""
+    if not source.is_dir():
+        raise ValidationError(f"--source '{source}' is not a folder.")
+    files = sorted(
+        path.relative_to(source).as_posix() for path in source.rglob("*") if path.is_file()
+    )
+    if pattern:
+        import fnmatch
+
+        files = [f for f in files if fnmatch.fnmatch(f, pattern)]
+    if not files:
+        raise ValidationError(
+            f"Nothing to upload: --source '{source}' holds no files"
+            + (f" matching --pattern '{pattern}'." if pattern else ".")
+        )
+    return files
 
 
 @blob_app.command("download")

@@ -2,7 +2,7 @@
 
 Scripts import ``azureml_inference_server_http.api.aml_request`` / ``.aml_response`` or the older
 ``azureml.contrib.services.aml_request`` / ``.aml_response``. When the real
-``azureml-inference-server-http`` package is installed its modules are used (and the old names
+``azureml-inference-server-http`` package (0.8 or newer) is installed its modules are used (and the old names
 point at them, as azmlinfsrv does); otherwise basin's own modules are registered under those names.
 """
 
@@ -49,7 +49,9 @@ def _register(name: str, module: types.ModuleType) -> None:
 
 def install_shims() -> bool:
     """Register the module names; returns whether the real Azure package is used."""
-    real = _find(_REAL)
+    # azmlinfsrv before 0.8 (azureml-defaults 1.38 brings 0.4) has no ``api`` package and its
+    # modules import its server folder as top-level names: only the newer layout is used.
+    real = _find(f"{_REAL}.api")
     if real:
         request_module = importlib.import_module(_REAL_REQUEST)
         response_module = importlib.import_module(_REAL_RESPONSE)

@@ -240,6 +240,75 @@ def test_user_assigned_identities(arm: Arm, sp: dict[str, str]) -> None:
     assert arm.call("DELETE", path, token=sp["token"]).status_code == 200
 
 
+def test_key_vaults_and_their_access_policies(arm: Arm, sp: dict[str, str]) -> None:
+    path = f"{arm.group}/providers/Microsoft.KeyVault/vaults/kvarm"
+    policy = {
+        "tenantId": arm.platform.installation.tenant_id,
+        "objectId": sp["id"],
+        "permissions": {"secrets": ["get", "List"]},
+    }
+    body = {
+        "location": "local",
+        "properties": {
+            "tenantId": arm.platform.installation.tenant_id,
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": [policy],
+        },
+    }
+    made = arm.call("PUT", path, token=sp["token"], json=body)
+    assert made.status_code == 201, made.text
+    properties = made.json()["properties"]
+    assert properties["vaultUri"] == "https://kvarm.vault.azure.net/"
+    assert properties["enableRbacAuthorization"] is False
+    assert properties["accessPolicies"][0]["permissions"]["secrets"] == ["get", "list"]
+    assert properties["provisioningState"] == "Succeeded"
+    add = {"properties": {"accessPolicies": [{**policy, "permissions": {"secrets": ["set"]}}]}}
+    added = arm.call("PUT", path + "/accessPolicies/add", token=sp["token"], json=add)
+    assert added.status_code == 200, added.text
+    shown = arm.call("GET", path, token=sp["token"]).json()["properties"]["accessPolicies"]
+    assert shown[0]["permissions"]["secrets"] == ["get", "list", "set"]
+    arm.call("PUT", path + "/accessPolicies/remove", token=sp["token"], json=add)
+    assert arm.call("GET", path, token=sp["token"]).json()["properties"]["accessPolicies"] == []
+    wrong = {**body, "properties": {**body["properties"], "accessPolicies": [
+        {**policy, "permissions": {"secrets": ["read-everything"]}}]}}  # fmt: skip
+    assert (
+        "read-everything"
+        in _error(arm.call("PUT", path, token=sp["token"], json=wrong), 400)["message"]
+    )
+    listed = arm.call("GET", f"{arm.group}/providers/Microsoft.KeyVault/vaults", token=sp["token"])
+    assert [v["name"] for v in listed.json()["value"]] == ["kvarm"]
+    assert arm.call("DELETE", path, token=sp["token"]).status_code == 200
+    _error(arm.call("GET", path, token=sp["token"]), 404)
+
+
+def test_rest_scripts_get_the_operation_uri_and_may_paste_raw_lines(
+    arm: Arm, sp: dict[str, str], ws: dict[str, Any]
+) -> None:
+    """azureml-examples' deploy-rest.sh polls properties.properties.AzureAsyncOperationUri with
+    curl, and puts a conda file's lines into a JSON string unescaped, as Azure accepts."""
+    endpoint = arm.ws + "/onlineEndpoints/ep-rest"
+    made = arm.call(
+        "PUT", endpoint, token=sp["token"],
+        json={"location": "local", "properties": {"authMode": "AMLToken"}},
+    )  # fmt: skip
+    uri = made.json()["properties"]["properties"]["AzureAsyncOperationUri"]
+    status = arm.call("GET", urlsplit(uri).path, token=sp["token"])
+    assert status.json()["status"] == "Succeeded"
+    conda = "name: env\ndependencies:\n  - python=3.11\n"  # real line breaks, unescaped
+    raw = (
+        '{"properties": {"condaFile": "'
+        + conda
+        + '", "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"}}'
+    )
+    assert "\n" in raw  # a real line break inside the JSON string
+    put = arm.call(
+        "PUT", arm.ws + "/environments/env-rest/versions/1", token=sp["token"],
+        content=raw.encode(), headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert put.status_code in (200, 201), put.text
+    assert put.json()["properties"]["condaFile"].startswith("name: env\n")
+
+
 def _template(**parameters: Any) -> dict[str, Any]:
     declared = {
         name: {"type": "string"}

@@ -86,3 +86,30 @@ def test_driver_module_run_is_used(tmp_path: Path) -> None:
         "def run(data): return 'driver'\n",
     )
     assert script.run("x") == "real"
+
+
+def test_an_old_inference_server_package_gets_basins_modules(tmp_path: Path) -> None:
+    """azureml-defaults 1.38 (Python 3.7/3.8 conda files) brings azureml-inference-server-http
+    0.4, which has no ``api`` package: the runtime must not take it for the real, newer one."""
+    import os
+    import subprocess
+    import sys
+
+    old = tmp_path / "azureml_inference_server_http"
+    (old / "server").mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    (old / "server" / "aml_blueprint.py").write_text("import aml_framework\n")
+    code = (
+        "from basin.runtime.shims import install_shims\n"
+        "print(install_shims())\n"
+        "from azureml.contrib.services.aml_request import AMLRequest, rawhttp\n"
+        "from azureml_inference_server_http.api.aml_response import AMLResponse\n"
+        "print(AMLResponse.__module__)\n"
+    )
+    src = Path(__file__).resolve().parents[3] / "src"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "basin.runtime.amlresponse"]

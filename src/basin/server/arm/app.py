@@ -147,7 +147,9 @@ async def _json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        # Control characters inside strings are let through, as Azure's JSON reader lets them
+        # through: REST scripts paste a conda file's lines into "condaFile" unescaped.
+        return json.loads(raw, strict=False)
     except ValueError:
         raise ValidationError("The request body is not valid JSON.") from None
 

@@ -22,6 +22,7 @@ from basin.entities import (
     parse_entity,
 )
 from basin.errors import NotFoundError, ValidationError
+from basin.server.arm import lro
 from basin.server.arm._common import ML, WORKSPACE, workspace_for
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
@@ -186,7 +187,10 @@ def _create_or_update(request: ArmRequest) -> ArmReply:
     )
     endpoint = _endpoint_from_arm(request, request.json_object())
     made = endpoints.create_or_update(request.platform, p["group"], p["workspace"], endpoint)
-    return ArmReply(endpoint_body(request, made), 200 if existed else 201)
+    assert made.id is not None
+    body = endpoint_body(request, made)
+    lro.with_operation_uri(request.platform, body, made.id, request.api_version)
+    return ArmReply(body, 200 if existed else 201)
 
 
 @router.route("PATCH", ENDPOINT)

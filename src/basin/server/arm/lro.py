@@ -21,7 +21,7 @@ from basin.server.arm._common import authorize
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.services.platform import Platform
 
-__all__ = ["RETRY_AFTER_S", "STATUS", "accepted", "router"]
+__all__ = ["RETRY_AFTER_S", "STATUS", "accepted", "router", "with_operation_uri"]
 
 #: Seconds between polls asked of clients (RFC 9110 wants whole seconds).
 RETRY_AFTER_S = 1
@@ -59,9 +59,25 @@ def accepted(
     platform: Platform, body: dict[str, Any], resource_id: str, api_version: str
 ) -> ArmReply:
     """201 with the status URL to poll (the resource's own GET also shows its state)."""
-    url = status_url(platform, resource_id, api_version)
+    url = with_operation_uri(platform, body, resource_id, api_version)
     headers = {"Azure-AsyncOperation": url, "Retry-After": str(RETRY_AFTER_S)}
     return ArmReply(body, 201, headers)
+
+
+def with_operation_uri(
+    platform: Platform, body: dict[str, Any], resource_id: str, api_version: str
+) -> str:
+    """Put the status URL in the PUT's answer as Azure ML does, at
+    ``properties.properties.AzureAsyncOperationUri`` (REST scripts such as azureml-examples'
+    deploy-rest.sh poll it with curl); returns it."""
+    url = status_url(platform, resource_id, api_version)
+    properties = body.setdefault("properties", {})
+    bag = properties.get("properties")
+    properties["properties"] = {
+        **(bag if isinstance(bag, dict) else {}),
+        "AzureAsyncOperationUri": url,
+    }
+    return url
 
 
 def provisioning_state(platform: Platform, resource_id: str) -> tuple[str | None, str | None]:
