@@ -242,12 +242,12 @@ def test_user_assigned_identities(arm: Arm, sp: dict[str, str]) -> None:
 
 def test_key_vaults_and_their_access_policies(arm: Arm, sp: dict[str, str]) -> None:
     path = f"{arm.group}/providers/Microsoft.KeyVault/vaults/kvarm"
-    policy = {
+    policy: dict[str, Any] = {
         "tenantId": arm.platform.installation.tenant_id,
         "objectId": sp["id"],
         "permissions": {"secrets": ["get", "List"]},
     }
-    body = {
+    body: dict[str, Any] = {
         "location": "local",
         "properties": {
             "tenantId": arm.platform.installation.tenant_id,
