@@ -104,18 +104,24 @@ def put(
 
 def _checked(policy: AccessPolicy) -> AccessPolicy:
     """A policy with Azure's permission names in lower case ("all" spelled out)."""
-    secrets = [p.lower() for p in policy.permissions.secrets]
-    unknown = sorted(set(secrets) - {*SECRET_PERMISSIONS, "all"})
-    if unknown:
-        raise ValidationError(
-            f"Unknown secret permission(s) {', '.join(unknown)} in the access policy of "
-            f"'{policy.object_id}'; choose from {', '.join(SECRET_PERMISSIONS)} or all."
-        )
-    if "all" in secrets:
-        secrets = list(SECRET_PERMISSIONS)
+    where = f" in the access policy of '{policy.object_id}'"
+    secrets = _secret_permissions(policy.permissions.secrets, where)
     return policy.model_copy(
         update={"permissions": policy.permissions.model_copy(update={"secrets": secrets})}
     )
+
+
+def _secret_permissions(given: Iterable[str], where: str = "") -> list[str]:
+    """Azure's secret permission names in lower case, ``all`` spelled out; a 400 naming the
+    unknown ones."""
+    permissions = [p.lower() for p in given]
+    unknown = sorted(set(permissions) - {*SECRET_PERMISSIONS, "all"})
+    if unknown:
+        raise ValidationError(
+            f"Unknown secret permission(s) {', '.join(unknown)}{where}; choose from "
+            f"{', '.join(SECRET_PERMISSIONS)} or all."
+        )
+    return list(SECRET_PERMISSIONS) if "all" in permissions else permissions
 
 
 def _stored(vault: KeyVault) -> StoredResource:
@@ -164,15 +170,7 @@ def set_policy(
 ) -> KeyVault:
     """Give ``object_id`` these secret permissions (replacing its earlier ones), as
     ``az keyvault set-policy``."""
-    permissions = [p.lower() for p in secret_permissions]
-    unknown = sorted(set(permissions) - {*SECRET_PERMISSIONS, "all"})
-    if unknown:
-        raise ValidationError(
-            f"Unknown secret permission(s) {', '.join(unknown)}; choose from "
-            f"{', '.join(SECRET_PERMISSIONS)} or all."
-        )
-    if "all" in permissions:
-        permissions = list(SECRET_PERMISSIONS)
+    permissions = _secret_permissions(secret_permissions)
     if platform.store.get_principal(object_id) is None:
         raise NotFoundError(f"No principal has the object id '{object_id}'.")
     vault = get(platform, group, name)
