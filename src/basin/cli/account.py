@@ -68,7 +68,8 @@ def get_access_token(
     gets basin's tokens where ``az`` is basin.
     """
     client = _context.client()
-    _check_account(client.info, tenant, subscription)
+    if tenant or subscription:  # one call more, only then
+        _check_account(client.info, tenant, subscription)
     audience = resource or (scope.removesuffix("/.default") if scope else None)
     issued = dict(client.principals.get_access_token(audience))
     if "expires_on" in issued:  # az's local time too, for older readers of it

@@ -124,7 +124,15 @@ class Deployment:
     def reconcile(self, now: float, make_replica: ReplicaFactory) -> None:
         for replica in self.replicas:
             replica.step(now)
-        self.replicas = [r for r in self.replicas if not r.gone or r.state is ReplicaState.FAILED]
+        # A failed replica stays (its failure is the rollout's status) only while its revision
+        # is the one wanted: one of an older revision that failed after the next change came
+        # would otherwise count as "another revision still there" and the rollout never end.
+        wanted = self.spec.revision if self.spec is not None else None
+        self.replicas = [
+            r
+            for r in self.replicas
+            if not r.gone or (r.state is ReplicaState.FAILED and r.spec.revision == wanted)
+        ]
         if self.removing or self.spec is None:
             for replica in self.replicas:
                 replica.stop(now)
