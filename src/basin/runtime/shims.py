@@ -2,8 +2,9 @@
 
 Scripts import ``azureml_inference_server_http.api.aml_request`` / ``.aml_response`` or the older
 ``azureml.contrib.services.aml_request`` / ``.aml_response``. When the real
-``azureml-inference-server-http`` package (0.8 or newer) is installed its modules are used (and the old names
-point at them, as azmlinfsrv does); otherwise basin's own modules are registered under those names.
+``azureml-inference-server-http`` package is installed (0.8 or newer: the ``api`` package came
+then) its modules are used (and the old names point at them, as azmlinfsrv does); otherwise
+basin's own modules are registered under those names.
 """
 
 from __future__ import annotations
