@@ -103,16 +103,19 @@ def cluster(
         yield made
 
 
-@pytest.fixture(scope="module")
-def ray_server(cluster: RayCluster, home: Path, build_cache: Path) -> Iterator[ServerProcess]:
+def _server_env(cluster: RayCluster, home: Path, build_cache: Path) -> dict[str, str]:
     types = home.parent / "instance-types.json"
     types.write_text(json.dumps(INSTANCE_TYPES))
-    env = {
+    return {
         "BASIN_BUILD_CACHE": str(build_cache),
         "BASIN_COMPUTE": cluster.address,
         "BASIN_INSTANCE_TYPES_FILE": str(types),
     }
-    with ServerProcess(home, extra_env=env) as process:
+
+
+@pytest.fixture(scope="module")
+def ray_server(cluster: RayCluster, home: Path, build_cache: Path) -> Iterator[ServerProcess]:
+    with ServerProcess(home, extra_env=_server_env(cluster, home, build_cache)) as process:
         yield process
 
 
@@ -312,3 +315,36 @@ def test_nothing_is_left_after_delete_and_server_stop(
     assert ray_server.stop() == 0
     wait_for(lambda: not _replicas_under(head), "the replica to stop with the server")
     wait_for(lambda: not _hosts_under(cluster.nodes), "nothing of the server on the cluster")
+
+
+def test_nothing_is_left_when_the_server_is_killed(
+    cluster: RayCluster, home: Path, build_cache: Path, code: Path
+) -> None:
+    """SIGKILL, not a stop: the server cleans nothing up itself. Its actors are not detached, so
+    Ray ends them with their owner, and each actor's replica process goes with its actor.
+    (Placed on any node: the second one may be gone, killed by the test above.)"""
+    env = _server_env(cluster, home, build_cache)
+
+    def replicas() -> list[int]:
+        return [p for node in cluster.nodes for p in _replicas_under(node)]
+
+    with ServerProcess(home, extra_env=env) as server:
+        with MLClient(
+            None, None, "rg-ray", "ws-ray", server=server.url, token=server.token
+        ) as client:
+            client.resource_groups.create_or_update("rg-ray")
+            if not [w for w in client.workspaces.list() if w.name == "ws-ray"]:
+                client.workspaces.begin_create(Workspace(name="ws-ray")).result()
+            client.online_endpoints.begin_create_or_update(
+                ManagedOnlineEndpoint(name="ray-ep")
+            ).result()
+            made = client.online_deployments.begin_create_or_update(
+                _deployment("doomed", code, "ray-any", 1, "doomed")
+            ).result()
+            assert made.provisioning_state == "Succeeded", made.provisioning_message
+        assert replicas() and _hosts_under(cluster.nodes)
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGKILL)  # the server alone, not its group
+        server.process.wait()
+        wait_for(lambda: not replicas(), "the replicas to end with the killed server")
+        wait_for(lambda: not _hosts_under(cluster.nodes), "the actors to end with their owner")
