@@ -371,7 +371,9 @@ def test_azure_mls_workspace_template_makes_the_workspace(arm: Arm, sp: dict[str
             }
         }
     }
-    refused = _error(arm.call("PUT", path.replace("-1", "-2"), token=sp["token"], json=other), 400)
+    # (not path.replace("-1", "-2"): a random subscription id may hold "-1" too)
+    second = f"{arm.group}/providers/Microsoft.Resources/deployments/ws-template-2"
+    refused = _error(arm.call("PUT", second, token=sp["token"], json=other), 400)
     assert "no general template engine" in refused["message"]
     # the template engine acts with the caller's rights
     reader = principals.create(arm.platform, "template-reader")
@@ -379,7 +381,8 @@ def test_azure_mls_workspace_template_makes_the_workspace(arm: Arm, sp: dict[str
     token = arm.jwt_for(reader.id, reader.app_id, "https://management.azure.com")
     parameters["workspaceName"] = {"value": "ws-template-2"}
     body = {"properties": {"template": template, "parameters": parameters}}
-    _error(arm.call("PUT", path.replace("-1", "-3"), token=token, json=body), 403)
+    third = f"{arm.group}/providers/Microsoft.Resources/deployments/ws-template-3"
+    _error(arm.call("PUT", third, token=token, json=body), 403)
 
 
 def test_workspace_shape_update_and_delete(
