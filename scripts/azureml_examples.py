@@ -115,6 +115,7 @@ def export(repo: Path, target: Path) -> None:
     paths = ["cli", "sdk/python/endpoints/online", "sdk/python/assets"]
     if not ((repo / "HEAD").is_file() or (repo / ".git").exists()):
         for path in paths:
+            (target / path).parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(["cp", "-r", str(repo / path), str(target / path)], check=True)
         return
     git = ["git", "-C", str(repo)]

@@ -181,6 +181,17 @@ def test_deployment_grammar_set_update_add_remove_ids_logs(
         "tsv",
     )
     assert json.loads(raw.out)["deployment"] == "blue"
+    # az (argparse) takes an unambiguous prefix of a long option: the ncd example's --deployment
+    request = str(files / "request.json")
+    short = cli("online-endpoint", "invoke", "--n", "gr-main", *AT, "--request", request,
+                "--deployment", "blue", "--out", "tsv")  # fmt: skip
+    assert short.code == 0, short.err
+    assert json.loads(short.out)["deployment"] == "blue"
+    shown = cli("online-endpoint", "show", "--na", "gr-main", *AT, "--que", "name", "--out", "tsv")
+    assert shown.code == 0 and shown.out.strip() == "gr-main", shown.err
+    ambiguous = cli("online-endpoint", "create", "--n", "gr-other", *AT)
+    assert ambiguous.code == 2
+    assert ambiguous.err.strip() == "ERROR: ambiguous option: --n could match --name, --no-wait"
 
 
 def test_no_wait_returns_at_once_and_show_reports_the_state(

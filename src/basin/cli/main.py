@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from basin.cli import _argv, _context
+from basin.cli import _abbrev, _argv, _context
 from basin.errors import BasinError
 
 __all__ = ["GROUPS", "build_app", "main", "run"]
@@ -126,7 +126,17 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors print one line to stderr and exit 1 (usage errors exit 2)."""
-    prepared = _argv.prepare(sys.argv[1:] if argv is None else argv)
+    line = list(sys.argv[1:] if argv is None else argv)
+    while True:  # again only when an abbreviated option was written out (each time one fewer)
+        code, expanded = _run(line)
+        if expanded is None:
+            return code
+        line = expanded
+
+
+def _run(line: list[str]) -> tuple[int, list[str] | None]:
+    """(exit code, None), or (2, the line with an abbreviated option written out in full)."""
+    prepared = _argv.prepare(line)
     _context.begin(prepared)
     word = _command_word(prepared.argv)
     try:
@@ -134,25 +144,32 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode, click hands back the code of a typer.Exit instead of raising.
         result = app(args=prepared.argv, standalone_mode=False, prog_name="basin")
         if isinstance(result, int) and not isinstance(result, bool):
-            return result
+            return result, None
     except BasinError as error:
         print(f"ERROR: ({error.code}) {error.message}", file=sys.stderr)
-        return 1
+        return 1, None
     except typer.Exit as done:
-        return done.exit_code
+        return done.exit_code, None
     except typer.Abort:
         print("Aborted.", file=sys.stderr)
-        return 1
+        return 1, None
     except typer.TyperException as error:
+        try:
+            expanded = _abbrev.expand(error, line)
+        except BasinError as ambiguous:
+            print(f"ERROR: {ambiguous.message}", file=sys.stderr)
+            return 2, None
+        if expanded is not None:
+            return 2, expanded
         show = getattr(error, "show", None)
         if show is not None:
             show()
         else:
             print(f"ERROR: {error.format_message()}", file=sys.stderr)
-        return error.exit_code
+        return error.exit_code, None
     finally:
         _context.end()
-    return 0
+    return 0, None
 
 
 def run() -> None:
