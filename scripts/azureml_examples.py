@@ -60,11 +60,6 @@ OUT_OF_SCOPE = [
 #: what it does, said only when it fails.
 OUT_OF_SCOPE_CONTENT = [
     (
-        r"https://ml\.azure\.com/api/",
-        "calls `ml.azure.com`'s model-management REST API (to delete old model versions), which "
-        "basin does not serve: its proxy answers 403",
-    ),
-    (
         r"docker build|^\s*build:|BuildContext\(|dockerfile_path",
         "out of scope: a Docker build context",
     ),

@@ -6,12 +6,20 @@ from collections.abc import Iterator
 
 from basin.blobs import BlobReader
 from basin.entities import Model
-from basin.errors import ValidationError
+from basin.errors import NotFoundError, ValidationError
 from basin.ids import validate_name
-from basin.services import assets, datastores, workspaces
+from basin.services import assets, cascade, datastores, workspaces
 from basin.services.platform import Platform
 
-__all__ = ["create", "get", "list_models", "open_files", "resolve", "set_archived"]
+__all__ = [
+    "create",
+    "delete_version",
+    "get",
+    "list_models",
+    "open_files",
+    "resolve",
+    "set_archived",
+]
 
 KIND = "models"
 WHAT = "Model"
@@ -96,6 +104,20 @@ def list_models(
         include_archived=include_archived,
         extra=lambda m: {"latest_version": m.version},
     )
+
+
+def delete_version(
+    platform: Platform, group: str, workspace_name: str, name: str, version: str
+) -> None:
+    """Delete one version for good (the v1 model-management API's DELETE; azure-ai-ml and az
+    archive instead). Its files stay in the datastore, as Azure leaves them; a deployment of it
+    keeps running on its own copy."""
+    workspace_id = _workspace_id(platform, group, workspace_name)
+    rid = assets.asset_id(workspace_id, KIND, name, version)
+    stored = platform.store.get(rid)
+    if stored is None or stored.type != Model.resource_type:
+        raise NotFoundError(f"{WHAT} '{name}' version {version} was not found.")
+    cascade.delete(platform, rid)
 
 
 def set_archived(

@@ -419,6 +419,35 @@ def _upload(arm: Arm, path: str, data: bytes) -> None:
     arm.platform.blobs.put_blob_bytes(where.account, where.container, path, data)
 
 
+def test_ml_azure_coms_model_management_deletes_a_version(
+    arm: Arm, sp: dict[str, str], ws: dict[str, Any]
+) -> None:
+    """azureml-examples' ncd script: ``curl -X DELETE https://ml.azure.com/api/{region}/
+    modelmanagement/v1.0/…/models/{name}:{version}`` with a management token."""
+    _upload(arm, "LocalUpload/v1/model/w.pkl", b"w")
+    model_uri = (
+        f"azureml://subscriptions/{arm.sub}/resourcegroups/rg-arm/workspaces/ws-arm/"
+        "datastores/workspaceblobstore/paths/LocalUpload/v1/model"
+    )
+    for version in ("1", "2"):
+        made = arm.call(
+            "PUT", f"{arm.ws}/models/old-model/versions/{version}", token=sp["token"],
+            json={"properties": {"modelUri": model_uri}},
+        )  # fmt: skip
+        assert made.status_code in (200, 201), made.text
+    v1 = f"/api/eastus/modelmanagement/v1.0{arm.ws}/models/old-model:2"
+    reader = principals.create(arm.platform, "mm-reader")
+    role_assignments.create(arm.platform, reader.id, "Reader", arm.group)
+    token = arm.jwt_for(reader.id, reader.app_id, "https://management.azure.com")
+    assert "delete" in _error(arm.call("DELETE", v1, token=token), 403)["message"].lower()
+    assert arm.call("DELETE", v1, token=sp["token"]).status_code == 200
+    _error(arm.call("GET", f"{arm.ws}/models/old-model/versions/2", token=sp["token"]), 404)
+    assert arm.call("GET", f"{arm.ws}/models/old-model/versions/1", token=sp["token"]).is_success
+    _error(arm.call("DELETE", v1, token=sp["token"]), 404)  # gone already: the script goes on
+    wrong = arm.call("DELETE", v1.replace("old-model:2", "old-model"), token=sp["token"])
+    assert "<name>:<version>" in _error(wrong, 400)["message"]
+
+
 def test_datastore_and_a_short_lived_sas(arm: Arm, sp: dict[str, str], ws: dict[str, Any]) -> None:
     stores = arm.call(
         "GET", arm.ws + "/datastores", token=sp["token"], params={"isDefault": "true"}

@@ -39,6 +39,11 @@ def test_azure_hosts_carry_the_account_or_vault_in_the_scope() -> None:
     # the registry is what the next surface (management.azure.com) is added to
     registry.add("arm", r"management\.azure\.com", _echo("arm"))
     assert registry.match("management.azure.com").route.name == "arm"  # type: ignore[union-attr]
+    # with the ARM adapter, ml.azure.com's REST API goes to it too (model management)
+    arm = _echo("arm")
+    served = azure_hosts(blob=_echo("blob"), management=arm).match("ml.azure.com")
+    assert served is not None and served.route.app is arm
+    assert "ml.azure.com" in AZURE_DOMAINS
     assert all(domain.count(".") >= 2 for domain in AZURE_DOMAINS)
     with pytest.raises(ValueError, match="one group"):
         HostRegistry().add("bad", r"x\.example", _echo("x"), extension="basin.x")

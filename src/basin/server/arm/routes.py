@@ -11,6 +11,7 @@ from basin.server.arm import (
     endpoints,
     key_vaults,
     lro,
+    model_management,
     msi,
     resources,
     storage,
@@ -37,6 +38,7 @@ def all_routes() -> ArmRouter:
         key_vaults,
         authorization,
         resources,
+        model_management,
     ):
         router.include(module.router)
     return router

@@ -52,6 +52,8 @@ def azure_hosts(
         registry.add("login", r"login\.microsoftonline\.com", login)
     if management is not None:
         registry.add("management", r"management\.azure\.com", management)
+        # ml.azure.com's REST API (model management) shares the ARM adapter's token check
+        registry.add("studio-api", r"ml\.azure\.com", management)
     return registry
 
 

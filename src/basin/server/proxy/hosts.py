@@ -22,13 +22,14 @@ __all__ = [
 ]
 
 #: Every domain the proxy may answer for, now or later: what the CA's name constraints permit
-#: besides the server's own names. management.azure.com is here already so that serving it
-#: (the ARM API) will not need a new CA.
+#: besides the server's own names. A CA made before a domain joined this list is replaced when
+#: the server starts (tls.ensure_certificate_authority: its constraints differ).
 AZURE_DOMAINS = (
     "blob.core.windows.net",
     "vault.azure.net",
     "login.microsoftonline.com",
     "management.azure.com",
+    "ml.azure.com",
 )
 
 ASGIApp = Any
