@@ -127,11 +127,17 @@ def __getattr__(name: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors print one line to stderr and exit 1 (usage errors exit 2)."""
     line = list(sys.argv[1:] if argv is None else argv)
-    while True:  # again only when an abbreviated option was written out (each time one fewer)
+    # Again only when an abbreviated option was written out: at most once per word of the line.
+    for _ in range(len(line) + 1):
         code, expanded = _run(line)
         if expanded is None:
             return code
+        if expanded == line:
+            break
         line = expanded
+    # (the line itself is not echoed: it may hold a token or a password)
+    print("ERROR: the command line's options could not be read; see --help.", file=sys.stderr)
+    return 2
 
 
 def _run(line: list[str]) -> tuple[int, list[str] | None]:

@@ -158,3 +158,25 @@ def test_table_keeps_one_line_per_row() -> None:
         "a     one …",
         "b",
     ]
+
+
+def test_abbreviated_long_options_are_written_out_as_argparse_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--na=blue`` and ``--se a=1 b=2`` (a multi-value flag, abbreviated) reach the command
+    as ``--name=blue`` and ``--set a=1 --set b=2``."""
+    from basin.cli import _context
+    from basin.cli.main import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_client(*_args: Any, **_kwargs: Any) -> Any:  # the first call to the server: stop
+        seen["generic"] = _context._run["prepared"].generic
+        raise ValidationError("stop")
+
+    monkeypatch.setattr(_context, "client", fake_client)
+    monkeypatch.setenv("BASIN_NO_PROGRESS", "1")
+    code = main(["online-deployment", "update", "--na=blue", "-e", "ep", "-g", "rg", "-w",
+                 "ws", "--se", "instance_count=2", "tags.a=1"])  # fmt: skip
+    assert code == 1 and "stop" in capsys.readouterr().err
+    assert seen["generic"] == [("--set", ["instance_count=2", "tags.a=1"])]
