@@ -149,12 +149,7 @@ def blob_upload(
     if not file.is_file():
         raise ValidationError(f"--file '{file}' is not a file.")
     client = _service(account_name, resource_group).get_blob_client(container_name, name)
-
-    def upload() -> Any:
-        with file.open("rb") as handle:
-            return client.upload_blob(handle, overwrite=overwrite, max_concurrency=4)
-
-    result = _storage_errors(upload)
+    result = _upload_file(client, file, overwrite)
     emit(
         {"etag": result.get("etag"), "lastModified": str(result.get("last_modified"))},
         output,
@@ -197,13 +192,8 @@ def blob_upload_batch(
         if dryrun:
             uploaded.append({"Blob": client.url, "Type": None, "Last Modified": None})
             continue
-
-        def upload(path: Path = source / relative, client: Any = client) -> Any:
-            with path.open("rb") as handle:
-                return client.upload_blob(handle, overwrite=overwrite, max_concurrency=4)
-
         try:
-            result = _storage_errors(upload)
+            result = _upload_file(client, source / relative, overwrite)
         except ConflictError as exc:
             raise ConflictError(f"{exc} ({name}; add --overwrite to replace it)") from None
         uploaded.append(
@@ -214,6 +204,16 @@ def blob_upload_batch(
             }
         )
     emit(uploaded, output, query)
+
+
+def _upload_file(client: Any, path: Path, overwrite: bool) -> Any:
+    """One file to one blob (the SDK's answer: etag, last_modified), errors as basin's."""
+
+    def upload() -> Any:
+        with path.open("rb") as handle:
+            return client.upload_blob(handle, overwrite=overwrite, max_concurrency=4)
+
+    return _storage_errors(upload)
 
 
 def _batch_files(source: Path, pattern: str | None) -> list[str]:
