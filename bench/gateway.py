@@ -159,6 +159,23 @@ def start_gateway(replica_port: int, work: Path) -> tuple[subprocess.Popen[bytes
     return proc, port
 
 
+def start_behind_gateway(
+    name: str, work: Path, model_dir: Path, running: list[subprocess.Popen[bytes]]
+) -> tuple[int, subprocess.Popen[bytes], int]:
+    """The script ``name``'s replica and a gateway in front of it, both added to ``running``
+    (to stop them); returns (replica port, gateway process, gateway port)."""
+    source = SCRIPTS[name][0]
+    if name == "sklearn":
+        train_model(model_dir)
+    script = work / f"{name}_score.py"
+    script.write_text(source)
+    replica, replica_port = start_replica(script, model_dir, work)
+    running.append(replica)
+    gateway, gateway_port = start_gateway(replica_port, work)
+    running.append(gateway)
+    return replica_port, gateway, gateway_port
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -218,17 +235,12 @@ def bench(args: argparse.Namespace) -> int:
         work = Path(tmp)
         model_dir = work / "model"
         for name in args.scripts.split(","):
-            source, body = SCRIPTS[name]
-            if name == "sklearn":
-                train_model(model_dir)
-            script = work / f"{name}_score.py"
-            script.write_text(source)
+            body = SCRIPTS[name][1]
             running: list[subprocess.Popen[bytes]] = []
             try:
-                replica, replica_port = start_replica(script, model_dir, work)
-                running.append(replica)
-                gateway, gateway_port = start_gateway(replica_port, work)
-                running.append(gateway)
+                replica_port, _gateway, gateway_port = start_behind_gateway(
+                    name, work, model_dir, running
+                )
                 targets = {
                     "direct": (f"http://127.0.0.1:{replica_port}/score", None),
                     "gateway": (f"http://127.0.0.1:{gateway_port}/endpoints/bench/score", KEY),

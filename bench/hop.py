@@ -23,14 +23,13 @@ from pathlib import Path
 from _conditions import conditions, run_reporting_conditions
 from _wrk import Result, ensure_wrk, pin, run_wrk
 from gateway import (
+    KEY,
     SCRIPTS,
     free_port,
     log,
     other_cpus,
-    start_gateway,
-    start_replica,
+    start_behind_gateway,
     stop,
-    train_model,
     wait_ready,
     write_lua,
 )
@@ -111,22 +110,17 @@ def main() -> int:
         work = Path(tmp)
         model_dir = work / "model"
         for name in args.scripts.split(","):
-            source, body = SCRIPTS[name]
-            if name == "sklearn":
-                train_model(model_dir)
-            script = work / f"{name}_score.py"
-            script.write_text(source)
+            body = SCRIPTS[name][1]
             running: list[subprocess.Popen[bytes]] = []
             try:
-                replica, replica_port = start_replica(script, model_dir, work)
-                running.append(replica)
-                gateway, gateway_port = start_gateway(replica_port, work)
-                running.append(gateway)
+                replica_port, gateway, gateway_port = start_behind_gateway(
+                    name, work, model_dir, running
+                )
                 proxy, proxy_port = start_haproxy(haproxy, replica_port, work)
                 running.append(proxy)
                 plain, keyed = work / "plain.lua", work / "keyed.lua"
                 write_lua(plain, body, None)
-                write_lua(keyed, body, "bench-key-0123456789")
+                write_lua(keyed, body, KEY)
                 targets = {
                     "direct": (f"http://127.0.0.1:{replica_port}/score", plain, None),
                     "basin gateway": (
