@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord, RequestSink
-from basin.gateway.server import GatewayThread, uvicorn_server
+from basin.gateway.server import GatewayThread, front_server
 from basin.gateway.table import (
     DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE,
     DEFAULT_REQUEST_TIMEOUT_MS,
@@ -46,5 +46,5 @@ __all__ = [
     "RequestSink",
     "RoutingTable",
     "TokenVerifier",
-    "uvicorn_server",
+    "front_server",
 ]

@@ -30,7 +30,7 @@ from typing import IO, cast
 from basin.errors import AuthenticationError, ValidationError
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord
-from basin.gateway.server import bind, new_event_loop, uvicorn_server
+from basin.gateway.server import bind, front_server, new_event_loop
 from basin.gateway.table import EndpointRoute, RoutingTable, TokenVerifier
 
 __all__ = ["main"]
@@ -292,9 +292,15 @@ def _serve(
     app.table_tag = table_tag(text)
     _note_tag(args.table, worker, app.table_tag)
     host, port = sock.getsockname()[:2]
-    server = uvicorn_server(app)
+    server = front_server(app)
+
+    def stop() -> None:
+        server.should_exit = True
 
     async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a graceful stop, as uvicorn did
+            loop.add_signal_handler(signum, stop)
         watcher = asyncio.create_task(
             _watch(
                 app,

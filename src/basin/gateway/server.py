@@ -1,4 +1,4 @@
-"""Serving the gateway with uvicorn (httptools + uvloop): in a thread, or as the main loop."""
+"""Serving the gateway (its own front server on uvloop): in a thread, or as the main loop."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import socket
 import threading
 from collections.abc import Callable
 
-import uvicorn
-
 from basin.gateway.app import GatewayApp
+from basin.gateway.front import FrontServer
 
-__all__ = ["GatewayThread", "bind", "new_event_loop", "uvicorn_server"]
+__all__ = ["GatewayThread", "bind", "front_server", "new_event_loop"]
 
 
 def bind(host: str = "127.0.0.1", port: int = 0, reuse_port: bool = False) -> socket.socket:
@@ -30,36 +29,22 @@ def bind(host: str = "127.0.0.1", port: int = 0, reuse_port: bool = False) -> so
     return sock
 
 
-def uvicorn_server(app: GatewayApp) -> uvicorn.Server:
-    """A uvicorn server tuned for proxying: httptools, no access log (the sink has it)."""
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        loop="none",  # the caller runs it on a loop of its choice (new_event_loop)
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        ws="none",
-        backlog=2048,
-        proxy_headers=False,  # the gateway is the front door: no proxy in front to trust
-        server_header=False,
-        date_header=False,  # the replica's Date header is passed through instead
-        timeout_graceful_shutdown=30,  # then requests still running are cancelled
-    )
-    return uvicorn.Server(config)
+def front_server(app: GatewayApp) -> FrontServer:
+    """The gateway's HTTP server: keep-alive 5 s, requests in flight get 30 s at a stop."""
+    return FrontServer(app, keep_alive_s=5.0, graceful_s=30.0)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """A uvloop loop where uvloop is installed, else asyncio's own."""
     try:
         import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+    except ImportError:  # pragma: no cover - uvloop is a dependency (uvicorn[standard])
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
 
 
 class GatewayThread:
-    """The gateway served by uvicorn on its own event loop in a background thread.
+    """The gateway served on its own event loop in a background thread.
 
     For running the data plane inside another process (and for tests)::
 
@@ -72,7 +57,7 @@ class GatewayThread:
         self.host = host
         self._sock = bind(host, port)
         self.port: int = self._sock.getsockname()[1]
-        self._server = uvicorn_server(app)
+        self._server = front_server(app)
         self._thread = threading.Thread(target=self._run, name="basin-gateway", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: BaseException | None = None

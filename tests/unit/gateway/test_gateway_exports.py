@@ -20,7 +20,7 @@ def test_exported_names() -> None:
         "RequestSink",
         "RoutingTable",
         "TokenVerifier",
-        "uvicorn_server",
+        "front_server",
     }
     for name in basin.gateway.__all__:
         assert getattr(basin.gateway, name) is not None

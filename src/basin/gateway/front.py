@@ -1,0 +1,531 @@
+"""The gateway's client side: a lean HTTP/1.1 server for its ASGI app (uvloop + httptools).
+
+Chosen over uvicorn by measurement (``bench/hop.py``, docs/architecture.md "The hop"): on the
+echo script at concurrency 1 the gateway spent about 155 µs of CPU per request under uvicorn,
+most of it in uvicorn's per-request machinery (a cycle object, an ``asyncio.Event``, a
+keep-alive timer set and cancelled per request, the head and the body written apart), against
+about 55 µs for a bare proxy on the same loop. This server keeps what the gateway needs and no
+more: one task per request, the request body handed over as it arrived, the answer's head and
+a body that is all there written in one ``send(2)``, keep-alive with an idle sweep (no timer per
+request), pipelining, ``Expect: 100-continue``, flow control both ways, and a graceful stop.
+
+It serves one ASGI app's ``http`` scope; instead of the lifespan protocol it calls the app's
+``aclose()`` when it stops (the only thing the gateway's lifespan does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from http import HTTPStatus
+from typing import Any, Protocol, cast
+
+import httptools
+
+__all__ = ["FrontServer"]
+
+logger = logging.getLogger("basin.gateway")
+
+Message = MutableMapping[str, Any]
+
+_HIGH_WATER = 64 * 1024  # request body bytes held before reading from the client pauses
+_MAX_HEAD_BYTES = 64 * 1024  # request line and headers; past this: 431
+_TICK_S = 0.1  # how often the server looks at should_exit and for idle connections
+_NO_BODY_STATUS = frozenset({204, 304})
+_STATUS_LINES = {int(s): b"HTTP/1.1 %d %s\r\n" % (int(s), s.phrase.encode()) for s in HTTPStatus}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+class AsgiApp(Protocol):
+    """What the server needs of the app: ASGI 3 ``http`` calls and a close at the end."""
+
+    def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> Awaitable[None]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _status_line(status: int) -> bytes:
+    return _STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status
+
+
+def _plain_answer(status: int, text: str) -> bytes:
+    body = text.encode()
+    return (
+        b"%scontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+        b"connection: close\r\n\r\n%s" % (_status_line(status), len(body), body)
+    )
+
+
+class FrontServer:
+    """Serves ``app`` on listening sockets until :attr:`should_exit` is set (from any thread).
+
+    Same shape as ``uvicorn.Server`` where the gateway used it: :meth:`serve`, :attr:`started`,
+    :attr:`should_exit`. On exit it stops accepting, closes idle connections, lets requests in
+    flight finish for up to ``graceful_s`` seconds (then cancels them) and closes the app.
+    """
+
+    def __init__(self, app: AsgiApp, *, keep_alive_s: float = 5.0, graceful_s: float = 30.0):
+        self.app = app
+        self.keep_alive_s = keep_alive_s
+        self.graceful_s = graceful_s
+        self.started = False
+        self.should_exit = False
+        self.connections: set[_Connection] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def serve(self, sockets: list[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        listeners = [
+            await loop.create_server(lambda: _Connection(self, loop), sock=sock, backlog=2048)
+            for sock in sockets
+        ]
+        self.started = True
+        try:
+            while not self.should_exit:
+                await asyncio.sleep(_TICK_S)
+                self._close_idle(loop.time() - self.keep_alive_s)
+        finally:
+            await self._stop(listeners, loop)
+
+    def _close_idle(self, idle_before: float) -> None:
+        for conn in list(self.connections):
+            if conn.idle_since is not None and conn.idle_since < idle_before:
+                conn.close()
+
+    async def _stop(
+        self, listeners: Sequence[asyncio.AbstractServer], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        for listener in listeners:
+            listener.close()
+        for conn in list(self.connections):
+            conn.shutdown()
+        deadline = loop.time() + self.graceful_s
+        while self.tasks and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        for conn in list(self.connections):
+            conn.close()
+        await self.app.aclose()
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parses requests, runs one at a time, queues pipelined ones."""
+
+    def __init__(self, server: FrontServer, loop: asyncio.AbstractEventLoop) -> None:
+        self.server = server
+        self.loop = loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[str, int] | None = None
+        self.local: tuple[str, int] | None = None
+        self.parsing: _Exchange | None = None  # the request whose bytes arrive now
+        self.active: _Exchange | None = None  # the request being answered
+        self.pipeline: deque[_Exchange] = deque()
+        self.idle_since: float | None = None  # None while a request is under way
+        self.broken = False  # the client sent something that is not HTTP: ignore the rest
+        self.reading_paused = False
+        self.writing_paused = False
+        self.drain: asyncio.Future[None] | None = None
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
+        self._expect_continue = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        self.peer = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
+        self.local = (str(local[0]), int(local[1])) if isinstance(local, tuple) else None
+        self.idle_since = self.loop.time()
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        for exchange in (self.active, self.parsing, *self.pipeline):
+            if exchange is not None:
+                exchange.disconnected = True
+                exchange.wake()
+        self.pipeline.clear()
+        if self.drain is not None and not self.drain.done():
+            self.drain.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # An Upgrade (h2c, websocket) is not taken: the request is answered as HTTP/1.1,
+            # and the connection closed after it (the parser stops at an upgrade).
+            self.broken = True
+            if self.parsing is not None:
+                self.parsing.keep_alive = False
+        except httptools.HttpParserError as ex:
+            # An exception raised in a callback comes back wrapped, the original as context.
+            if isinstance(ex.__context__, _HeadTooLarge):
+                self._refuse(431, "The request line and headers are larger than 64 KiB.")
+            else:
+                self._refuse(400, f"Invalid HTTP request received: {ex.__context__ or ex}.")
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        if self.drain is not None and not self.drain.done():
+            self.drain.set_result(None)
+
+    # -- httptools callbacks --------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.idle_since = None
+        self._url = b""
+        self._headers = []
+        self._head_bytes = 0
+        self._expect_continue = False
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value))
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self._expect_continue = True
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        version = parser.get_http_version()
+        method = parser.get_method()
+        url = httptools.parse_url(self._url)  # raises on a target that is not a URL
+        raw_path: bytes = url.path or b"/"
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = urllib.parse.unquote(path, encoding="latin-1")
+        scope: MutableMapping[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": version,
+            "method": method.decode("latin-1"),
+            "scheme": "http",
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": url.query or b"",
+            "root_path": "",
+            "headers": self._headers,
+            "client": self.peer,
+            "server": self.local,
+        }
+        exchange = _Exchange(
+            self,
+            scope,
+            keep_alive=version != "1.0" and parser.should_keep_alive(),
+            expect_continue=self._expect_continue and version == "1.1",
+            head_only=method == b"HEAD",
+            http10=version == "1.0",
+        )
+        self.parsing = exchange
+        if self.active is None:
+            self._start(exchange)
+        else:  # pipelined: answered in order, after the one before it
+            self.pipeline.append(exchange)
+            self.pause_reading()
+
+    def on_body(self, body: bytes) -> None:
+        exchange = self.parsing
+        if exchange is None or exchange.response_complete:
+            return  # the answer went out already: the rest of the body is dropped
+        exchange.body.append(body)
+        exchange.buffered += len(body)
+        if exchange.buffered > _HIGH_WATER:
+            self.pause_reading()
+        exchange.wake()
+
+    def on_message_complete(self) -> None:
+        exchange = self.parsing
+        if exchange is not None:
+            exchange.more_body = False
+            exchange.wake()
+            if exchange.response_complete and self.active is None and not self.pipeline:
+                self.idle_since = self.loop.time()  # the dropped rest of a body is all in
+
+    # -- requests and answers -------------------------------------------------------------------
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            raise _HeadTooLarge()
+
+    def _start(self, exchange: _Exchange) -> None:
+        self.active = exchange
+        task = self.loop.create_task(exchange.run())
+        self.server.tasks.add(task)
+        task.add_done_callback(self.server.tasks.discard)
+
+    def answered(self, exchange: _Exchange) -> None:
+        """The answer to ``exchange`` went out whole: close, or go on to the next request."""
+        self.active = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not exchange.keep_alive:
+            transport.close()
+            return
+        self.resume_reading()
+        if self.pipeline:
+            self._start(self.pipeline.popleft())
+        elif not exchange.more_body:  # else the rest of its body is still to be read (dropped)
+            self.idle_since = self.loop.time()
+
+    def _refuse(self, status: int, message: str) -> None:
+        """The client sent what cannot be parsed: answer it (if nothing else is being
+        answered) and close the connection."""
+        self.broken = True
+        self.pipeline.clear()
+        if self.transport is None:
+            return
+        if self.active is None:
+            self.transport.write(_plain_answer(status, message))
+            self.transport.close()
+        else:
+            self.active.keep_alive = False
+            self.pause_reading()
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None and not self.pipeline:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    async def wait_writable(self) -> None:
+        if self.writing_paused and self.transport is not None:
+            self.drain = self.loop.create_future()
+            await self.drain
+            self.drain = None
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """Close now if idle; else after the answer under way (the server is stopping)."""
+        if self.active is None:
+            self.close()
+            return
+        self.active.keep_alive = False
+        self.pipeline.clear()
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class _Exchange:
+    """One request and its answer: the ``receive`` and ``send`` the app gets."""
+
+    __slots__ = (
+        "body",
+        "body_done",
+        "buffered",
+        "chunked",
+        "conn",
+        "disconnected",
+        "expect_continue",
+        "head_only",
+        "headers",
+        "http10",
+        "keep_alive",
+        "more_body",
+        "remaining",
+        "response_complete",
+        "response_started",
+        "scope",
+        "status",
+        "waiter",
+    )
+
+    def __init__(
+        self,
+        conn: _Connection,
+        scope: MutableMapping[str, Any],
+        *,
+        keep_alive: bool,
+        expect_continue: bool,
+        head_only: bool,
+        http10: bool,
+    ) -> None:
+        self.conn = conn
+        self.scope = scope
+        self.keep_alive = keep_alive
+        self.expect_continue = expect_continue
+        self.head_only = head_only
+        self.http10 = http10
+        self.body: list[bytes] = []
+        self.buffered = 0
+        self.more_body = True
+        self.body_done = False  # the app got the last piece of the body
+        self.disconnected = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.response_started = False
+        self.response_complete = False
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunked = False
+        self.remaining: int | None = None  # body bytes still owed under a content-length
+
+    async def run(self) -> None:
+        try:
+            await self.conn.server.app(self.scope, self.receive, self.send)
+        except BaseException as ex:
+            if not isinstance(ex, asyncio.CancelledError):
+                logger.error("the gateway failed on a request", exc_info=ex)
+            if not self.response_started and not self.disconnected:
+                self.conn.write(_plain_answer(500, "Internal Server Error"))
+                self.conn.close()
+            elif not self.response_complete:
+                self.conn.close()  # half an answer: only closing tells the client
+            if not isinstance(ex, Exception):
+                raise
+        else:
+            if self.disconnected or self.response_complete:
+                return
+            logger.error("the gateway returned without a whole answer")
+            if not self.response_started:
+                self.conn.write(_plain_answer(500, "Internal Server Error"))
+            self.conn.close()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def receive(self) -> Message:
+        conn = self.conn
+        if self.expect_continue:
+            self.expect_continue = False
+            if not self.response_started and self.more_body and not self.body:
+                conn.write(_CONTINUE)
+        # After the last piece of the body, a receive waits for the client to go away.
+        while not (self.disconnected or self.response_complete) and (
+            self.body_done or (not self.body and self.more_body)
+        ):
+            conn.resume_reading()
+            self.waiter = conn.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        if self.disconnected or self.response_complete:
+            return _DISCONNECT
+        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        self.body = []
+        if self.buffered > _HIGH_WATER:
+            conn.resume_reading()
+        self.buffered = 0
+        self.body_done = not self.more_body
+        return {"type": "http.request", "body": body, "more_body": self.more_body}
+
+    async def send(self, message: Message) -> None:
+        conn = self.conn
+        if conn.writing_paused and not self.disconnected:
+            await conn.wait_writable()
+        if self.disconnected:
+            return
+        kind = message["type"]
+        if not self.response_started:
+            if kind != "http.response.start":
+                raise RuntimeError(f"expected 'http.response.start', got {kind!r}")
+            # Held until the first body message, so that a whole answer is one write.
+            self.response_started = True
+            self.status = message["status"]
+            self.headers = list(message.get("headers", ()))
+            return
+        if self.response_complete or kind != "http.response.body":
+            raise RuntimeError(f"unexpected {kind!r} after the answer")
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        status = self.status
+        if status:
+            head = self._head(None if more else len(body))
+            self.status = 0
+            if self.head_only or status in _NO_BODY_STATUS:
+                body = b""
+            data = head + self._frame(body, more) if body or self.chunked else head
+        else:
+            data = self._frame(body, more)
+        if data:
+            conn.write(data)
+        if not more:
+            self.response_complete = True
+            self.wake()
+            conn.answered(self)
+
+    def _head(self, whole_length: int | None) -> bytes:
+        """Status line and headers; framing added from what the app gave and the request."""
+        status = self.status
+        lines = [_status_line(status)]
+        length: int | None = None
+        close_given = False
+        for name, value in self.headers:
+            # Names come lower-cased (ASGI); values were parsed by httptools or built here,
+            # so neither can hold a line break.
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and b"close" in value.lower():
+                self.keep_alive = False
+                close_given = True
+            lines += (name, b": ", value, b"\r\n")
+        if status in _NO_BODY_STATUS or status < 200 or self.head_only:
+            pass
+        elif length is not None:
+            self.remaining = length
+        elif whole_length is not None:
+            lines.append(b"content-length: %d\r\n" % whole_length)
+        elif self.http10:
+            self.keep_alive = False  # an HTTP/1.0 client reads to the end of the connection
+        else:
+            self.chunked = True
+            lines.append(b"transfer-encoding: chunked\r\n")
+        if self.expect_continue and self.more_body:
+            # The client waits for a 100 that will not come, or sends the body anyway: which
+            # one cannot be told, so the connection ends with this answer. (A body that is on
+            # its way otherwise is read on and dropped, as uvicorn does.)
+            self.keep_alive = False
+        if not self.keep_alive and not close_given:
+            lines.append(b"connection: close\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
+
+    def _frame(self, body: bytes, more: bool) -> bytes:
+        if self.chunked:
+            piece = b"%x\r\n%s\r\n" % (len(body), body) if body else b""
+            return piece if more else piece + b"0\r\n\r\n"
+        if self.remaining is not None:
+            if len(body) > self.remaining:
+                raise RuntimeError("the answer is longer than its content-length")
+            self.remaining -= len(body)
+            if not more and self.remaining:
+                raise RuntimeError("the answer is shorter than its content-length")
+        return body
