@@ -16,11 +16,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from basin.gateway.balance import EndpointPlan, Router
+from basin.gateway.balance import DeploymentState, EndpointPlan, Router
 from basin.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
-from basin.gateway.proxy import Exchange, Receive, forward, send_copy
+from basin.gateway.proxy import Exchange, Receive, Responder, forward, forward_now, send_copy
 from basin.gateway.records import RequestRecord, RequestSink
 from basin.gateway.replies import (
     JSON,
@@ -138,6 +138,72 @@ class GatewayApp:
     # -- /endpoints/{endpoint}/... -------------------------------------------------------------
     async def _endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        ex, name, target, authorization, wanted = self._read(scope)
+        series, refusal, mirror = self._route(ex, name, authorization, wanted)
+        await self._routed(_Routed(ex, name, target, started, series, refusal, mirror), receive, send)
+
+    async def _routed(self, routed: _Routed, receive: Receive, send: Send) -> None:
+        """The rest of a request once routed: wait for room, refuse, or forward."""
+        ex, refusal, state = routed.ex, routed.refusal, routed.ex.deployment
+        if refusal is None and state is not None:
+            if not state.has_room() and not await state.wait_for_room():
+                refusal = _overloaded(state)
+            elif not state.replicas:  # they went while this request waited for room
+                refusal = _no_replica(state)
+        if refusal is not None or state is None:
+            await send_reply(send, *self._refusal(ex, refusal))
+            self._finish(ex, routed.series, routed.name, routed.target, routed.started)
+            return
+        try:
+            await forward(
+                ex,
+                state,
+                receive,
+                send,
+                max_body=self.max_body_bytes,
+                mirror=self._mirror if routed.mirror else None,
+            )
+        finally:  # also when the answer broke off half-way (the connection is then dropped)
+            if ex.status == 0:
+                ex.status, ex.reason = 500, ex.reason or "internal_error"
+            self._finish(ex, state.series, routed.name, routed.target, routed.started)
+
+    def answer_now(self, scope: Scope, body: bytes, client: Responder) -> bool:
+        """Answer a request whose body is all in ``body`` without a task where it can be: a
+        refusal, or a forward on a kept-alive connection to a deployment with room and no
+        mirror. Otherwise the request goes on in a task (a queue to wait in, a new connection,
+        a mirrored copy) from the same routing decision, or, for paths other than an
+        endpoint's, ``False`` is returned and the app is called as usual.
+        """
+        if not scope["path"].startswith("/endpoints/") or len(body) > self.max_body_bytes:
+            return False
+        started = time.perf_counter()
+        ex, name, target, authorization, wanted = self._read(scope)
+        series, refusal, mirror = self._route(ex, name, authorization, wanted)
+        state = ex.deployment
+        if refusal is not None or state is None:
+            client.answer(*self._refusal(ex, refusal))
+            self._finish(ex, series, name, target, started)
+            return True
+        routed = _Routed(ex, name, target, started, series, None, mirror)
+
+        def in_task() -> None:
+            client.continue_in_task(lambda send: self._routed(routed, _whole_body(body), send))
+
+        if mirror or not state.has_room():
+            in_task()
+            return True
+
+        def finish() -> None:
+            self._finish(ex, state.series, name, target, started)
+
+        if not forward_now(ex, state, body, client, finish, retry=in_task):
+            in_task()
+        return True
+
+    def _read(self, scope: Scope) -> tuple[Exchange, str, bytes, bytes | None, bytes | None]:
+        """The exchange of a scoring request, with its endpoint's name, the target to forward
+        (``/score?…``), its credential and the deployment it names, if any."""
         raw: bytes = scope.get("raw_path") or b""
         if not raw.startswith(_PREFIX):  # no raw path, or an escaped prefix
             raw = scope["path"].encode()
@@ -177,41 +243,30 @@ class GatewayApp:
             if id_header[0] != b"x-ms-request-id" or legacy:
                 lines += (id_header[0], b": ", id_header[1], b"\r\n")
         ex = Exchange(method, b"".join(lines), request_id, id_headers, client or legacy)
-
-        name = name_bytes.decode("latin-1")
-        plan = self.router.plan(name)
-        if plan is None:
-            await self._refuse(
-                ex,
-                send,
-                404,
-                "ResourceNotFound",
-                f"No online endpoint named {name!r}.",
-                "no_endpoint",
-            )
-            self._finish(ex, self._unknown, name, target, started)
-            return
-        if not self._authorized(plan, authorization):
-            ex.status, ex.reason = 401, "unauthorized"
-            await send_reply(send, 401, [JSON, *id_headers], _BAD_CREDENTIAL)
-            self._finish(ex, plan.series, name, target, started)
-            return
         if length is not None and length.isdigit():
             ex.declared_length = int(length)
-            if ex.declared_length > self.max_body_bytes:
-                message = f"The request body is larger than {self.max_body_bytes} bytes."
-                await self._refuse(ex, send, 413, "PayloadTooLarge", message, "payload_too_large")
-                self._finish(ex, plan.series, name, target, started)
-                return
+        return ex, name_bytes.decode("latin-1"), target, authorization, wanted
 
-        mirror = None
+    def _route(
+        self, ex: Exchange, name: str, authorization: bytes | None, wanted: bytes | None
+    ) -> tuple[Series, _Refusal | None, bool]:
+        """Azure's checks up to the choice of a deployment (set in ``ex.deployment``), in
+        Azure's order; returns the series to count the request in, a refusal if one is due,
+        and whether to mirror a copy."""
+        plan = self.router.plan(name)
+        if plan is None:
+            return self._unknown, _refused(404, "ResourceNotFound", _no_endpoint(name)), False
+        if not self._authorized(plan, authorization):
+            return plan.series, _UNAUTHORIZED, False
+        if ex.declared_length is not None and ex.declared_length > self.max_body_bytes:
+            message = f"The request body is larger than {self.max_body_bytes} bytes."
+            return plan.series, _refused(413, "PayloadTooLarge", message), False
+        mirror = False
         if wanted is not None:
             state = plan.by_header.get(wanted)
             if state is None:
                 message = f"Endpoint {name!r} has no deployment named {wanted.decode('latin-1')!r}."
-                await self._refuse(ex, send, 404, "ResourceNotFound", message, "no_deployment")
-                self._finish(ex, plan.series, name, target, started)
-                return
+                return plan.series, _refused(404, "ResourceNotFound", message, "no_deployment"), False
         else:
             state = plan.choose(self._random())
             if state is None:
@@ -219,36 +274,13 @@ class GatewayApp:
                     f"Endpoint {name!r} has no deployment with traffic > 0: set its traffic, or "
                     "name a deployment in the 'azureml-model-deployment' header."
                 )
-                await self._refuse(ex, send, 404, "ResourceNotFound", message, "no_traffic")
-                self._finish(ex, plan.series, name, target, started)
-                return
+                return plan.series, _refused(404, "ResourceNotFound", message, "no_traffic"), False
             # Azure mirrors only requests that the traffic split routed (no deployment header).
-            if plan.mirror is not None and self._random() * 100 < plan.mirror[1]:
-                mirror = self._mirror
+            mirror = plan.mirror is not None and self._random() * 100 < plan.mirror[1]
         ex.deployment = state
         if not state.replicas:
-            message = f"Deployment {state.name!r} of endpoint {name!r} has no ready replica."
-            await self._refuse(ex, send, 503, "ServiceUnavailable", message, "no_replica")
-        elif not state.has_room() and not await state.wait_for_room():
-            message = (
-                f"Deployment {state.name!r} already has {state.in_flight} requests in flight, "
-                "the most it takes (2 x max_concurrent_requests_per_instance x ready instances), "
-                f"and no room came within its max_queue_wait_ms ({round(state.queue_wait_s * 1000)}"
-                " ms)."
-            )
-            await self._refuse(ex, send, 429, "TooManyRequests", message, "too_many_requests")
-        elif not state.replicas:  # they went while this request waited for room
-            message = f"Deployment {state.name!r} of endpoint {name!r} has no ready replica."
-            await self._refuse(ex, send, 503, "ServiceUnavailable", message, "no_replica")
-        else:
-            try:
-                await forward(ex, state, receive, send, max_body=self.max_body_bytes, mirror=mirror)
-            finally:  # also when the answer broke off half-way (uvicorn then drops the connection)
-                if ex.status == 0:
-                    ex.status, ex.reason = 500, ex.reason or "internal_error"
-                self._finish(ex, state.series, name, target, started)
-            return
-        self._finish(ex, state.series, name, target, started)
+            return state.series, _no_replica(state), False
+        return state.series, None, mirror
 
     def _authorized(self, plan: EndpointPlan, authorization: bytes | None) -> bool:
         if authorization is None or authorization[:7].lower() != b"bearer ":
@@ -272,16 +304,17 @@ class GatewayApp:
             return False
         return True
 
-    async def _refuse(
-        self, ex: Exchange, send: Send, status: int, code: str, message: str, reason: str
-    ) -> None:
-        ex.status, ex.reason = status, reason
+    @staticmethod
+    def _refusal(ex: Exchange, refusal: _Refusal | None) -> tuple[int, list[Header], bytes]:
+        """The answer for a refusal; notes its status and reason in the exchange."""
+        assert refusal is not None
+        ex.status, ex.reason = refusal.status, refusal.reason
         headers = [JSON, *ex.id_headers]
         if ex.deployment is not None:
             headers.append(ex.deployment.header)
-        if status == 429:
+        if refusal.status == 429:
             headers.append(OVERLOADED_REASON)
-        await send_reply(send, status, headers, error_body(code, message))
+        return refusal.status, headers, refusal.body
 
     # -- mirror --------------------------------------------------------------------------------
     def _mirror(self, ex: Exchange) -> None:
@@ -352,6 +385,68 @@ class GatewayApp:
             self.sink(record)
         except Exception:  # the sink must never fail a request
             logger.exception("the request log sink failed")
+
+
+class _Routed(NamedTuple):
+    """A request routed to a deployment (or refused), for the rest of its way."""
+
+    ex: Exchange
+    name: str
+    target: bytes
+    started: float
+    series: Series
+    refusal: _Refusal | None
+    mirror: bool
+
+
+class _Refusal(NamedTuple):
+    """An answer the gateway gives by itself, and the reason recorded for it."""
+
+    status: int
+    body: bytes
+    reason: str
+
+
+_REASONS = {404: "no_endpoint", 413: "payload_too_large", 429: "too_many_requests"}
+_UNAUTHORIZED = _Refusal(401, _BAD_CREDENTIAL, "unauthorized")
+
+
+def _refused(status: int, code: str, message: str, reason: str | None = None) -> _Refusal:
+    return _Refusal(status, error_body(code, message), reason or _REASONS[status])
+
+
+def _no_endpoint(name: str) -> str:
+    return f"No online endpoint named {name!r}."
+
+
+def _no_replica(state: DeploymentState) -> _Refusal:
+    message = f"Deployment {state.name!r} of endpoint {state.endpoint!r} has no ready replica."
+    return _refused(503, "ServiceUnavailable", message, "no_replica")
+
+
+def _overloaded(state: DeploymentState) -> _Refusal:
+    message = (
+        f"Deployment {state.name!r} already has {state.in_flight} requests in flight, "
+        "the most it takes (2 x max_concurrent_requests_per_instance x ready instances), "
+        f"and no room came within its max_queue_wait_ms ({round(state.queue_wait_s * 1000)}"
+        " ms)."
+    )
+    return _refused(429, "TooManyRequests", message)
+
+
+def _whole_body(body: bytes) -> Receive:
+    """ASGI's receive for a body already held whole."""
+    messages: list[MutableMapping[str, Any]] = [
+        {"type": "http.request", "body": body, "more_body": False}
+    ]
+
+    async def receive() -> MutableMapping[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # after the body, a receive waits (for a disconnect)
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _path_of(head: bytes) -> bytes:

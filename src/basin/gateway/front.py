@@ -19,7 +19,7 @@ import asyncio
 import logging
 import urllib.parse
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from http import HTTPStatus
 from typing import Any, Protocol, cast
 
@@ -65,16 +65,31 @@ def _plain_answer(status: int, text: str) -> bytes:
     )
 
 
+AnswerNow = Callable[[MutableMapping[str, Any], bytes, Any], bool]  # Any: an _Exchange
+
+
 class FrontServer:
     """Serves ``app`` on listening sockets until :attr:`should_exit` is set (from any thread).
+
+    ``answer_now(scope, body, exchange)``, if given, is offered each request whose body has
+    all arrived before a task is made for it; it answers through ``exchange.answer`` from
+    callbacks and returns ``True``, or returns ``False`` and the app gets the request as usual.
 
     Same shape as ``uvicorn.Server`` where the gateway used it: :meth:`serve`, :attr:`started`,
     :attr:`should_exit`. On exit it stops accepting, closes idle connections, lets requests in
     flight finish for up to ``graceful_s`` seconds (then cancels them) and closes the app.
     """
 
-    def __init__(self, app: AsgiApp, *, keep_alive_s: float = 5.0, graceful_s: float = 30.0):
+    def __init__(
+        self,
+        app: AsgiApp,
+        *,
+        answer_now: AnswerNow | None = None,
+        keep_alive_s: float = 5.0,
+        graceful_s: float = 30.0,
+    ):
         self.app = app
+        self.answer_now = answer_now
         self.keep_alive_s = keep_alive_s
         self.graceful_s = graceful_s
         self.started = False
@@ -101,6 +116,9 @@ class FrontServer:
             if conn.idle_since is not None and conn.idle_since < idle_before:
                 conn.close()
 
+    def _busy(self) -> bool:
+        return bool(self.tasks) or any(conn.active is not None for conn in self.connections)
+
     async def _stop(
         self, listeners: Sequence[asyncio.AbstractServer], loop: asyncio.AbstractEventLoop
     ) -> None:
@@ -109,7 +127,7 @@ class FrontServer:
         for conn in list(self.connections):
             conn.shutdown()
         deadline = loop.time() + self.graceful_s
-        while self.tasks and loop.time() < deadline:
+        while self._busy() and loop.time() < deadline:
             await asyncio.sleep(0.05)
         for task in list(self.tasks):
             task.cancel()
@@ -159,6 +177,9 @@ class _Connection(asyncio.Protocol):
             if exchange is not None:
                 exchange.disconnected = True
                 exchange.wake()
+                if exchange.gone is not None:
+                    gone, exchange.gone = exchange.gone, None
+                    gone()
         self.pipeline.clear()
         if self.drain is not None and not self.drain.done():
             self.drain.set_result(None)
@@ -168,6 +189,9 @@ class _Connection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
+            active = self.active
+            if active is not None and not active.started:
+                self._start(active)  # its body is still on its way: the app streams it
         except httptools.HttpParserUpgrade:
             # An Upgrade (h2c, websocket) is not taken: the request is answered as HTTP/1.1,
             # and the connection closed after it (the parser stops at an upgrade).
@@ -241,7 +265,7 @@ class _Connection(asyncio.Protocol):
         )
         self.parsing = exchange
         if self.active is None:
-            self._start(exchange)
+            self.active = exchange  # started once its body is in, or at the end of this read
         else:  # pipelined: answered in order, after the one before it
             self.pipeline.append(exchange)
             self.pause_reading()
@@ -261,6 +285,8 @@ class _Connection(asyncio.Protocol):
         if exchange is not None:
             exchange.more_body = False
             exchange.wake()
+            if exchange is self.active and not exchange.started:
+                self._start(exchange, whole=True)
             if exchange.response_complete and self.active is None and not self.pipeline:
                 self.idle_since = self.loop.time()  # the dropped rest of a body is all in
 
@@ -270,9 +296,25 @@ class _Connection(asyncio.Protocol):
         if self._head_bytes > _MAX_HEAD_BYTES:
             raise _HeadTooLarge()
 
-    def _start(self, exchange: _Exchange) -> None:
+    def _start_pipelined(self, exchange: _Exchange) -> None:
+        if self.active is exchange and not exchange.started:
+            self._start(exchange, whole=not exchange.more_body)
+
+    def _start(self, exchange: _Exchange, *, whole: bool = False) -> None:
+        """Answer ``exchange``: without a task where the server's ``answer_now`` takes it
+        (``whole``: its body is all here), else in a task running the app."""
         self.active = exchange
-        task = self.loop.create_task(exchange.run())
+        exchange.started = True
+        answer_now = self.server.answer_now
+        if whole and answer_now is not None:
+            body = exchange.take_body()
+            if answer_now(exchange.scope, body, exchange):
+                return
+            exchange.body = [body] if body else []
+        self.task(exchange.run())
+
+    def task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(work)
         self.server.tasks.add(task)
         task.add_done_callback(self.server.tasks.discard)
 
@@ -287,7 +329,10 @@ class _Connection(asyncio.Protocol):
             return
         self.resume_reading()
         if self.pipeline:
-            self._start(self.pipeline.popleft())
+            # On the loop's next turn: this may run inside a replica connection's callback,
+            # which the task-free path must not re-enter.
+            following = self.active = self.pipeline.popleft()
+            self.loop.call_soon(self._start_pipelined, following)
         elif not exchange.more_body:  # else the rest of its body is still to be read (dropped)
             self.idle_since = self.loop.time()
 
@@ -353,6 +398,7 @@ class _Exchange:
         "conn",
         "disconnected",
         "expect_continue",
+        "gone",
         "head_only",
         "headers",
         "http10",
@@ -362,6 +408,7 @@ class _Exchange:
         "response_complete",
         "response_started",
         "scope",
+        "started",
         "status",
         "waiter",
     )
@@ -378,6 +425,8 @@ class _Exchange:
     ) -> None:
         self.conn = conn
         self.scope = scope
+        self.started = False
+        self.gone: Callable[[], None] | None = None
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.head_only = head_only
@@ -395,9 +444,14 @@ class _Exchange:
         self.chunked = False
         self.remaining: int | None = None  # body bytes still owed under a content-length
 
-    async def run(self) -> None:
+    async def run(self, work: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run the app on this request (or ``work``, the rest of a task-free answer), and make
+        sure the client gets a whole answer or a closed connection."""
         try:
-            await self.conn.server.app(self.scope, self.receive, self.send)
+            if work is None:
+                await self.conn.server.app(self.scope, self.receive, self.send)
+            else:
+                await work()
         except BaseException as ex:
             if not isinstance(ex, asyncio.CancelledError):
                 logger.error("the gateway failed on a request", exc_info=ex)
@@ -460,12 +514,46 @@ class _Exchange:
             # Held until the first body message, so that a whole answer is one write.
             self.response_started = True
             self.status = message["status"]
-            self.headers = list(message.get("headers", ()))
+            self.headers = message.get("headers", [])
             return
         if self.response_complete or kind != "http.response.body":
             raise RuntimeError(f"unexpected {kind!r} after the answer")
-        body: bytes = message.get("body", b"")
-        more: bool = message.get("more_body", False)
+        self._emit(message.get("body", b""), message.get("more_body", False))
+
+    # -- the task-free path (proxy.Responder) ------------------------------------------------
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.conn.loop
+
+    def take_body(self) -> bytes:
+        """The whole body (the request is complete), handed over once."""
+        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        self.body = []
+        self.buffered = 0
+        return body
+
+    def answer(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if self.disconnected or self.response_started:
+            return
+        self.response_started = True
+        self.status = status
+        self.headers = headers
+        self._emit(body, False)
+
+    def on_disconnect(self, callback: Callable[[], None] | None) -> None:
+        self.gone = callback
+
+    def continue_in_task(
+        self, work: Callable[[Callable[[Message], Awaitable[None]]], Awaitable[None]]
+    ) -> None:
+        async def run() -> None:
+            await work(self.send)
+
+        self.conn.task(self.run(run))
+
+    # -- writing the answer -------------------------------------------------------------------
+    def _emit(self, body: bytes, more: bool) -> None:
+        conn = self.conn
         status = self.status
         if status:
             head = self._head(None if more else len(body))

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from basin.gateway.balance import DeploymentState, ReplicaState
 from basin.gateway.replies import (
@@ -27,7 +27,7 @@ from basin.gateway.replies import (
 )
 from basin.gateway.upstream import Connection, UpstreamError
 
-__all__ = ["MIRROR_MAX_BODY_BYTES", "Exchange", "Receive", "forward"]
+__all__ = ["MIRROR_MAX_BODY_BYTES", "Exchange", "Receive", "Responder", "forward", "forward_now"]
 
 logger = logging.getLogger("basin.gateway")
 
@@ -37,6 +37,9 @@ MIRROR_MAX_BODY_BYTES = 4 * 1024 * 1024  # a streamed body past this is not mirr
 _PASSED_THROUGH = 200  # Azure's front door turns every other replica status into a 424
 _BODILESS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"DELETE"})
 _SMALL = 64 * 1024  # below this, head and body go out in one write
+
+
+_Answer = tuple[int, list[Header], bytes]
 
 
 class _TooLarge(Exception):
@@ -159,18 +162,7 @@ async def _forward(
         if response_started:
             ex.reason = "timeout_while_answering"
             raise  # half an answer went out: only closing the connection can tell the client
-        ex.status, ex.reason = 408, "timeout"
-        ex.upstream_s = time.perf_counter() - started
-        await send_reply(
-            send,
-            408,
-            [JSON, *ex.id_headers, state.header],
-            error_body(
-                "RequestTimeout",
-                f"Deployment {state.name!r} did not answer within its request_timeout_ms "
-                f"({round(state.timeout_s * 1000)} ms).",
-            ),
-        )
+        await send_reply(send, *_timed_out(ex, state, started))
     except _TooLarge:
         _drop(conn, ex)
         await _too_large(ex, send, max_body)
@@ -182,22 +174,31 @@ async def _forward(
         if response_started:
             ex.reason = "replica_failed_while_answering"
             raise
-        ex.status, ex.reason = 502, "replica_unreachable"
-        ex.upstream_s = time.perf_counter() - started
-        logger.warning(
-            "replica %s of %s/%s: %s", replica.address, state.endpoint, state.name, error
-        )
-        await send_reply(
-            send,
-            502,
-            [JSON, *ex.id_headers, state.header],
-            # The cause names the replica's address: it goes to the record, not to the client.
-            error_body(
-                "BadGateway",
-                f"A replica of deployment {state.name!r} could not be reached or broke off its "
-                "answer; try again.",
-            ),
-        )
+        await send_reply(send, *_unreachable(ex, state, replica, error, started))
+
+
+def _timed_out(ex: Exchange, state: DeploymentState, started: float) -> _Answer:
+    ex.status, ex.reason = 408, "timeout"
+    ex.upstream_s = time.perf_counter() - started
+    message = (
+        f"Deployment {state.name!r} did not answer within its request_timeout_ms "
+        f"({round(state.timeout_s * 1000)} ms)."
+    )
+    return 408, [JSON, *ex.id_headers, state.header], error_body("RequestTimeout", message)
+
+
+def _unreachable(
+    ex: Exchange, state: DeploymentState, replica: ReplicaState, error: Exception, started: float
+) -> _Answer:
+    ex.status, ex.reason = 502, "replica_unreachable"
+    ex.upstream_s = time.perf_counter() - started
+    logger.warning("replica %s of %s/%s: %s", replica.address, state.endpoint, state.name, error)
+    # The cause names the replica's address: it goes to the record, not to the client.
+    message = (
+        f"A replica of deployment {state.name!r} could not be reached or broke off its "
+        "answer; try again."
+    )
+    return 502, [JSON, *ex.id_headers, state.header], error_body("BadGateway", message)
 
 
 async def _open(replica: ReplicaState, ex: Exchange, *, fresh: bool) -> Connection:
@@ -218,10 +219,7 @@ async def _send_whole(
     """Write head and body held in memory; retry once if a kept-alive socket was stale, and on
     another replica if this one refuses connections (it died before the supervisor noticed:
     nothing was sent, so the request may go elsewhere)."""
-    if body or ex.method not in _BODILESS:
-        head = b"%scontent-length: %d\r\n\r\n" % (ex.head, len(body))
-    else:
-        head = ex.head + b"\r\n"
+    head = _whole_head(ex, body)
     payload = head + body if len(body) < _SMALL else None
     for attempt in (0, 1):
         try:
@@ -252,6 +250,13 @@ async def _send_whole(
             conn.abort()
             raise
     raise AssertionError("unreachable")
+
+
+def _whole_head(ex: Exchange, body: bytes) -> bytes:
+    """The request's head, framed for a body held whole."""
+    if body or ex.method not in _BODILESS:
+        return b"%scontent-length: %d\r\n\r\n" % (ex.head, len(body))
+    return ex.head + b"\r\n"
 
 
 async def _stream_body(
@@ -311,17 +316,7 @@ async def _relay(
     started: float,
 ) -> None:
     """Send the replica's answer to the client: 200 as is, anything else as a 424."""
-    status = conn.status
-    headers = conn.headers  # this exchange's own list: safe to extend
-    headers.append(state.header)
-    headers += ex.id_headers
-    ex.model_status = status
-    if status == _PASSED_THROUGH:
-        ex.status = status
-    else:
-        ex.status, ex.reason = 424, "model_error"
-        headers.append((MODEL_ERROR_STATUS, status_bytes(status)))
-        headers.append(MODEL_ERROR_REASON)
+    headers = _answer_headers(ex, state, conn)
     body = conn.take_body()
     if body is not None:  # all of it is here already: one send, and the socket goes back first
         replica.pool.release(conn)
@@ -339,6 +334,22 @@ async def _relay(
     ex.upstream_s = time.perf_counter() - started
     ex.response_bytes = sent
     await send({"type": "http.response.body", "body": b""})
+
+
+def _answer_headers(ex: Exchange, state: DeploymentState, conn: Connection) -> list[Header]:
+    """The replica's headers and the gateway's; sets the exchange's status (200, else 424)."""
+    status = conn.status
+    headers = conn.headers  # this exchange's own list: safe to extend
+    headers.append(state.header)
+    headers += ex.id_headers
+    ex.model_status = status
+    if status == _PASSED_THROUGH:
+        ex.status = status
+    else:
+        ex.status, ex.reason = 424, "model_error"
+        headers.append((MODEL_ERROR_STATUS, status_bytes(status)))
+        headers.append(MODEL_ERROR_REASON)
+    return headers
 
 
 async def _too_large(ex: Exchange, send: Send, max_body: int) -> None:
@@ -391,3 +402,160 @@ async def send_copy(state: DeploymentState, method: bytes, head: bytes, body: by
             conn.abort()
         replica.in_flight -= 1
         state.leave()
+
+
+# -- answering without a task --------------------------------------------------------------------
+class Responder(Protocol):
+    """The client side of a request answered without a task (the front server's exchange)."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def answer(self, status: int, headers: list[Header], body: bytes) -> None:
+        """Send a whole answer at once."""
+
+    def on_disconnect(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` if the client goes away before the answer is sent."""
+
+    def continue_in_task(self, work: Callable[[Send], Awaitable[None]]) -> None:
+        """Go on in a task (``work(send)``, ASGI's send), for an answer that must stream."""
+
+
+def forward_now(
+    ex: Exchange,
+    state: DeploymentState,
+    body: bytes,
+    client: Responder,
+    finish: Callable[[], None],
+    retry: Callable[[], None],
+) -> bool:
+    """Send a request held whole to a replica on a kept-alive connection, and answer the
+    client from the connection's callbacks: no task, no future, one write each way.
+
+    Returns ``False`` (having done nothing) when no kept-alive connection is free: the
+    caller then takes the general path (:func:`forward`). ``finish`` is called once the
+    exchange has ended, whatever its end; ``retry`` instead of it when the kept-alive socket
+    turned out to be closed before the replica read the request (the general path sends it
+    again on a new connection). The caller has checked that the deployment has room.
+    """
+    replica = state.pick()
+    conn = replica.pool.take_idle()
+    if conn is None:
+        return False
+    ex.deployment = state
+    ex.request_bytes = len(body)
+    state.in_flight += 1
+    replica.in_flight += 1
+    conn.begin(ex, head_only=ex.method == b"HEAD", reused=True)
+    _Now(ex, state, replica, conn, client, finish, retry)
+    conn.send(_whole_head(ex, body) + body)
+    return True
+
+
+class _Now:
+    """One request answered from callbacks: the replica's connection, a timer, the client."""
+
+    __slots__ = ("client", "conn", "ex", "finish", "replica", "retry", "started", "state", "timer")
+
+    def __init__(
+        self,
+        ex: Exchange,
+        state: DeploymentState,
+        replica: ReplicaState,
+        conn: Connection,
+        client: Responder,
+        finish: Callable[[], None],
+        retry: Callable[[], None],
+    ) -> None:
+        self.ex, self.state, self.replica, self.conn = ex, state, replica, conn
+        self.client, self.finish, self.retry = client, finish, retry
+        self.started = time.perf_counter()
+        loop = client.loop  # (asyncio.get_running_loop() costs a getpid() on Python 3.11)
+        self.timer: asyncio.TimerHandle | None = loop.call_at(
+            loop.time() + state.timeout_s, self._timed_out
+        )
+        conn.listener = self._moved
+        client.on_disconnect(self._client_gone)
+
+    def _moved(self) -> None:
+        conn = self.conn
+        if conn.error is not None:
+            self._failed(conn.error)
+        elif conn.complete:
+            headers = _answer_headers(self.ex, self.state, conn)
+            body = conn.take_body() or b""
+            self._leave()
+            self.replica.pool.release(conn)
+            self.ex.upstream_s = time.perf_counter() - self.started
+            self.ex.response_bytes = len(body)
+            self.client.answer(self.ex.status, headers, body)
+            self.finish()
+        elif conn.head_done and conn.buffered > _SMALL:
+            self._stream()
+
+    def _stream(self) -> None:
+        """A large answer: relay it from a task, under the time left of the timeout."""
+        assert self.timer is not None
+        deadline = self.timer.when()
+        self.timer.cancel()
+        self.timer = None
+        self.conn.listener = None
+        self.client.on_disconnect(None)
+        ex, state, replica, conn = self.ex, self.state, self.replica, self.conn
+
+        async def relay(send: Send) -> None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await _relay(ex, state, replica, conn, send, self.started)
+            except TimeoutError:
+                _drop(conn, ex)
+                ex.reason = "timeout_while_answering"
+                raise
+            except UpstreamError:
+                _drop(conn, ex)
+                ex.reason = "replica_failed_while_answering"
+                raise
+            except BaseException:
+                _drop(conn, ex)
+                raise
+            finally:
+                replica.in_flight -= 1
+                state.leave()
+                if ex.status == 0:
+                    ex.status = 500
+                self.finish()
+
+        self.client.continue_in_task(relay)
+
+    def _failed(self, error: UpstreamError) -> None:
+        self._leave()
+        self.conn.abort()
+        if error.before_response:
+            # The kept-alive socket was closed before the request reached the replica:
+            # nothing was processed, so the general path may send it again.
+            self.retry()
+            return
+        self.client.answer(*_unreachable(self.ex, self.state, self.replica, error, self.started))
+        self.finish()
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        self._leave()
+        self.conn.abort()  # cancels the request on the replica's side
+        self.client.answer(*_timed_out(self.ex, self.state, self.started))
+        self.finish()
+
+    def _client_gone(self) -> None:
+        self._leave()
+        self.conn.abort()
+        self.ex.status, self.ex.reason = 499, "client_disconnected"
+        self.finish()
+
+    def _leave(self) -> None:
+        """Stop listening and give the deployment's capacity back (once)."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.conn.listener = None
+        self.client.on_disconnect(None)
+        self.replica.in_flight -= 1
+        self.state.leave()

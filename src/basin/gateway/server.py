@@ -30,8 +30,9 @@ def bind(host: str = "127.0.0.1", port: int = 0, reuse_port: bool = False) -> so
 
 
 def front_server(app: GatewayApp) -> FrontServer:
-    """The gateway's HTTP server: keep-alive 5 s, requests in flight get 30 s at a stop."""
-    return FrontServer(app, keep_alive_s=5.0, graceful_s=30.0)
+    """The gateway's HTTP server: keep-alive 5 s, requests in flight get 30 s at a stop, and
+    the app's task-free path for requests that arrive whole."""
+    return FrontServer(app, answer_now=app.answer_now, keep_alive_s=5.0, graceful_s=30.0)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

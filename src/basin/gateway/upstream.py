@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import cast
 
 import httptools
@@ -65,6 +66,9 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self.reused = False
         self.owner: object = None
+        #: Called (instead of waking an awaiting task) whenever the exchange moves on: head,
+        #: body, end or failure. The gateway's task-free path for whole requests uses it.
+        self.listener: Callable[[], None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -166,6 +170,7 @@ class Connection(asyncio.Protocol):
         """
         self._reset()
         self.owner = owner
+        self.listener = None
         self._head_only = head_only
         self.reused = reused
 
@@ -220,6 +225,15 @@ class Connection(asyncio.Protocol):
         return body
 
     @property
+    def buffered(self) -> int:
+        """Bytes of the answer's body that arrived and were not read yet."""
+        return self._buffered
+
+    @property
+    def error(self) -> UpstreamError | None:
+        return self._error
+
+    @property
     def reusable(self) -> bool:
         return self.complete and self._keep_alive and not self.closed
 
@@ -243,6 +257,9 @@ class Connection(asyncio.Protocol):
             self._waiter = None
 
     def _wake(self) -> None:
+        if self.listener is not None:
+            self.listener()
+            return
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -265,15 +282,23 @@ class ReplicaPool:
         self._idle: list[Connection] = []
         self.closed = False
 
-    async def acquire(self, *, fresh: bool = False) -> tuple[Connection, bool]:
-        """A ready connection and whether it was reused from the pool (never, if ``fresh``)."""
+    def take_idle(self) -> Connection | None:
+        """A kept-alive connection from the pool, if one is still fresh (else ``None``)."""
         now = time.monotonic()
         idle = self._idle
-        while idle and not fresh:
+        while idle:
             conn = idle.pop()  # LIFO: the most recently used socket is the warmest
             if not conn.closed and now - conn.idle_since < IDLE_MAX_S:
-                return conn, True
+                return conn
             conn.close()
+        return None
+
+    async def acquire(self, *, fresh: bool = False) -> tuple[Connection, bool]:
+        """A ready connection and whether it was reused from the pool (never, if ``fresh``)."""
+        if not fresh:
+            conn = self.take_idle()
+            if conn is not None:
+                return conn, True
         loop = asyncio.get_running_loop()
         try:
             _, conn = await loop.create_connection(lambda: Connection(loop), self.host, self.port)
