@@ -489,11 +489,12 @@ class _Now:
             self.ex.response_bytes = len(body)
             self.client.answer(self.ex.status, headers, body)
             self.finish()
-        elif conn.head_done and conn.buffered > _SMALL:
+        elif conn.head_done:
             self._stream()
 
     def _stream(self) -> None:
-        """A large answer: relay it from a task, under the time left of the timeout."""
+        """An answer that did not come in one read (large, or streamed by the scoring
+        script): relay it from a task as it comes, under the time left of the timeout."""
         assert self.timer is not None
         deadline = self.timer.when()
         self.timer.cancel()

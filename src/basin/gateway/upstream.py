@@ -66,8 +66,8 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self.reused = False
         self.owner: object = None
-        #: Called (instead of waking an awaiting task) whenever the exchange moves on: head,
-        #: body, end or failure. The gateway's task-free path for whole requests uses it.
+        #: Called at the end of each read and when the connection is lost: the gateway's
+        #: task-free path for whole requests follows the exchange with it.
         self.listener: Callable[[], None] | None = None
         self._reset()
 
@@ -99,6 +99,8 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserError as ex:
             self._fail(UpstreamError(f"the replica sent a malformed answer ({ex})"))
             self.abort()
+        if self.listener is not None:  # once per read: the answer is whole, or it streams
+            self.listener()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -112,6 +114,8 @@ class Connection(asyncio.Protocol):
             )
         if self._drain is not None and not self._drain.done():
             self._drain.set_result(None)
+        if self.listener is not None:
+            self.listener()
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -257,9 +261,6 @@ class Connection(asyncio.Protocol):
             self._waiter = None
 
     def _wake(self) -> None:
-        if self.listener is not None:
-            self.listener()
-            return
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

@@ -1,0 +1,171 @@
+"""The task-free path (GatewayApp.answer_now, proxy.forward_now): requests that arrive whole go to
+a replica on a kept-alive connection, so each test here first makes one call to leave a
+connection in the pool, then checks what the path must do as the general one does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from basin.gateway import DeploymentRoute
+
+from .conftest import KEY1, Gateway, endpoint
+
+_OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+
+
+def _wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += conn.recv(65536)
+    return data
+
+
+class _Scripted:
+    """A replica on a raw socket: the n-th connection it accepts runs ``scripts[n]``."""
+
+    def __init__(self, scripts: list[Callable[[socket.socket], None]]) -> None:
+        self.scripts = scripts
+        self.accepted = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        for script in self.scripts:
+            conn, _ = self.listener.accept()
+            self.accepted += 1
+            threading.Thread(target=self._run, args=(script, conn), daemon=True).start()
+
+    @staticmethod
+    def _run(script: Callable[[socket.socket], None], conn: socket.socket) -> None:
+        with conn:
+            script(conn)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., _Scripted]]:
+    made: list[_Scripted] = []
+
+    def make(*scripts: Callable[[socket.socket], None]) -> _Scripted:
+        made.append(_Scripted(list(scripts)))
+        return made[-1]
+
+    yield make
+    for replica in made:
+        replica.close()
+
+
+def test_a_kept_alive_socket_the_replica_closed_is_retried_on_a_new_one(
+    make_gateway, scripted
+) -> None:
+    def answers_then_drops_the_next_request(conn: socket.socket) -> None:
+        _read_request(conn)
+        conn.sendall(_OK)
+        conn.recv(1)  # the next request arrives; the replica closes without reading it
+
+    def answers(conn: socket.socket) -> None:
+        while _read_request(conn):
+            conn.sendall(_OK)
+
+    replica = scripted(answers_then_drops_the_next_request, answers)
+    gw: Gateway = make_gateway(endpoint("ep-stale", {"b": DeploymentRoute((replica.address,))}))
+    assert gw.score("ep-stale").status_code == 200
+    second = gw.score("ep-stale")
+    assert (second.status_code, second.content) == (200, b"ok")
+    assert replica.accepted == 2
+    assert [r.status for r in gw.records] == [200, 200]
+
+
+def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted) -> None:
+    def answers_then_breaks_off(conn: socket.socket) -> None:
+        _read_request(conn)
+        conn.sendall(_OK)
+        _read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-len")  # half a head, then the socket closes
+
+    replica = scripted(answers_then_breaks_off)
+    gw: Gateway = make_gateway(endpoint("ep-broken", {"b": DeploymentRoute((replica.address,))}))
+    assert gw.score("ep-broken").status_code == 200
+    broken = gw.score("ep-broken")
+    assert broken.status_code == 502
+    assert broken.json()["error"]["code"] == "BadGateway"
+    assert replica.address not in broken.text
+    assert (gw.records[-1].status, gw.records[-1].reason) == (502, "replica_unreachable")
+
+
+def test_a_streamed_answer_reaches_the_client_as_it_comes(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(
+        endpoint("ep-now-stream", {"blue": DeploymentRoute((blue.address,))})
+    )
+    assert gw.score("ep-now-stream").status_code == 200
+    with gw.client.stream(
+        "POST",
+        gw.url("ep-now-stream", "score?stream=1"),
+        headers={"Authorization": f"Bearer {KEY1}"},
+    ) as response:
+        assert response.status_code == 200
+        pieces = response.iter_raw()
+        assert next(pieces) == b"first|"  # the replica is still holding the rest
+        blue.release()
+        assert b"".join(pieces) == b"second"
+    assert gw.score("ep-now-stream").status_code == 200  # and the connection went back
+
+
+def test_a_timeout_while_streaming_breaks_the_connection(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    route = DeploymentRoute((blue.address,), request_timeout_ms=300)
+    gw: Gateway = make_gateway(endpoint("ep-now-late", {"blue": route}))
+    assert gw.score("ep-now-late").status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError):
+        gw.score("ep-now-late", path="score?stream=1")
+    blue.release()
+    _wait_for(lambda: len(gw.records) == 2, "the record")
+    assert (gw.records[1].status, gw.records[1].reason) == (200, "timeout_while_answering")
+
+
+def test_a_large_answer_is_relayed_whole(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(endpoint("ep-now-large", {"blue": DeploymentRoute((blue.address,))}))
+    assert gw.score("ep-now-large").status_code == 200
+    response = gw.score("ep-now-large", path="score?size=3000000")
+    assert response.status_code == 200 and len(response.content) == 3_000_000
+    assert gw.records[-1].response_bytes == 3_000_000
+
+
+def test_a_client_that_goes_away_cancels_the_replica_call(make_gateway, fresh) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(endpoint("ep-now-gone", {"blue": DeploymentRoute((blue.address,))}))
+    assert gw.score("ep-now-gone").status_code == 200
+    with pytest.raises(httpx.ReadTimeout):
+        gw.score("ep-now-gone", path="score?hold=1", timeout=0.5)
+    _wait_for(lambda: blue.stats()["disconnected"] == 1, "the replica to see the disconnect")
+    _wait_for(lambda: len(gw.records) == 2, "the record")
+    assert (gw.records[1].status, gw.records[1].reason) == (499, "client_disconnected")
+    plan = gw.app.router.plans["ep-now-gone"]
+    assert plan.live[0].in_flight == 0  # the capacity it held is given back
+    assert gw.score("ep-now-gone").status_code == 200
