@@ -20,7 +20,15 @@ from typing import Any, NamedTuple
 
 from basin.gateway.balance import DeploymentState, EndpointPlan, Router
 from basin.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
-from basin.gateway.proxy import Exchange, Receive, Responder, forward, forward_now, send_copy
+from basin.gateway.proxy import (
+    Deadlines,
+    Exchange,
+    Receive,
+    Responder,
+    forward,
+    forward_now,
+    send_copy,
+)
 from basin.gateway.records import RequestRecord, RequestSink
 from basin.gateway.replies import (
     JSON,
@@ -98,6 +106,7 @@ class GatewayApp:
         self._random = random_source or random.random
         self._unknown = self.metrics.series("", "")
         self._mirrors: set[asyncio.Task[None]] = set()
+        self._deadlines = Deadlines()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -133,6 +142,7 @@ class GatewayApp:
             task.cancel()
         if self._mirrors:
             await asyncio.gather(*self._mirrors, return_exceptions=True)
+        self._deadlines.close()
         self.router.close()
 
     # -- /endpoints/{endpoint}/... -------------------------------------------------------------
@@ -197,7 +207,7 @@ class GatewayApp:
         def finish() -> None:
             self._finish(ex, state.series, name, target, started)
 
-        if not forward_now(ex, state, body, client, finish, retry=in_task):
+        if not forward_now(ex, state, body, client, self._deadlines, finish, retry=in_task):
             in_task()
         return True
 

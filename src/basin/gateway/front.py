@@ -223,10 +223,14 @@ class _Connection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._count(len(url))
+        self._head_bytes += len(url)
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            raise _HeadTooLarge()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value))
+        self._head_bytes += len(name) + len(value)
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            raise _HeadTooLarge()
         name = name.lower()
         if name == b"expect" and value.lower() == b"100-continue":
             self._expect_continue = True
@@ -291,11 +295,6 @@ class _Connection(asyncio.Protocol):
                 self.idle_since = self.loop.time()  # the dropped rest of a body is all in
 
     # -- requests and answers -------------------------------------------------------------------
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > _MAX_HEAD_BYTES:
-            raise _HeadTooLarge()
-
     def _start_pipelined(self, exchange: _Exchange) -> None:
         if self.active is exchange and not exchange.started:
             self._start(exchange, whole=not exchange.more_body)
