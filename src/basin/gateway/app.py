@@ -150,7 +150,9 @@ class GatewayApp:
         started = time.perf_counter()
         ex, name, target, authorization, wanted = self._read(scope)
         series, refusal, mirror = self._route(ex, name, authorization, wanted)
-        await self._routed(_Routed(ex, name, target, started, series, refusal, mirror), receive, send)
+        await self._routed(
+            _Routed(ex, name, target, started, series, refusal, mirror), receive, send
+        )
 
     async def _routed(self, routed: _Routed, receive: Receive, send: Send) -> None:
         """The rest of a request once routed: wait for room, refuse, or forward."""
@@ -276,7 +278,11 @@ class GatewayApp:
             state = plan.by_header.get(wanted)
             if state is None:
                 message = f"Endpoint {name!r} has no deployment named {wanted.decode('latin-1')!r}."
-                return plan.series, _refused(404, "ResourceNotFound", message, "no_deployment"), False
+                return (
+                    plan.series,
+                    _refused(404, "ResourceNotFound", message, "no_deployment"),
+                    False,
+                )
         else:
             state = plan.choose(self._random())
             if state is None:
