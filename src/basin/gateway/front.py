@@ -38,6 +38,7 @@ _NO_BODY_STATUS = frozenset({204, 304})
 _STATUS_LINES = {int(s): b"HTTP/1.1 %d %s\r\n" % (int(s), s.phrase.encode()) for s in HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _DISCONNECT: Message = {"type": "http.disconnect"}
+_ASGI = {"version": "3.0", "spec_version": "2.3"}  # shared by every scope: read, never written
 
 
 class AsgiApp(Protocol):
@@ -247,7 +248,7 @@ class _Connection(asyncio.Protocol):
             path = urllib.parse.unquote(path, encoding="latin-1")
         scope: MutableMapping[str, Any] = {
             "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "asgi": _ASGI,
             "http_version": version,
             "method": method.decode("latin-1"),
             "scheme": "http",
@@ -307,7 +308,14 @@ class _Connection(asyncio.Protocol):
         answer_now = self.server.answer_now
         if whole and answer_now is not None:
             body = exchange.take_body()
-            if answer_now(exchange.scope, body, exchange):
+            try:
+                if answer_now(exchange.scope, body, exchange):
+                    return
+            except (
+                Exception
+            ) as ex:  # a defect: this request fails, the connection and the server go on
+                logger.error("the gateway failed on a request", exc_info=ex)
+                exchange.fail()
                 return
             exchange.body = [body] if body else []
         self.task(exchange.run())
@@ -454,11 +462,7 @@ class _Exchange:
         except BaseException as ex:
             if not isinstance(ex, asyncio.CancelledError):
                 logger.error("the gateway failed on a request", exc_info=ex)
-            if not self.response_started and not self.disconnected:
-                self.conn.write(_plain_answer(500, "Internal Server Error"))
-                self.conn.close()
-            elif not self.response_complete:
-                self.conn.close()  # half an answer: only closing tells the client
+            self.fail()
             if not isinstance(ex, Exception):
                 raise
         else:
@@ -468,6 +472,15 @@ class _Exchange:
             if not self.response_started:
                 self.conn.write(_plain_answer(500, "Internal Server Error"))
             self.conn.close()
+
+    def fail(self) -> None:
+        """The app failed on this request: a 500 if nothing was sent yet, then close (half an
+        answer: only closing tells the client)."""
+        if self.response_complete:
+            return
+        if not self.response_started and not self.disconnected:
+            self.conn.write(_plain_answer(500, "Internal Server Error"))
+        self.conn.close()
 
     def wake(self) -> None:
         waiter = self.waiter

@@ -498,8 +498,10 @@ class _Now:
         "client",
         "conn",
         "deadlines",
+        "ended",
         "ex",
         "finish",
+        "left",
         "replica",
         "retry",
         "started",
@@ -522,12 +524,26 @@ class _Now:
         self.client, self.finish, self.retry = client, finish, retry
         self.started = started
         self.deadlines = deadlines
+        self.left = self.ended = False
         # (client.loop: asyncio.get_running_loop() costs a getpid() on Python 3.11)
         deadlines.add(self, client.loop, state.timeout_s)
         conn.listener = self._moved
         client.on_disconnect(self._client_gone)
 
     def _moved(self) -> None:
+        try:
+            self._follow()
+        except Exception as error:  # a defect: this request fails, nothing else does
+            logger.error("the gateway failed on a request", exc_info=error)
+            self._leave()
+            self.conn.abort()
+            self.ex.status, self.ex.reason = 500, "internal_error"
+            self.client.answer(
+                500, [JSON, *self.ex.id_headers], error_body("InternalError", "The gateway failed.")
+            )
+            self._end()
+
+    def _follow(self) -> None:
         conn = self.conn
         if conn.error is not None:
             self._failed(conn.error)
@@ -541,7 +557,7 @@ class _Now:
             self.client.answer(ex.status, headers, body)
             self._leave()
             self.replica.pool.release(conn)
-            self.finish()
+            self._end()
         elif conn.head_done and (conn.length is None or conn.length > _SMALL):
             # A small answer of known length whose body came in a later read (as uvicorn
             # writes the head and the body apart) is waited for whole.
@@ -572,11 +588,10 @@ class _Now:
                 _drop(conn, ex)
                 raise
             finally:
-                replica.in_flight -= 1
-                state.leave()
+                self._leave()
                 if ex.status == 0:
                     ex.status = 500
-                self.finish()
+                self._end()
 
         self.client.continue_in_task(relay)
 
@@ -589,23 +604,31 @@ class _Now:
             self.retry()
             return
         self.client.answer(*_unreachable(self.ex, self.state, self.replica, error, self.started))
-        self.finish()
+        self._end()
 
     def expire(self) -> None:
         """Its deadline passed (called by :class:`Deadlines`)."""
         self._leave()
         self.conn.abort()  # cancels the request on the replica's side
         self.client.answer(*_timed_out(self.ex, self.state, self.started))
-        self.finish()
+        self._end()
 
     def _client_gone(self) -> None:
         self._leave()
         self.conn.abort()
         self.ex.status, self.ex.reason = 499, "client_disconnected"
-        self.finish()
+        self._end()
+
+    def _end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.finish()
 
     def _leave(self) -> None:
         """Stop listening and give the deployment's capacity back (once)."""
+        if self.left:
+            return
+        self.left = True
         self.deadlines.remove(self)
         self.conn.listener = None
         self.client.on_disconnect(None)

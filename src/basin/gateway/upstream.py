@@ -78,7 +78,6 @@ class Connection(asyncio.Protocol):
         self.complete = False
         self._keep_alive = False
         self._framed = False
-        self.length: int | None = None  # the answer's content-length, if it has one
         self._got_bytes = False
         self._head_only = False
         self._error: UpstreamError | None = None
@@ -131,7 +130,6 @@ class Connection(asyncio.Protocol):
         name = name.lower()
         if name == b"content-length":
             self._framed = True
-            self.length = int(value) if value.isdigit() else None
         elif name == b"transfer-encoding":
             self._framed = True
             return
@@ -143,7 +141,6 @@ class Connection(asyncio.Protocol):
         if status < 200:  # an interim answer (we never send Expect, so this is rare): skip it
             self.headers = []
             self._framed = False
-            self.length = None
             return
         self.status = status
         self.head_done = True
@@ -230,6 +227,14 @@ class Connection(asyncio.Protocol):
         self._chunks.clear()
         self._buffered = 0
         return body
+
+    @property
+    def length(self) -> int | None:
+        """The answer's content-length, if it has one."""
+        for name, value in self.headers:
+            if name == b"content-length":
+                return int(value) if value.isdigit() else None
+        return None
 
     @property
     def buffered(self) -> int:

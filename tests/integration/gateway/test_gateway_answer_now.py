@@ -161,11 +161,34 @@ def test_a_client_that_goes_away_cancels_the_replica_call(make_gateway, fresh) -
     blue = fresh["blue"]
     gw: Gateway = make_gateway(endpoint("ep-now-gone", {"blue": DeploymentRoute((blue.address,))}))
     assert gw.score("ep-now-gone").status_code == 200
-    with pytest.raises(httpx.ReadTimeout):
-        gw.score("ep-now-gone", path="score?hold=1", timeout=0.5)
+    with socket.create_connection(("127.0.0.1", gw.thread.port)) as client:
+        client.sendall(
+            b"POST /endpoints/ep-now-gone/score?hold=1 HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+        )
+        _wait_for(lambda: blue.stats()["in_flight"] == 1, "the replica to hold the call")
+    # the client closed its socket
     _wait_for(lambda: blue.stats()["disconnected"] == 1, "the replica to see the disconnect")
     _wait_for(lambda: len(gw.records) == 2, "the record")
     assert (gw.records[1].status, gw.records[1].reason) == (499, "client_disconnected")
     plan = gw.app.router.plans["ep-now-gone"]
     assert plan.live[0].in_flight == 0  # the capacity it held is given back
     assert gw.score("ep-now-gone").status_code == 200
+
+
+def test_a_defect_on_the_path_fails_that_request_only(make_gateway, fresh, monkeypatch) -> None:
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(
+        endpoint("ep-now-defect", {"blue": DeploymentRoute((blue.address,))})
+    )
+    assert gw.score("ep-now-defect").status_code == 200
+    calls = []
+
+    def broken(*args: object) -> None:
+        calls.append(args)
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(gw.app, "_route", broken)
+    assert gw.score("ep-now-defect").status_code == 500
+    monkeypatch.undo()
+    assert calls and gw.score("ep-now-defect").status_code == 200
