@@ -382,24 +382,24 @@ class GatewayApp:
         assert self.sink is not None
         cut = target.find(b"?")
         path = (target if cut < 0 else target[:cut]).decode("latin-1")
-        record = RequestRecord(
-            time=time.time() - (time.perf_counter() - started),
-            endpoint=endpoint,
-            deployment=ex.deployment.name if ex.deployment is not None else None,
-            method=ex.method.decode("latin-1"),
-            path=path,
-            status=ex.status,
-            model_status=ex.model_status,
-            duration_ms=round(elapsed * 1000, 3),
-            upstream_ms=round(ex.upstream_s * 1000, 3) if ex.upstream_s is not None else None,
-            request_id=ex.request_id.decode("latin-1"),
-            client_request_id=(
-                ex.client_request_id.decode("latin-1") if ex.client_request_id else None
-            ),
-            request_bytes=ex.request_bytes,
-            response_bytes=ex.response_bytes,
-            reason=ex.reason,
-            mirror=mirror,
+        upstream_s = ex.upstream_s
+        client_id = ex.client_request_id
+        record = RequestRecord(  # positional: one per request, in the fields' order
+            time.time() - elapsed,  # when it arrived
+            endpoint,
+            ex.deployment.name if ex.deployment is not None else None,
+            ex.method.decode("latin-1"),
+            path,
+            ex.status,
+            ex.model_status,
+            round(elapsed * 1000, 3),
+            round(upstream_s * 1000, 3) if upstream_s is not None else None,
+            ex.request_id.decode("latin-1"),
+            client_id.decode("latin-1") if client_id else None,
+            ex.request_bytes,
+            ex.response_bytes,
+            ex.reason,
+            mirror,
         )
         try:
             self.sink(record)

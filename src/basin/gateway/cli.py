@@ -122,7 +122,7 @@ def _json_lines(stream: IO[str]) -> Callable[[RequestRecord], None]:
 
     def write(record: RequestRecord) -> None:
         nonlocal pending
-        stream.write(json.dumps(record.to_dict()) + "\n")
+        stream.write(record.to_json_line().decode())
         if not pending:
             pending = True
             try:
@@ -154,10 +154,10 @@ def _appended_lines(path: str) -> tuple[Callable[[RequestRecord], None], Callabl
             try:
                 asyncio.get_running_loop().call_later(0.05, flush)
             except RuntimeError:  # not on an event loop: write at once
-                pending.append(json.dumps(record.to_dict()).encode() + b"\n")
+                pending.append(record.to_json_line())
                 flush()
                 return
-        pending.append(json.dumps(record.to_dict()).encode() + b"\n")
+        pending.append(record.to_json_line())
 
     def close() -> None:
         flush()
