@@ -60,27 +60,15 @@ class RequestRecord:
         """``json.dumps(self.to_dict())`` and a line break, at a fifth of its cost (one per
         request): every field is a flat str, int, float, bool or None."""
         return (
-            '{"time": %s, "endpoint": %s, "deployment": %s, "method": %s, "path": %s, '
-            '"status": %d, "model_status": %s, "duration_ms": %s, "upstream_ms": %s, '
-            '"request_id": %s, "client_request_id": %s, "request_bytes": %d, '
-            '"response_bytes": %d, "reason": %s, "mirror": %s}\n'
-            % (
-                repr(self.time),
-                _string(self.endpoint),
-                _json_value(self.deployment),
-                _string(self.method),
-                _string(self.path),
-                self.status,
-                _json_value(self.model_status),
-                repr(self.duration_ms),
-                _json_value(self.upstream_ms),
-                _string(self.request_id),
-                _json_value(self.client_request_id),
-                self.request_bytes,
-                self.response_bytes,
-                _json_value(self.reason),
-                _json_value(self.mirror),
-            )
+            f'{{"time": {self.time!r}, "endpoint": {_string(self.endpoint)}, '
+            f'"deployment": {_json_value(self.deployment)}, "method": {_string(self.method)}, '
+            f'"path": {_string(self.path)}, "status": {self.status}, '
+            f'"model_status": {_json_value(self.model_status)}, '
+            f'"duration_ms": {self.duration_ms!r}, "upstream_ms": {_json_value(self.upstream_ms)}, '
+            f'"request_id": {_string(self.request_id)}, '
+            f'"client_request_id": {_json_value(self.client_request_id)}, '
+            f'"request_bytes": {self.request_bytes}, "response_bytes": {self.response_bytes}, '
+            f'"reason": {_json_value(self.reason)}, "mirror": {_json_value(self.mirror)}}}\n'
         ).encode()
 
 
