@@ -25,6 +25,8 @@ from typing import Any, Protocol, cast
 
 import httptools
 
+from basin.gateway.flow import WriteFlow
+
 __all__ = ["FrontServer"]
 
 logger = logging.getLogger("basin.gateway")
@@ -155,8 +157,7 @@ class _Connection(asyncio.Protocol):
         self.idle_since: float | None = None  # None while a request is under way
         self.broken = False  # the client sent something that is not HTTP: ignore the rest
         self.reading_paused = False
-        self.writing_paused = False
-        self.drain: asyncio.Future[None] | None = None
+        self.flow = WriteFlow()
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_bytes = 0
@@ -182,8 +183,7 @@ class _Connection(asyncio.Protocol):
                     gone, exchange.gone = exchange.gone, None
                     gone()
         self.pipeline.clear()
-        if self.drain is not None and not self.drain.done():
-            self.drain.set_result(None)
+        self.flow.lost()
 
     def data_received(self, data: bytes) -> None:
         if self.broken:
@@ -207,12 +207,10 @@ class _Connection(asyncio.Protocol):
                 self._refuse(400, f"Invalid HTTP request received: {ex.__context__ or ex}.")
 
     def pause_writing(self) -> None:
-        self.writing_paused = True
+        self.flow.pause()
 
     def resume_writing(self) -> None:
-        self.writing_paused = False
-        if self.drain is not None and not self.drain.done():
-            self.drain.set_result(None)
+        self.flow.resume()
 
     # -- httptools callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -367,12 +365,6 @@ class _Connection(asyncio.Protocol):
             self.reading_paused = False
             self.transport.resume_reading()
 
-    async def wait_writable(self) -> None:
-        if self.writing_paused and self.transport is not None:
-            self.drain = self.loop.create_future()
-            await self.drain
-            self.drain = None
-
     def write(self, data: bytes) -> None:
         if self.transport is not None:
             self.transport.write(data)
@@ -515,8 +507,8 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         conn = self.conn
-        if conn.writing_paused and not self.disconnected:
-            await conn.wait_writable()
+        if conn.flow.paused and not self.disconnected:
+            await conn.flow.drained(conn.loop)
         if self.disconnected:
             return
         kind = message["type"]

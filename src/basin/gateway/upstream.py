@@ -20,6 +20,8 @@ from typing import cast
 
 import httptools
 
+from basin.gateway.flow import WriteFlow
+
 __all__ = ["Connection", "ReplicaPool", "UpstreamError"]
 
 # Response headers the gateway never passes back: hop-by-hop framing (uvicorn frames the answer to
@@ -62,6 +64,7 @@ class Connection(asyncio.Protocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
+        self._flow = WriteFlow()  # the socket's: it outlives each exchange on it
         self.closed = False
         self.idle_since = 0.0
         self.reused = False
@@ -85,8 +88,6 @@ class Connection(asyncio.Protocol):
         self._buffered = 0
         self._waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
-        self._writing_paused = False
-        self._drain: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -112,18 +113,15 @@ class Connection(asyncio.Protocol):
                     "the replica closed the connection", before_response=not self._got_bytes
                 )
             )
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_result(None)
+        self._flow.lost()
         if self.listener is not None:
             self.listener()
 
     def pause_writing(self) -> None:
-        self._writing_paused = True
+        self._flow.pause()
 
     def resume_writing(self) -> None:
-        self._writing_paused = False
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_result(None)
+        self._flow.resume()
 
     # -- httptools callbacks --------------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -189,10 +187,8 @@ class Connection(asyncio.Protocol):
             raise self._error or UpstreamError("the replica closed the connection")
         assert self._transport is not None
         self._transport.write(data)
-        if self._writing_paused:
-            self._drain = self._loop.create_future()
-            await self._drain
-            self._drain = None
+        if self._flow.paused:
+            await self._flow.drained(self._loop)
             if self.closed and not self.complete:
                 raise self._error or UpstreamError("the replica closed the connection")
 

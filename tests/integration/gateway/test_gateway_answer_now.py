@@ -6,24 +6,16 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from basin.gateway import DeploymentRoute
 
 from .conftest import KEY1, Gateway, endpoint
+from .test_gateway_status import _wait_for
 
 _OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
-
-
-def _wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.02)
 
 
 def _read_request(conn: socket.socket) -> bytes:
@@ -115,37 +107,6 @@ def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted
     assert broken.json()["error"]["code"] == "BadGateway"
     assert replica.address not in broken.text
     assert (gw.records[-1].status, gw.records[-1].reason) == (502, "replica_unreachable")
-
-
-def test_a_streamed_answer_reaches_the_client_as_it_comes(make_gateway, fresh) -> None:
-    blue = fresh["blue"]
-    gw: Gateway = make_gateway(
-        endpoint("ep-now-stream", {"blue": DeploymentRoute((blue.address,))})
-    )
-    assert gw.score("ep-now-stream").status_code == 200
-    with gw.client.stream(
-        "POST",
-        gw.url("ep-now-stream", "score?stream=1"),
-        headers={"Authorization": f"Bearer {KEY1}"},
-    ) as response:
-        assert response.status_code == 200
-        pieces = response.iter_raw()
-        assert next(pieces) == b"first|"  # the replica is still holding the rest
-        blue.release()
-        assert b"".join(pieces) == b"second"
-    assert gw.score("ep-now-stream").status_code == 200  # and the connection went back
-
-
-def test_a_timeout_while_streaming_breaks_the_connection(make_gateway, fresh) -> None:
-    blue = fresh["blue"]
-    route = DeploymentRoute((blue.address,), request_timeout_ms=300)
-    gw: Gateway = make_gateway(endpoint("ep-now-late", {"blue": route}))
-    assert gw.score("ep-now-late").status_code == 200
-    with pytest.raises(httpx.RemoteProtocolError):
-        gw.score("ep-now-late", path="score?stream=1")
-    blue.release()
-    _wait_for(lambda: len(gw.records) == 2, "the record")
-    assert (gw.records[1].status, gw.records[1].reason) == (200, "timeout_while_answering")
 
 
 def test_a_large_answer_is_relayed_whole(make_gateway, fresh) -> None:

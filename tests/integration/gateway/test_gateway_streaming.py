@@ -42,9 +42,16 @@ def test_the_request_body_reaches_the_replica_before_it_is_all_sent(make_gateway
     assert response.content == b"a" * 1000 + b"b" * 1000
 
 
-def test_the_answer_reaches_the_client_before_the_replica_is_done(make_gateway, fresh) -> None:
+# warm: a first call leaves a kept-alive connection, so the request takes the task-free path
+# (GatewayApp.answer_now), which hands a streaming answer over to a task.
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+def test_the_answer_reaches_the_client_before_the_replica_is_done(
+    make_gateway, fresh, warm: bool
+) -> None:
     blue = fresh["blue"]
     gw: Gateway = make_gateway(endpoint("ep-download", {"blue": DeploymentRoute((blue.address,))}))
+    if warm:
+        assert gw.score("ep-download").status_code == 200
     with gw.client.stream(
         "POST",
         gw.url("ep-download", "score?stream=1"),
@@ -58,17 +65,23 @@ def test_the_answer_reaches_the_client_before_the_replica_is_done(make_gateway, 
         blue.release()
         rest = b"".join(pieces)
     assert rest == b"second"
+    assert gw.score("ep-download").status_code == 200  # and the connection went back
 
 
-def test_a_timeout_after_the_answer_started_breaks_the_connection(make_gateway, fresh) -> None:
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+def test_a_timeout_after_the_answer_started_breaks_the_connection(
+    make_gateway, fresh, warm: bool
+) -> None:
     blue = fresh["blue"]
     gw: Gateway = make_gateway(
         endpoint("ep-late", {"blue": DeploymentRoute((blue.address,), request_timeout_ms=300)})
     )
+    if warm:
+        assert gw.score("ep-late").status_code == 200
     with pytest.raises(httpx.RemoteProtocolError):  # a 200 cut short, never a complete one
         gw.score("ep-late", path="score?stream=1")
     blue.release()
-    _wait_for(lambda: len(gw.records) == 1, "the record")
-    record = gw.records[0]
+    _wait_for(lambda: len(gw.records) == 1 + warm, "the record")
+    record = gw.records[-1]
     assert (record.status, record.reason) == (200, "timeout_while_answering")
     assert gw.score("ep-late").status_code == 200
