@@ -309,9 +309,7 @@ class _Connection(asyncio.Protocol):
             try:
                 if answer_now(exchange.scope, body, exchange):
                     return
-            except (
-                Exception
-            ) as ex:  # a defect: this request fails, the connection and the server go on
+            except Exception as ex:  # a defect: this request fails, the server goes on
                 logger.error("the gateway failed on a request", exc_info=ex)
                 exchange.fail()
                 return
@@ -351,7 +349,9 @@ class _Connection(asyncio.Protocol):
         if self.active is None:
             self.transport.write(_plain_answer(status, message))
             self.transport.close()
-        else:
+        elif self.active.more_body:  # its own body broke off: it cannot be answered
+            self.transport.close()
+        else:  # what follows a whole request broke: answer that one, then close
             self.active.keep_alive = False
             self.pause_reading()
 

@@ -247,6 +247,25 @@ def test_a_bad_request_is_refused_and_the_connection_closed(
     assert answer.startswith(b"HTTP/1.1 " + status) and b"connection: close" in answer
 
 
+def test_a_body_that_breaks_off_closes_the_connection(front: _Running) -> None:
+    with front.connect() as conn:
+        conn.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\nnot a chunk size\r\n"
+        )
+        assert _read_all(conn) == b""  # the app waited for the rest: nothing to answer
+
+
+def test_garbage_after_a_whole_request_gets_its_answer_then_a_close(front: _Running) -> None:
+    with front.connect() as conn:
+        conn.sendall(
+            b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nNOT HTTP AT ALL\r\n\r\n"
+        )
+        answer = _read_all(conn)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"slow")
+    assert b"connection: close" in answer
+
+
 def test_an_app_that_fails_gives_a_500_and_the_server_goes_on(front: _Running) -> None:
     for path in (b"/boom", b"/nothing"):
         with front.connect() as conn:
