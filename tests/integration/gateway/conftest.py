@@ -1,4 +1,4 @@
-"""Fixtures: stand-in replicas as real processes, and a real uvicorn-served gateway."""
+"""Fixtures: stand-in replicas as real processes, and a real gateway (its own front server)."""
 
 from __future__ import annotations
 

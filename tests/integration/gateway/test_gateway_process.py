@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -80,8 +79,8 @@ def test_gateway_process_reloads_its_table(tmp_path: Path, fresh) -> None:
     finally:
         process.terminate()
         _, err = process.communicate(timeout=15)
-    # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught
-    assert process.returncode in (0, -signal.SIGTERM), err
+    # SIGTERM: a graceful stop (requests under way finish, the log is flushed), then exit 0
+    assert process.returncode == 0, err
     assert "not reloaded" in err
     for secret in (KEY1, KEY2, "new-key"):
         assert secret not in err
