@@ -5,8 +5,9 @@ echo script at concurrency 1 the gateway spent about 155 µs of CPU per request 
 most of it in uvicorn's per-request machinery (a cycle object, an ``asyncio.Event``, a
 keep-alive timer set and cancelled per request, the head and the body written apart), against
 about 55 µs for a bare proxy on the same loop. This server keeps what the gateway needs and no
-more: one task per request, the request body handed over as it arrived, the answer's head and
-a body that is all there written in one ``send(2)``, keep-alive with an idle sweep (no timer per
+more: a request that arrives whole offered to the app's task-free path first (``answer_now``),
+else one task per request; the request body handed over as it arrived, the answer's head and a
+body that is all there written in one ``send(2)``, keep-alive with an idle sweep (no timer per
 request), pipelining, ``Expect: 100-continue``, flow control both ways, and a graceful stop.
 
 It serves one ASGI app's ``http`` scope; instead of the lifespan protocol it calls the app's
@@ -461,9 +462,7 @@ class _Exchange:
             if self.disconnected or self.response_complete:
                 return
             logger.error("the gateway returned without a whole answer")
-            if not self.response_started:
-                self.conn.write(_plain_answer(500, "Internal Server Error"))
-            self.conn.close()
+            self.fail()
 
     def fail(self) -> None:
         """The app failed on this request: a 500 if nothing was sent yet, then close (half an

@@ -481,7 +481,10 @@ class Deadlines:
         now = loop.time()
         for item in [item for item, deadline in self._pending.items() if deadline <= now]:
             del self._pending[item]
-            item.expire()
+            try:
+                item.expire()
+            except Exception:  # a defect in one request must not stop the other deadlines
+                logger.exception("the gateway failed on a request's timeout")
         if self._pending:
             self._timer = loop.call_at(min(self._pending.values()), self._fire, loop)
 
@@ -599,8 +602,10 @@ class _Now:
         self._leave()
         self.conn.abort()
         if error.before_response:
-            # The kept-alive socket was closed before the request reached the replica:
-            # nothing was processed, so the general path may send it again.
+            # Not one byte of an answer came: most often the replica closed this kept-alive
+            # socket just as the request went out, so nothing was processed. The general path
+            # sends it again on a new connection, as it does for its own reused sockets (if
+            # the replica instead died while working on it, it runs again on another one).
             self.retry()
             return
         self.client.answer(*_unreachable(self.ex, self.state, self.replica, error, self.started))
