@@ -117,3 +117,10 @@ def test_signing_key_rotates_on_schedule_and_the_old_one_keeps_verifying(home: P
         assert any("Token-signing key rotated" in line for line in server.output)
         with _client(server) as client:  # and the server still answers as before
             assert client.info["caller"]["name"] == "admin"
+
+
+def test_a_server_that_does_not_start_in_time_is_stopped(home: Path) -> None:
+    server = ServerProcess(home)
+    with pytest.raises(RuntimeError, match="did not start"):
+        server.start(timeout=0.01)  # long before it can be ready
+    assert server.process is not None and server.process.poll() is not None

@@ -71,6 +71,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.05):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()  # a server that never said it was ready must not outlive the test
                 raise RuntimeError("basin server did not start:\n" + "".join(self.output))
         return self
 
