@@ -90,11 +90,13 @@ class FrontServer:
         *,
         answer_now: AnswerNow | None = None,
         keep_alive_s: float = 5.0,
+        head_timeout_s: float = 30.0,
         graceful_s: float = 30.0,
     ):
         self.app = app
         self.answer_now = answer_now
         self.keep_alive_s = keep_alive_s
+        self.head_timeout_s = head_timeout_s
         self.graceful_s = graceful_s
         self.started = False
         self.should_exit = False
@@ -111,14 +113,20 @@ class FrontServer:
         try:
             while not self.should_exit:
                 await asyncio.sleep(_TICK_S)
-                self._close_idle(loop.time() - self.keep_alive_s)
+                now = loop.time()
+                self._close_idle(now - self.keep_alive_s, now - self.head_timeout_s)
         finally:
             await self._stop(listeners, loop)
 
-    def _close_idle(self, idle_before: float) -> None:
+    def _close_idle(self, idle_before: float, head_before: float) -> None:
+        """Close connections idle since before ``idle_before``, and those whose request's
+        head began before ``head_before`` and is still not all in (a client that trickles it
+        would hold a connection for ever)."""
         for conn in list(self.connections):
             if conn.idle_since is not None and conn.idle_since < idle_before:
                 conn.close()
+            elif conn.head_since is not None and conn.head_since < head_before:
+                conn.refuse_slow_head()
 
     def _busy(self) -> bool:
         return bool(self.tasks) or any(conn.active is not None for conn in self.connections)
@@ -156,6 +164,7 @@ class _Connection(asyncio.Protocol):
         self.active: _Exchange | None = None  # the request being answered
         self.pipeline: deque[_Exchange] = deque()
         self.idle_since: float | None = None  # None while a request is under way
+        self.head_since: float | None = None  # while a request's line and headers arrive
         self.broken = False  # the client sent something that is not HTTP: ignore the rest
         self.reading_paused = False
         self.flow = WriteFlow()
@@ -216,6 +225,7 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.idle_since = None
+        self.head_since = self.loop.time()
         self._url = b""
         self._headers = []
         self._head_bytes = 0
@@ -237,6 +247,7 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self.head_since = None
         parser = self.parser
         version = parser.get_http_version()
         method = parser.get_method()
@@ -373,6 +384,10 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+    def refuse_slow_head(self) -> None:
+        self.head_since = None
+        self._refuse(408, "The request's line and headers did not arrive in time.")
 
     def shutdown(self) -> None:
         """Close now if idle; else after the answer under way (the server is stopping)."""

@@ -64,7 +64,7 @@ async def _reply(send: Any, status: int, body: bytes) -> None:
 class _Running:
     def __init__(self) -> None:
         self.app = _App()
-        self.server = FrontServer(self.app, keep_alive_s=0.5, graceful_s=5)
+        self.server = FrontServer(self.app, keep_alive_s=0.5, head_timeout_s=1.0, graceful_s=5)
         self.sock = bind()
         self.port = self.sock.getsockname()[1]
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -283,6 +283,13 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_time(front: _Running)
         started = time.monotonic()
         assert conn.recv(10) == b""  # closed by the server (keep_alive_s = 0.5)
         assert time.monotonic() - started < 4
+
+
+def test_a_request_head_that_trickles_in_is_refused_and_closed(front: _Running) -> None:
+    with front.connect() as conn:
+        conn.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        answer = _read_all(conn)  # head_timeout_s = 1.0
+    assert answer.startswith(b"HTTP/1.1 408") and b"connection: close" in answer
 
 
 def test_a_stop_lets_the_answer_under_way_finish_then_closes_the_app(front: _Running) -> None:
