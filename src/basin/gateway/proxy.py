@@ -449,7 +449,12 @@ def forward_now(
     conn.begin(ex, head_only=ex.method == b"HEAD", reused=True)
     started = time.perf_counter()
     # The request goes out first: what follows runs while the replica works on it.
-    conn.send(_whole_head(ex, body) + body)
+    head = _whole_head(ex, body)
+    if len(body) < _SMALL:
+        conn.send(head + body)
+    else:  # not copied into one buffer
+        conn.send(head)
+        conn.send(body)
     _Now(ex, state, replica, conn, client, deadlines, finish, retry, started)
     return True
 

@@ -109,13 +109,17 @@ def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted
     assert (gw.records[-1].status, gw.records[-1].reason) == (502, "replica_unreachable")
 
 
-def test_a_large_answer_is_relayed_whole(make_gateway, fresh) -> None:
+def test_a_large_answer_and_a_large_body_go_through_whole(make_gateway, fresh) -> None:
     blue = fresh["blue"]
     gw: Gateway = make_gateway(endpoint("ep-now-large", {"blue": DeploymentRoute((blue.address,))}))
     assert gw.score("ep-now-large").status_code == 200
     response = gw.score("ep-now-large", path="score?size=3000000")
     assert response.status_code == 200 and len(response.content) == 3_000_000
     assert gw.records[-1].response_bytes == 3_000_000
+    body = bytes(range(256)) * 400  # 100 KiB, most often read at once: two writes on
+    echoed = gw.score("ep-now-large", content=body)
+    assert echoed.status_code == 200 and echoed.content == body
+    assert gw.records[-1].request_bytes == len(body)
 
 
 def test_a_client_that_goes_away_cancels_the_replica_call(make_gateway, fresh) -> None:
