@@ -73,7 +73,7 @@ _SPECIAL = {
     b"te": _HOP,
     b"trailer": _HOP,
     b"upgrade": _HOP,
-    b"expect": _HOP,  # uvicorn already answered 100-continue to the client
+    b"expect": _HOP,  # the front server already answered 100-continue to the client
 }
 _TEXT: Header = (b"content-type", b"text/plain; charset=utf-8")
 _BAD_CREDENTIAL = error_body(

@@ -219,8 +219,6 @@ async def _send_whole(
     """Write head and body held in memory; retry once if a kept-alive socket was stale, and on
     another replica if this one refuses connections (it died before the supervisor noticed:
     nothing was sent, so the request may go elsewhere)."""
-    head = _whole_head(ex, body)
-    payload = head + body if len(body) < _SMALL else None
     for attempt in (0, 1):
         try:
             conn = await _open(replica, ex, fresh=attempt > 0)
@@ -230,11 +228,7 @@ async def _send_whole(
                 raise
             replica = other
             conn = await _open(replica, ex, fresh=False)
-        if payload is not None:
-            conn.send(payload)
-        else:
-            conn.send(head)
-            conn.send(body)
+        _send_held(conn, ex.method, ex.head, body)
         if attempt or not conn.reused:
             return conn, replica
         # A reused socket may have been closed by the replica just before our request reached
@@ -252,11 +246,18 @@ async def _send_whole(
     raise AssertionError("unreachable")
 
 
-def _whole_head(ex: Exchange, body: bytes) -> bytes:
-    """The request's head, framed for a body held whole."""
-    if body or ex.method not in _BODILESS:
-        return b"%scontent-length: %d\r\n\r\n" % (ex.head, len(body))
-    return ex.head + b"\r\n"
+def _send_held(conn: Connection, method: bytes, head: bytes, body: bytes) -> None:
+    """Frame a request whose body is held whole and write it: in one write below ``_SMALL``,
+    else the head and then the body (not copied into one buffer)."""
+    if body or method not in _BODILESS:
+        head = b"%scontent-length: %d\r\n\r\n" % (head, len(body))
+    else:
+        head += b"\r\n"
+    if len(body) < _SMALL:
+        conn.send(head + body)
+    else:
+        conn.send(head)
+        conn.send(body)
 
 
 async def _stream_body(
@@ -383,11 +384,7 @@ async def send_copy(state: DeploymentState, method: bytes, head: bytes, body: by
         async with asyncio.timeout(state.timeout_s):
             conn, reused = await replica.pool.acquire(fresh=False)
             conn.begin(token, head_only=method == b"HEAD", reused=reused)
-            if body or method not in _BODILESS:
-                conn.send(b"%scontent-length: %d\r\n\r\n" % (head, len(body)))
-                conn.send(body)
-            else:
-                conn.send(head + b"\r\n")
+            _send_held(conn, method, head, body)
             await conn.response_head()
             while await conn.read_body() is not None:
                 pass
@@ -449,12 +446,7 @@ def forward_now(
     conn.begin(ex, head_only=ex.method == b"HEAD", reused=True)
     started = time.perf_counter()
     # The request goes out first: what follows runs while the replica works on it.
-    head = _whole_head(ex, body)
-    if len(body) < _SMALL:
-        conn.send(head + body)
-    else:  # not copied into one buffer
-        conn.send(head)
-        conn.send(body)
+    _send_held(conn, ex.method, ex.head, body)
     _Now(ex, state, replica, conn, client, deadlines, finish, retry, started)
     return True
 
@@ -584,16 +576,12 @@ class _Now:
             try:
                 async with asyncio.timeout_at(deadline):
                     await _relay(ex, state, replica, conn, send, self.started)
-            except TimeoutError:
+            except BaseException as error:
                 _drop(conn, ex)
-                ex.reason = "timeout_while_answering"
-                raise
-            except UpstreamError:
-                _drop(conn, ex)
-                ex.reason = "replica_failed_while_answering"
-                raise
-            except BaseException:
-                _drop(conn, ex)
+                if isinstance(error, TimeoutError):
+                    ex.reason = "timeout_while_answering"
+                elif isinstance(error, UpstreamError):
+                    ex.reason = "replica_failed_while_answering"
                 raise
             finally:
                 self._leave()

@@ -24,8 +24,8 @@ from basin.gateway.flow import WriteFlow
 
 __all__ = ["Connection", "ReplicaPool", "UpstreamError"]
 
-# Response headers the gateway never passes back: hop-by-hop framing (uvicorn frames the answer to
-# the client itself), the replica's server name, and the request ids (the gateway sets them).
+# Response headers the gateway never passes back: hop-by-hop framing (the front server frames the
+# answer to the client itself), the replica's server name, and the request ids (the gateway sets them).
 DROPPED_RESPONSE_HEADERS = frozenset(
     {
         b"connection",
@@ -231,11 +231,6 @@ class Connection(asyncio.Protocol):
             if name == b"content-length":
                 return int(value) if value.isdigit() else None
         return None
-
-    @property
-    def buffered(self) -> int:
-        """Bytes of the answer's body that arrived and were not read yet."""
-        return self._buffered
 
     @property
     def error(self) -> UpstreamError | None:
