@@ -326,6 +326,8 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
     # the gateway sends the replica no deprecated request-id header (a warning per request)
     logs = client.online_deployments.get_logs("blue", "codes-endpoint")
     assert "x-ms-request-id header has been deprecated" not in logs
+    # the replica's own timeout is a backstop just after the gateway's (equal, they raced)
+    assert "Scoring timeout is set to 2500" in logs
 
 
 def test_a_hang_after_fast_calls_costs_one_request_not_the_replica(
@@ -333,7 +335,7 @@ def test_a_hang_after_fast_calls_costs_one_request_not_the_replica(
 ) -> None:
     """After 64 fast calls run() runs inline on the replica's loop; a hang there used to block
     the loop for SCORING_TIMEOUT_MS (azmlinfsrv's default: an hour) until liveness restarted the
-    replica. The scoring timeout now follows request_timeout_ms."""
+    replica. The scoring timeout now follows request_timeout_ms (a second after it)."""
     client.online_endpoints.begin_create_or_update(
         ManagedOnlineEndpoint(name="hang-endpoint")
     ).result()

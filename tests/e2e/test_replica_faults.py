@@ -167,7 +167,7 @@ def test_a_hang_past_the_timeout_is_a_408_and_the_replica_serves_on(client: MLCl
         seen = _until_200(uri, headers)
         assert set(seen) <= {200, 408, 503}, seen
     assert set(steady.codes) == {200}, steady.codes
-    # the replica gave up on run() too (SCORING_TIMEOUT_MS follows request_timeout_ms): its
+    # the replica gave up on run() too (SCORING_TIMEOUT_MS: a second past request_timeout_ms): its
     # event loop stayed free, so liveness held and it was not restarted
     assert _pid_of(client, "faulty", "blue") == pid
 

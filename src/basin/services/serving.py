@@ -65,6 +65,7 @@ REQUIRED_ROLES = (
 #: Stored states in which ``show`` says why replicas wait, and how such a reason starts.
 _WAITING_STATES = ("Creating", "Updating", "Succeeded")
 _QUOTA = "Not enough quota"
+_REPLICA_TIMEOUT_LAG_MS = 1000  # the replica's own timeout: this long after the gateway's
 #: Environment a replica never takes from the user (the platform sets it).
 _RESERVED = (
     "MSI_ENDPOINT",
@@ -427,9 +428,12 @@ class ServingController:
         env.update(
             {k: v for k, v in deployment.environment_variables.items() if k not in _RESERVED}
         )
-        # The replica gives up on run() when the gateway does (azmlinfsrv's own default is an
-        # hour): a hung run() then costs its request, not the replica's event loop for an hour.
-        env.setdefault("SCORING_TIMEOUT_MS", str(deployment.request_settings.request_timeout_ms))
+        # The replica gives up on run() just after the gateway does (azmlinfsrv's own default is
+        # an hour): a hung run() then costs its request, not the replica's event loop for an
+        # hour. Just after: with the same value the two timers raced (libuv's clock counts whole
+        # ms) and the client got the replica's 500 as a 424 instead of Azure's 408.
+        timeout_ms = deployment.request_settings.request_timeout_ms + _REPLICA_TIMEOUT_LAG_MS
+        env.setdefault("SCORING_TIMEOUT_MS", str(timeout_ms))
         home = (
             platform.state_dir
             / "serving"
