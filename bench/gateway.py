@@ -110,6 +110,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def replica_socket(work: Path, script: Path) -> Path:
+    """The Unix socket a replica started here listens on besides its port, as basin's local
+    back end has it do (its gateway reaches it there)."""
+    return work / f"replica-{script.stem}.sock"
+
+
 def start_replica(script: Path, model_dir: Path, work: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
@@ -118,7 +124,7 @@ def start_replica(script: Path, model_dir: Path, work: Path) -> tuple[subprocess
     log_path = work / f"replica-{script.stem}.log"
     cmd = [PYTHON, "-m", "basin.runtime", "--entry_script", str(script)]
     proc = subprocess.Popen(
-        [*pin("0"), *cmd, "--port", str(port)],
+        [*pin("0"), *cmd, "--port", str(port), "--uds", str(replica_socket(work, script))],
         cwd=work,
         env=env,
         stdout=log_path.open("w"),
@@ -128,7 +134,8 @@ def start_replica(script: Path, model_dir: Path, work: Path) -> tuple[subprocess
     return proc, port
 
 
-def start_gateway(replica_port: int, work: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_gateway(replica: str, work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A gateway routing the endpoint ``bench`` to ``replica`` (``unix:/path`` or host:port)."""
     from basin.gateway import DeploymentRoute, EndpointRoute, RoutingTable
 
     table = RoutingTable(
@@ -139,9 +146,7 @@ def start_gateway(replica_port: int, work: Path) -> tuple[subprocess.Popen[bytes
                 traffic={"blue": 100},
                 # room for wrk's 32 connections: no 429 at the tested concurrency
                 deployments={
-                    "blue": DeploymentRoute(
-                        (f"127.0.0.1:{replica_port}",), max_concurrent_requests_per_instance=64
-                    )
+                    "blue": DeploymentRoute((replica,), max_concurrent_requests_per_instance=64)
                 },
             )
         ]
@@ -160,10 +165,15 @@ def start_gateway(replica_port: int, work: Path) -> tuple[subprocess.Popen[bytes
 
 
 def start_behind_gateway(
-    name: str, work: Path, model_dir: Path, running: list[subprocess.Popen[bytes]]
+    name: str,
+    work: Path,
+    model_dir: Path,
+    running: list[subprocess.Popen[bytes]],
+    transport: str = "unix",
 ) -> tuple[int, subprocess.Popen[bytes], int]:
     """The script ``name``'s replica and a gateway in front of it, both added to ``running``
-    (to stop them); returns (replica port, gateway process, gateway port)."""
+    (to stop them); returns (replica port, gateway process, gateway port). The gateway reaches
+    the replica over its Unix socket (as in basin's server), or its port with ``tcp``."""
     source = SCRIPTS[name][0]
     if name == "sklearn":
         train_model(model_dir)
@@ -171,7 +181,12 @@ def start_behind_gateway(
     script.write_text(source)
     replica, replica_port = start_replica(script, model_dir, work)
     running.append(replica)
-    gateway, gateway_port = start_gateway(replica_port, work)
+    upstream = (
+        f"unix:{replica_socket(work, script)}"
+        if transport == "unix"
+        else f"127.0.0.1:{replica_port}"
+    )
+    gateway, gateway_port = start_gateway(upstream, work)
     running.append(gateway)
     return replica_port, gateway, gateway_port
 

@@ -6,9 +6,12 @@ of what a hop in front of the replicas costs, the figure to weigh moving the dat
 For each target it reports req/s and p50 at concurrency 1 and 8 (wrk, best of rounds that
 alternate targets) and the proxy's own CPU time per request (from /proc, user + system), which
 is the hop's cost independent of how busy the machine is. The replica is pinned to CPU 0, the
-proxy and wrk to the others, as in bench/gateway.py. Prints the date and load average.
+proxy and wrk to the others, as in bench/gateway.py. Both proxies reach the replica over its
+Unix socket, as basin's server has its gateway do (``--transport tcp``: over its port, as
+before 2026-12-05); wrk reaches all three over TCP. Prints the date and load average.
 
     .venv/bin/python bench/hop.py [--duration 3] [--rounds 2] [--scripts echo,sklearn]
+        [--transport unix|tcp]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gateway import (
     free_port,
     log,
     other_cpus,
+    replica_socket,
     start_behind_gateway,
     stop,
     wait_ready,
@@ -49,7 +53,7 @@ frontend scoring
     default_backend replicas
 backend replicas
     http-reuse always
-    server replica 127.0.0.1:{replica} maxconn 64
+    server replica {replica} maxconn 64
 """
 
 
@@ -64,12 +68,11 @@ def ensure_haproxy() -> str:
     return found
 
 
-def start_haproxy(
-    binary: str, replica_port: int, work: Path
-) -> tuple[subprocess.Popen[bytes], int]:
+def start_haproxy(binary: str, replica: str, work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """HAProxy in front of ``replica`` (``unix@/path`` or ``host:port``)."""
     port = free_port()
     config = work / "haproxy.cfg"
-    config.write_text(HAPROXY_CONFIG.format(port=port, replica=replica_port))
+    config.write_text(HAPROXY_CONFIG.format(port=port, replica=replica))
     log_path = work / "haproxy.log"
     proc = subprocess.Popen(
         [*pin(other_cpus()), binary, "-db", "-f", str(config)],
@@ -102,6 +105,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--scripts", default="echo,sklearn")
     parser.add_argument("--concurrency", default="1,8")
+    parser.add_argument(
+        "--transport",
+        choices=("unix", "tcp"),
+        default="unix",
+        help="how both proxies reach the replica: its Unix socket (as basin's server does) or "
+        "its TCP port",
+    )
     args = parser.parse_args()
     wrk, haproxy = ensure_wrk(), ensure_haproxy()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -114,9 +124,14 @@ def main() -> int:
             running: list[subprocess.Popen[bytes]] = []
             try:
                 replica_port, gateway, gateway_port = start_behind_gateway(
-                    name, work, model_dir, running
+                    name, work, model_dir, running, args.transport
                 )
-                proxy, proxy_port = start_haproxy(haproxy, replica_port, work)
+                upstream = (
+                    f"unix@{replica_socket(work, work / f'{name}_score.py')}"
+                    if args.transport == "unix"
+                    else f"127.0.0.1:{replica_port}"
+                )
+                proxy, proxy_port = start_haproxy(haproxy, upstream, work)
                 running.append(proxy)
                 plain, keyed = work / "plain.lua", work / "keyed.lua"
                 write_lua(plain, body, None)
@@ -152,7 +167,8 @@ def main() -> int:
                 for proc in reversed(running):
                     stop(proc)
     lines = [
-        f"Hop benchmark {conditions()}, best of {args.rounds} x {args.duration}s",
+        f"Hop benchmark {conditions()}, best of {args.rounds} x {args.duration}s, "
+        f"proxies to the replica over {args.transport}",
         "",
         "| script | concurrency | target | req/s | p50 ms | proxy CPU us/request | vs direct |",
         "|---|---:|---|---:|---:|---:|---:|",

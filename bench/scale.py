@@ -45,7 +45,10 @@ def start_replicas(count: int, work: Path) -> tuple[list[subprocess.Popen[bytes]
         log_path = work / f"replica-{index}.log"
         procs.append(
             subprocess.Popen(
-                [PYTHON, "-m", "basin.runtime", "--entry_script", str(script), "--port", str(port)],
+                [
+                    *(PYTHON, "-m", "basin.runtime", "--entry_script", str(script)),
+                    *("--port", str(port), "--uds", str(work / f"replica-{index}.sock")),
+                ],
                 cwd=work,
                 env=env,
                 stdout=log_path.open("w"),
@@ -58,12 +61,11 @@ def start_replicas(count: int, work: Path) -> tuple[list[subprocess.Popen[bytes]
     return procs, ports
 
 
-def start_gateway(
-    ports: list[int], workers: int, work: Path
-) -> tuple[subprocess.Popen[bytes], int]:
+def start_gateway(count: int, workers: int, work: Path) -> tuple[subprocess.Popen[bytes], int]:
     from basin.gateway import DeploymentRoute, EndpointRoute, RoutingTable
 
-    replicas = tuple(f"127.0.0.1:{port}" for port in ports)
+    # Over the replicas' Unix sockets, as basin's server has its gateway reach local replicas.
+    replicas = tuple(f"unix:{work / f'replica-{index}.sock'}" for index in range(count))
     route = EndpointRoute(
         "bench",
         keys=(KEY,),
@@ -118,7 +120,7 @@ def main() -> int:
             try:
                 replicas, ports = start_replicas(count, work)
                 running += replicas
-                gateway, gateway_port = start_gateway(ports, workers, work)
+                gateway, gateway_port = start_gateway(count, workers, work)
                 running.append(gateway)
                 direct_lua, gateway_lua = work / "direct.lua", work / "gateway.lua"
                 write_lua(direct_lua, body, None)

@@ -315,6 +315,10 @@ def test_status_codes_and_keys(client: MLClient, echo_code: Path, server: Server
         # the gateway's table on disk holds key digests, never the keys
         routes = (server.home / "gateway" / "routes.json").read_text()
         assert "codes-endpoint" in routes and fresh.primary_key not in routes
+        # and reaches the replica (a process on this machine) over its Unix socket
+        blue = json.loads(routes)["endpoints"]["codes-endpoint"]["deployments"]["blue"]
+        assert len(blue["replicas"]) == 1
+        assert blue["replicas"][0].startswith("unix:/") and blue["replicas"][0].endswith(".sock")
         for key in (fresh.primary_key, fresh.secondary_key):
             answer = http.post(uri, json={}, headers={"Authorization": f"Bearer {key}"})
             assert answer.status_code == 200

@@ -92,6 +92,14 @@ class ComputeBackend(abc.ABC):
         status = self.status(key)
         return list(status.ready_endpoints) if status else []
 
+    def ready_routes(self, key: str) -> list[str]:
+        """Where the gateway reaches each replica ready for traffic: ``unix:PATH`` for one
+        that listens on a Unix socket (on this machine), else ``host:port``."""
+        status = self.status(key)
+        if status is None:
+            return []
+        return [r.route for r in status.replicas if r.ready and r.route]
+
     def wait_ready(self, key: str, count: int, timeout: float) -> list[str]:
         """Block until ``count`` replicas are ready and return their endpoints.
 

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE",
     "DEFAULT_MAX_QUEUE_WAIT_MS",
     "DEFAULT_REQUEST_TIMEOUT_MS",
+    "UNIX_PREFIX",
     "AuthMode",
     "DeploymentRoute",
     "EndpointRoute",
@@ -33,6 +34,8 @@ __all__ = [
 DEFAULT_REQUEST_TIMEOUT_MS = 5000
 DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1
 DEFAULT_MAX_QUEUE_WAIT_MS = 500
+#: A replica address ``unix:/path`` names a Unix socket (a replica on the gateway's machine).
+UNIX_PREFIX = "unix:"
 
 AuthMode = Literal["key", "aml_token"]
 TokenVerifier = Callable[[str], None]
@@ -42,9 +45,17 @@ _AUTH_MODES = ("key", "aml_token")
 
 
 def _check_address(address: str) -> None:
+    if address.startswith(UNIX_PREFIX):
+        if not address[len(UNIX_PREFIX) :].startswith("/"):
+            raise ValidationError(
+                f"replica address {address!r} must name an absolute path after 'unix:'"
+            )
+        return
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValidationError(f"replica address {address!r} is not of the form 'host:port'")
+        raise ValidationError(
+            f"replica address {address!r} is not of the form 'host:port' or 'unix:/path'"
+        )
 
 
 def _check_positive(name: str, value: object) -> None:
@@ -54,7 +65,8 @@ def _check_positive(name: str, value: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class DeploymentRoute:
-    """One deployment: the addresses of its ready replicas and its request settings."""
+    """One deployment: the addresses of its ready replicas (``host:port`` or ``unix:/path``)
+    and its request settings."""
 
     replicas: tuple[str, ...] = ()
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS

@@ -21,6 +21,7 @@ from typing import cast
 import httptools
 
 from basin.gateway.flow import WriteFlow
+from basin.gateway.table import UNIX_PREFIX
 
 __all__ = ["Connection", "ReplicaPool", "UpstreamError"]
 
@@ -274,10 +275,12 @@ class ReplicaPool:
     """Idle keep-alive connections to one replica address (``host:port``)."""
 
     def __init__(self, address: str, *, max_idle: int = 64) -> None:
-        host, _, port = address.rpartition(":")
         self.address = address
+        #: The replica's Unix socket (``unix:/path``), else None and ``host``/``port``.
+        self.path = address[len(UNIX_PREFIX) :] if address.startswith(UNIX_PREFIX) else None
+        host, _, port = address.rpartition(":")
         self.host = host.strip("[]") or "127.0.0.1"
-        self.port = int(port)
+        self.port = 0 if self.path is not None else int(port)
         self.max_idle = max_idle
         self._idle: list[Connection] = []
         self.closed = False
@@ -301,7 +304,12 @@ class ReplicaPool:
                 return conn, True
         loop = asyncio.get_running_loop()
         try:
-            _, conn = await loop.create_connection(lambda: Connection(loop), self.host, self.port)
+            if self.path is not None:
+                _, conn = await loop.create_unix_connection(lambda: Connection(loop), self.path)
+            else:
+                _, conn = await loop.create_connection(
+                    lambda: Connection(loop), self.host, self.port
+                )
         except OSError as ex:
             error = UpstreamError(
                 f"cannot connect to replica {self.address} ({ex.strerror or ex})",

@@ -90,6 +90,8 @@ class ScoringApp:
         server_version: str | None = None,
         cors_origins: list[str] | None = None,
         request_log: RequestLog | None = None,
+        local_address: tuple[str, int] | None = None,
+        on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.scorer = scorer
         self.swagger = swagger
@@ -103,6 +105,10 @@ class ScoringApp:
         self._log = request_log or RequestLog()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._raw = scorer.script.mode is InputMode.RAW
+        # The TCP address a raw script's request reports (``request.host``, ``environ``) when
+        # the call came over the Unix socket, which has none: the same as over the port.
+        self._local = local_address
+        self._on_shutdown = on_shutdown
         self._async = scorer.script.is_async
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -133,6 +139,8 @@ class ScoringApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.runner.close()
+                if self._on_shutdown is not None:
+                    self._on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -245,6 +253,11 @@ class ScoringApp:
             self._log_request(scope, reply, start)
             return
         content_type = found.get(b"content-type")
+        if self._raw and self._local is not None:
+            server = scope.get("server")
+            if not server or server[1] is None:  # uvicorn's for a Unix socket: (path, None)
+                scope["server"] = self._local
+                scope["client"] = ("127.0.0.1", 0)
         request = ScoreRequest(
             scope,  # type: ignore[arg-type]
             body,

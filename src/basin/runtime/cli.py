@@ -10,13 +10,16 @@ setting (as azmlinfsrv), 95/97/99 extension failures (as the Azure inference ima
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import logging
 import os
+import socket
 import sys
 import traceback
 from collections.abc import MutableMapping
+from functools import partial
 from typing import Any
 
 from basin.runtime.app import ScoringApp
@@ -142,6 +145,9 @@ def build_app(config: RuntimeConfig) -> ScoringApp:
         max_body_bytes=config.max_body_bytes,
         server_version=config.server_version,
         cors_origins=config.cors_origins,
+        local_address=(config.host, config.port),
+        # Removed when the server stops (uvicorn ends a SIGTERMed process before it returns).
+        on_shutdown=partial(_unlink, config.uds) if config.uds else None,
     )
 
 
@@ -223,15 +229,43 @@ def _serve(config: RuntimeConfig) -> int:
         server_config.loaded_app = pending.app  # skip the stand-in on every request
     server = uvicorn.Server(server_config)
     sockets = None
-    if config.health_port:
-        health = _uvicorn_config(pending, config)
-        health.port = config.health_port
-        sockets = [server_config.bind_socket(), health.bind_socket()]
+    if config.health_port or config.uds:
+        sockets = [server_config.bind_socket()]
+        if config.health_port:
+            health = _uvicorn_config(pending, config)
+            health.port = config.health_port
+            sockets.append(health.bind_socket())
+        if config.uds:
+            try:
+                sockets.append(_bind_unix(config.uds))
+            except OSError as ex:
+                logger.critical(f"Cannot listen on the Unix socket {config.uds}: {ex}")
+                return EXIT_STARTUP
     try:
         server.run(sockets=sockets)
     except SystemExit as ex:  # uvicorn exits 3 when it cannot bind
         return ex.code if isinstance(ex.code, int) else EXIT_STARTUP
     return 0 if server.started else EXIT_STARTUP
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _bind_unix(path: str) -> socket.socket:
+    """A listening Unix socket at ``path`` (one left there is replaced), for this user only."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def app_from_env() -> ScoringApp:

@@ -1,10 +1,11 @@
 """The runtime's settings, read once at start from flags, environment and an optional JSON file.
 
 Flags as azmlinfsrv (``--entry_script``, ``--model_dir``, ``--port``, ...; dashed spellings
-accepted) plus ``--host``, ``--reload``, ``--threads``, ``--inline-ms`` and ``--max-body-bytes``.
+accepted) plus ``--host``, ``--uds``, ``--reload``, ``--threads``, ``--inline-ms`` and
+``--max-body-bytes``.
 Environment as azmlinfsrv (``AZUREML_ENTRY_SCRIPT``, ``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``,
-``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus ``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``
-and ``BASIN_RUNTIME_MAX_BODY_BYTES``. Priority: flags > environment > config file
+``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus ``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``,
+``BASIN_RUNTIME_MAX_BODY_BYTES`` and ``BASIN_RUNTIME_SOCKET`` (as ``--uds``; empty: none). Priority: flags > environment > config file
 (``--config_file``/``AZUREML_CONFIG_FILE``, else a non-empty ``config.json`` in ``AML_APP_ROOT`` or
 the script's folder), whose keys are the environment variable names.
 """
@@ -78,6 +79,7 @@ class RuntimeConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     health_port: int | None = None
+    uds: str | None = None  # a Unix socket to listen on as well (basin's gateway uses it)
     reload: bool = False
     threads: int = DEFAULT_THREADS
     inline_ms: float = DEFAULT_INLINE_MS
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--model_dir", "--model-dir", dest="model_dir", help="sets AZUREML_MODEL_DIR")
     add("--port", type=_port, help=f"serving port (default {DEFAULT_PORT})")
     add("--host", help=f"address to listen on (default {DEFAULT_HOST})")
+    add("--uds", help="also listen on this Unix socket (as uvicorn's --uds; not with --reload)")
     add(
         "--health_port",
         "--health-port",
@@ -301,6 +304,7 @@ def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeCo
         host=args.host or DEFAULT_HOST,
         port=args.port if args.port is not None else DEFAULT_PORT,
         health_port=health,
+        uds=args.uds or environ.get("BASIN_RUNTIME_SOCKET") or None,
         reload=bool(args.reload),
         threads=threads,
         inline_ms=inline_ms,

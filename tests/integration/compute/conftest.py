@@ -28,7 +28,7 @@ WAIT_S = 60  # upper bound for anything to happen on a busy 2-core machine (neve
 # N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it).
 REPLICA = textwrap.dedent(
     """
-    import http.server, os, signal, subprocess, sys, threading, time, urllib.parse
+    import http.server, os, signal, socketserver, subprocess, sys, threading, time, urllib.parse
 
     port = int(sys.argv[1])
     if os.environ.get("CRASH_AT_START"):
@@ -94,6 +94,17 @@ REPLICA = textwrap.dedent(
     host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
     server = http.server.ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
+    unix_path = sys.argv[3] if len(sys.argv) > 3 else ""  # {socket}: also serve there
+    if unix_path:
+        class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        class UnixHandler(Handler):
+            def address_string(self):
+                return "unix"
+
+        unix = UnixServer(unix_path, UnixHandler)
+        threading.Thread(target=unix.serve_forever, daemon=True).start()
     print(f"listening on {port}", flush=True)
 
     def stop(*_):
@@ -152,12 +163,17 @@ def make_spec(replica_script: Path) -> Callable[..., ReplicaSpec]:
         revision: str = "r1",
         liveness: ProbeSettings = LENIENT_LIVENESS,
         readiness: ProbeSettings = FAST_READINESS,
+        socket: bool = False,
         **env: str,
     ) -> ReplicaSpec:
+        """``socket``: the replica also serves on the Unix socket it is given."""
         return ReplicaSpec(
             key=key,
             revision=revision,
-            argv=[sys.executable, str(replica_script), "{port}", "{host}"],
+            argv=[
+                *(sys.executable, str(replica_script), "{port}", "{host}"),
+                *(["{socket}"] if socket else []),
+            ],
             env=base_env() | {"REV": revision} | env,
             cwd=replica_script.parent,
             liveness=liveness,

@@ -6,7 +6,8 @@ change that: ``status=N`` answers N, ``sleep=S`` waits S seconds, ``hold=1`` wai
 ``stream=1`` sends a first piece, waits for ``/_release``, then the rest. ``--delay``/``--status``/``--hold``
 set defaults for every scoring call (a slow or failing mirror). ``GET /_stats`` counts calls,
 requests in flight, requests whose client went away, and the bytes of bodies still arriving;
-``POST /_reset`` clears it. Prints ``PORT <n>`` once listening.
+``POST /_reset`` clears it; ``unix_calls`` counts the calls that came over ``--uds PATH``. Prints
+``PORT <n>`` once listening.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Replica:
             "receiving_bytes": 0,
             "paths": {},
             "last_headers": {},
+            "unix_calls": 0,
         }
         self.release = asyncio.Event()
 
@@ -61,6 +63,9 @@ class Replica:
             return
         stats = self.stats
         stats["calls"] += 1
+        server = scope.get("server")
+        if not server or server[1] is None:  # uvicorn's for a Unix socket: (path, None)
+            stats["unix_calls"] += 1
         stats["paths"][path] = stats["paths"].get(path, 0) + 1
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         stats["last_headers"] = headers
@@ -132,9 +137,15 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--status", type=int, default=200)
     parser.add_argument("--hold", action="store_true", help="hold every call until released")
+    parser.add_argument("--uds", help="also serve on this Unix socket")
     args = parser.parse_args()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sockets = [sock]
+    if args.uds:
+        unix = socket.socket(socket.AF_UNIX)
+        unix.bind(args.uds)
+        sockets.append(unix)
     config = uvicorn.Config(
         Replica(args.name, args.delay, args.status, args.hold),
         http="httptools",
@@ -145,7 +156,7 @@ def main() -> None:
     server = uvicorn.Server(config)
 
     async def run() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        serving = asyncio.create_task(server.serve(sockets=sockets))
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)
         print(f"PORT {sock.getsockname()[1]}", flush=True)

@@ -15,6 +15,7 @@ def test_exports() -> None:
             "DEFAULT_COMPUTE",
             "HOST_PLACEHOLDER",
             "PORT_PLACEHOLDER",
+            "SOCKET_PLACEHOLDER",
             "ComputeBackend",
             "DeploymentState",
             "DeploymentStatus",

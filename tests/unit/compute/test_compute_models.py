@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from basin.compute import ProbeSettings, ReplicaSpec
+from basin.compute import ProbeSettings, ReplicaSpec, ReplicaState, ReplicaStatus
 from basin.errors import ValidationError
 
 
@@ -42,6 +43,20 @@ def test_the_port_is_put_into_argv_and_env() -> None:
         "KEEP": "{other}",
         "MSI_SECRET": "s",
     }
+
+
+def test_the_socket_is_put_into_argv_and_env_or_left_empty() -> None:
+    made = spec(argv=["serve", "{port}", "--uds", "{socket}"], env={"S": "{socket}"})
+    assert made.command(1, "127.0.0.1", "/run/r.sock") == ["serve", "1", "--uds", "/run/r.sock"]
+    assert made.environment(1, {}, "127.0.0.1", "/run/r.sock") == {"S": "/run/r.sock"}
+    assert made.environment(1, {}) == {"S": ""}  # a back end without sockets (Ray)
+
+
+def test_a_replica_is_routed_to_its_socket_when_it_has_one() -> None:
+    status = ReplicaStatus("r", "rev", ReplicaState.READY, 7, 5001, 0, None, "")
+    assert status.route == status.endpoint == "127.0.0.1:5001"
+    on_socket = dataclasses.replace(status, socket="/run/r.sock")
+    assert on_socket.route == "unix:/run/r.sock" and on_socket.endpoint == "127.0.0.1:5001"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from basin.compute._logs import DeploymentLog
 from basin.compute._rollout import notify_gone, replica_event
@@ -33,6 +34,7 @@ from basin.compute.local._process import (
     spawn,
 )
 from basin.compute.local._reactor import Reactor
+from basin.compute.local._sockets import is_socket
 from basin.compute.models import ReplicaSpec, ReplicaState, ReplicaStatus
 
 __all__ = ["Hooks", "Replica", "ReplicaOptions"]
@@ -65,6 +67,7 @@ class Hooks:
     ledger: Ledger
     memory: MemoryLimiter
     host: str = "127.0.0.1"  # where replicas listen and are probed
+    sockets: Path | None = None  # the folder of replicas' Unix sockets (None: TCP only)
 
 
 @dataclass
@@ -76,6 +79,8 @@ class _Process:
     pidfd: int | None
     readiness: ProbeTrack
     liveness: ProbeTrack
+    socket: str = ""  # the Unix socket path it was given ("" for none)
+    socket_listens: bool = False  # it listened there when it became ready
 
 
 @dataclass
@@ -135,6 +140,7 @@ class Replica:
             state=self.state,
             pid=process.popen.pid if process else None,
             port=process.port if process else None,
+            socket=process.socket if process and process.socket_listens else None,
             restarts=max(0, self.launches - 1),
             last_exit_code=self.last_exit_code,
             last_output=self.last_output,
@@ -238,11 +244,12 @@ class Replica:
             extra = dict(self._env or {})
             if self._allocation is not None:
                 extra.update(self._allocation.environment())
-            env = self.spec.environment(port, extra, self.hooks.host)
+            socket = self._socket_path()
+            env = self.spec.environment(port, extra, self.hooks.host, socket)
             read_fd, write_fd = os.pipe()
             try:
                 popen = spawn(
-                    self.spec.command(port, self.hooks.host),
+                    self.spec.command(port, self.hooks.host, socket),
                     env,
                     self.spec.cwd,
                     write_fd,
@@ -276,6 +283,7 @@ class Replica:
             pidfd=pidfd,
             readiness=ProbeTrack(ready_probe, next_due=now),
             liveness=ProbeTrack(live_probe, next_due=now + live_probe.initial_delay),
+            socket=socket,
         )
         self._process = process
         info = proc_info(popen.pid)
@@ -287,6 +295,16 @@ class Replica:
             reactor.watch(pidfd, selectors.EVENT_READ, lambda: None)  # wakes the loop
         verb = "started" if self.launches == 1 else "restarted"
         self._event(f"replica {self.id} {verb} (pid {popen.pid}, port {port})")
+
+    def _socket_path(self) -> str:
+        """The Unix socket this replica's processes are given ("" without a folder); one left
+        by a process that was killed is removed first."""
+        if self.hooks.sockets is None:
+            return ""
+        path = self.hooks.sockets / f"{self.id}.sock"
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return str(path)
 
     # ------------------------------------------------------------------ probing
     def _probe(self, now: float, process: _Process) -> None:
@@ -320,6 +338,8 @@ class Replica:
             if track.successes >= settings.success_threshold:
                 self.state = ReplicaState.READY
                 self.ever_ready = True
+                # Routed to its socket only if it listens there (a command may ignore it).
+                process.socket_listens = bool(process.socket) and is_socket(process.socket)
                 self._event(f"replica {self.id} is ready")
         elif not ok and self.state is ReplicaState.READY:
             counts = now - process.started >= settings.initial_delay
@@ -414,6 +434,9 @@ class Replica:
             close_quietly(process.pidfd)
         self._cancel_probes(process)
         self.hooks.ports.discard(process.port)
+        if process.socket:
+            with contextlib.suppress(OSError):
+                os.unlink(process.socket)
         self.hooks.state.forget(self.id)
         self.hooks.memory.release(self.id)
         self._process = None

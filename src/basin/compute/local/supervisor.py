@@ -29,6 +29,7 @@ from basin.compute.local._pidfiles import StateFolder
 from basin.compute.local._process import group_members
 from basin.compute.local._reactor import Reactor
 from basin.compute.local._replica import Hooks, Replica, ReplicaOptions
+from basin.compute.local._sockets import socket_folder
 from basin.compute.models import ReplicaSpec
 
 __all__ = ["LocalSupervisor"]
@@ -53,7 +54,9 @@ class LocalSupervisor(Reconciler):
     A spec with ``resources`` gets its share of ``machine`` (detected by default; see
     ``_machine.py`` for the rules): CPU affinity, a memory limit (cgroup v2 under
     ``cgroup_root`` where possible, else ``RLIMIT_DATA``: ``memory_mechanism`` says which) and
-    its own GPUs. Replicas listen on ``host`` (loopback by default).
+    its own GPUs. Replicas listen on ``host`` (loopback by default) and, with
+    ``unix_sockets``, are given a Unix socket in a private folder (``{socket}`` in their
+    command or environment; ``_sockets.py``): one that listens there is routed to it.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class LocalSupervisor(Reconciler):
         machine: Machine | None = None,
         cgroup_root: Path | None = None,
         host: str = "127.0.0.1",
+        unix_sockets: bool = True,
     ) -> None:
         super().__init__(
             log_dir, log_max_bytes=log_max_bytes, clock=clock, thread_name="basin-supervisor"
@@ -106,6 +110,7 @@ class LocalSupervisor(Reconciler):
             Ledger(self.machine),
             self._memory,
             host,
+            socket_folder(state_dir) if unix_sockets else None,
         )
         self._start_loop()
 

@@ -63,6 +63,7 @@ class ReplicaHost:
             drain=0.0,  # the server drains: it takes the replica out of the gateway first
             machine=machine,
             host=self.ip,
+            unix_sockets=False,  # the gateway is on the server's machine: it uses the port
         )
 
     def start(
