@@ -124,8 +124,9 @@ class ServerSettings(BaseSettings):
     )
     cgroup_root: Path | None = Field(
         default=None,
-        description="A delegated cgroup v2 folder for replica memory limits; default: "
-        "/sys/fs/cgroup when writable, else RLIMIT_DATA.",
+        description="A delegated cgroup v2 folder (or a cgroup v1 memory folder) for replica "
+        "memory limits; default: /sys/fs/cgroup when it is a writable cgroup v2 root, else "
+        "the server's own cgroup v1 memory folder when writable, else RLIMIT_DATA.",
     )
 
     def resolved_database_url(self) -> str:

@@ -47,10 +47,11 @@ OUT_OF_MEMORY_EXIT = 137
 
 
 def out_of_memory() -> NoReturn:
-    """``run()`` reached the replica's memory limit (its instance type's, an rlimit where the
-    machine has no cgroup v2): the replica exits at once, as a container the out-of-memory
-    killer ends in Azure, and its supervisor starts a fresh one. Carrying on would leave a
-    replica that fails every request with the memory it still holds."""
+    """``run()`` reached the replica's memory limit (its instance type's, an rlimit where basin
+    can make no cgroup; in a cgroup the kernel kills the replica instead): the replica exits
+    at once, as a container the out-of-memory killer ends in Azure, and its supervisor starts
+    a fresh one. Carrying on would leave a replica that fails every request with the memory it
+    still holds."""
     logger.critical(
         "run() ran out of memory (the instance type's limit): this replica exits and is "
         "restarted, as an out-of-memory kill restarts a container"

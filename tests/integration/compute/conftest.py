@@ -23,6 +23,7 @@ WAIT_S = 60  # upper bound for anything to happen on a busy 2-core machine (neve
 #   NOT_READY_FILE   while this file exists, GET / answers 503
 #   IGNORE_TERM      ignore SIGTERM
 #   SPAWN_CHILD      start a child process (same group) that sleeps; GET /child gives its pid
+#   HOLD_AT_START_MB touch this many MiB before listening (a model too large for its limit)
 # Requests: GET /env?name=X echoes a variable; GET /crash exits with code 4; GET /hang makes
 # every later GET / hang; GET /say?n=N prints N numbered lines; GET /alloc?mb=N tries to hold
 # N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it).
@@ -40,6 +41,9 @@ REPLICA = textwrap.dedent(
     if os.environ.get("SPAWN_CHILD"):
         child = subprocess.Popen(["sleep", "600"])
     time.sleep(float(os.environ.get("START_DELAY", "0")))
+    if os.environ.get("HOLD_AT_START_MB"):
+        model = bytearray(int(os.environ["HOLD_AT_START_MB"]) * 1024 * 1024)
+        model[::4096] = b"x" * len(range(0, len(model), 4096))  # touched: really in memory
     hang = threading.Event()
 
     class Handler(http.server.BaseHTTPRequestHandler):

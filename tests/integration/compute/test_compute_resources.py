@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from basin.compute import (
@@ -16,6 +17,7 @@ from basin.compute import (
     Resources,
 )
 from basin.compute.instance_types import InstanceTypes
+from basin.compute.local._limits import own_v1_memory_cgroup
 from basin.compute.local._machine import Machine, detect_machine
 
 from .conftest import WAIT_S, get, wait_for
@@ -63,9 +65,16 @@ def test_cpu_affinity_and_memory_limit_follow_the_instance_type(
     assert all(len(c.split(",")) == 1 and "-" not in c for c in cpus)  # one CPU each
     if len(machine.cpus) >= 2:
         assert cpus[0] != cpus[1]  # spread: the least used CPU first
-    assert supervisor.memory_mechanism in ("cgroup-v2", "rlimit-data")
+    assert supervisor.memory_mechanism in ("cgroup-v2", "cgroup-v1", "rlimit-data")
     if supervisor.memory_mechanism == "rlimit-data":
         assert all(data_limit(r.pid) == str(int(3.5 * GIB)) for r in replicas if r.pid)
+    if supervisor.memory_mechanism == "cgroup-v1":
+        for replica in replicas:
+            assert replica.pid is not None
+            folder = v1_memory_folder(replica.pid)
+            assert folder.name == replica.id
+            assert (folder / "memory.limit_in_bytes").read_text().strip() == str(int(3.5 * GIB))
+            assert data_limit(replica.pid) == "unlimited"  # the cgroup, not an rlimit
 
     big = InstanceTypes().get("Standard_F4s_v2").resources  # 4 vCPU: all of a smaller machine
     supervisor.apply(with_resources(make_spec(key=B), big), 1)
@@ -82,10 +91,16 @@ def test_cpu_affinity_and_memory_limit_follow_the_instance_type(
     assert get(endpoint, "/env?name=CUDA_VISIBLE_DEVICES").text == ""
 
 
-def test_the_memory_limit_is_enforced(
-    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+def test_an_rlimit_memory_limit_refuses_the_allocation(
+    tmp_path: Path,
+    supervisor_factory: Callable[..., LocalSupervisor],
+    make_spec: SpecFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    supervisor = supervisor_factory()
+    # A cgroup root that is no cgroup: the supervisor says so and falls back to RLIMIT_DATA.
+    supervisor = supervisor_factory(cgroup_root=tmp_path)
+    assert supervisor.memory_mechanism == "rlimit-data"
+    assert "fall back to RLIMIT_DATA" in caplog.text
     tiny = Resources(cpus=1, memory_bytes=256 * 1024 * 1024)
     supervisor.apply(with_resources(make_spec(key=A), tiny), 1)
     (endpoint,) = supervisor.wait_ready(A, 1, WAIT_S)
@@ -93,6 +108,62 @@ def test_the_memory_limit_is_enforced(
     refused = get(endpoint, "/alloc?mb=512")
     assert (refused.status_code, refused.text) == (507, "MemoryError")
     assert get(endpoint, "/alloc?mb=16").status_code == 200  # the replica lives on
+
+
+def v1_memory_folder(pid: int) -> Path:
+    """The cgroup v1 memory folder process ``pid`` is in."""
+    folder = own_v1_memory_cgroup(cgroups=Path(f"/proc/{pid}/cgroup").read_text())
+    assert folder is not None
+    return folder
+
+
+@pytest.fixture
+def cgroup_supervisor(supervisor_factory: Callable[..., LocalSupervisor]) -> LocalSupervisor:
+    """A supervisor with a real kernel cgroup for replica memory (skips where basin cannot
+    make one: then RLIMIT_DATA is what is used, tested above)."""
+    supervisor = supervisor_factory()
+    if not supervisor.memory_mechanism.startswith("cgroup"):
+        pytest.skip("no cgroup basin may write here (cgroup v2 root or v1 memory folder)")
+    return supervisor
+
+
+def test_a_cgroup_memory_limit_oom_kills_in_the_group_and_the_replica_comes_back(
+    cgroup_supervisor: LocalSupervisor, make_spec: SpecFactory
+) -> None:
+    supervisor = cgroup_supervisor
+    tiny = Resources(cpus=1, memory_bytes=256 * 1024 * 1024)
+    supervisor.apply(with_resources(make_spec(key=A), tiny), 1)
+    supervisor.apply(make_spec(key=B), 1)  # no instance type: no limit, and not touched
+    (endpoint,) = supervisor.wait_ready(A, 1, WAIT_S)
+    (other,) = supervisor.wait_ready(B, 1, WAIT_S)
+    (before,) = supervisor.replicas(A)
+    assert get(endpoint, "/alloc?mb=16").status_code == 200
+    with pytest.raises(httpx.TransportError):  # the kernel ended the replica mid-request
+        get(endpoint, "/alloc?mb=512")
+
+    def replaced() -> bool:
+        now = supervisor.replicas(A)
+        return bool(now) and now[0].ready and now[0].pid != before.pid
+
+    wait_for(replaced, "the replica to be restarted")
+    (after,) = supervisor.replicas(A)
+    assert after.id == before.id and after.restarts == 1 and after.last_exit_code == -9
+    assert "ran out of memory and was killed by the kernel" in supervisor.logs(A)
+    assert "(0.25 GiB, its instance type's)" in supervisor.logs(A)
+    assert after.endpoint is not None and get(after.endpoint, "/alloc?mb=16").status_code == 200
+    assert get(other, "/alloc?mb=512").status_code == 200  # the limit was the replica's alone
+
+
+def test_a_model_too_large_for_its_limit_fails_with_the_reason(
+    cgroup_supervisor: LocalSupervisor, make_spec: SpecFactory
+) -> None:
+    supervisor = cgroup_supervisor
+    tiny = Resources(cpus=1, memory_bytes=128 * 1024 * 1024)
+    supervisor.apply(with_resources(make_spec(key=A, HOLD_AT_START_MB="400"), tiny), 1)
+    status = supervisor.wait_settled(A, WAIT_S)
+    assert status is not None and status.state is DeploymentState.FAILED
+    assert "ran out of memory and was killed by the kernel" in status.message
+    assert "before becoming ready (3 attempts)" in status.message
 
 
 def test_gpus_are_exclusive_and_a_deployment_that_does_not_fit_waits(

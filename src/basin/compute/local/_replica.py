@@ -438,6 +438,7 @@ class Replica:
             with contextlib.suppress(OSError):
                 os.unlink(process.socket)
         self.hooks.state.forget(self.id)
+        out_of_memory = code == -signal.SIGKILL and self.hooks.memory.oom_kills(self.id) > 0
         self.hooks.memory.release(self.id)
         self._process = None
         self.runs = [*self.runs[-_KEEP_RUNS + 1 :], Run(process.started, now)]
@@ -446,14 +447,21 @@ class Replica:
             self.last_exit_code = code
             self._finish(ReplicaState.STOPPING, f"stopped (exit code {code})")
             return
+        if out_of_memory:
+            self._event(f"replica {self.id} {self._out_of_memory()}")
+            self._after_end(now, exit_code=code, reason="", out_of_memory=True)
+            return
         self._event(f"replica {self.id} exited with code {code}")
         self._after_end(now, exit_code=code, reason=stop.reason if stop else "")
 
-    def _after_end(self, now: float, exit_code: int | None, reason: str = "") -> None:
+    def _after_end(
+        self, now: float, exit_code: int | None, reason: str = "", out_of_memory: bool = False
+    ) -> None:
         self.last_exit_code = exit_code
         self.last_output = self._output.tail(self.options.tail_lines)
         if not self.ever_ready and self.launches >= self.options.restart.start_attempts:
-            self.failure = self._failure_message(exit_code, reason)
+            how = self._out_of_memory() if out_of_memory else ""
+            self.failure = self._failure_message(exit_code, reason, how)
             self._finish(ReplicaState.FAILED, "failed: it never became ready")
             return
         delay = restart_delay(self.options.restart, self.runs)
@@ -461,15 +469,16 @@ class Replica:
         self.next_start = now + delay
         self._event(f"replica {self.id} restarts in {delay:g} s")
 
-    def _failure_message(self, exit_code: int | None, reason: str) -> str:
-        if reason:
-            how = f"{reason} and was stopped"
-        elif exit_code is None:
-            how = "could not be started"
-        elif exit_code < 0:
-            how = f"was killed by {_signal_name(-exit_code)}"
-        else:
-            how = f"exited with code {exit_code}"
+    def _out_of_memory(self) -> str:
+        limit = self._allocation.memory_bytes if self._allocation else 0
+        return (
+            "ran out of memory and was killed by the kernel: it reached its memory limit "
+            f"({limit / 2**30:g} GiB, its instance type's)"
+        )
+
+    def _failure_message(self, exit_code: int | None, reason: str, how: str = "") -> str:
+        """Why the replica never became ready; ``how`` it ended, if already said."""
+        how = how or _how_it_ended(exit_code, reason)
         attempts = self.launches
         text = (
             f"Replica {self.id} of revision {self.spec.revision} {how} before becoming ready "
@@ -490,6 +499,16 @@ class Replica:
 
     def _event(self, message: str) -> None:
         replica_event(self.log, self.spec.key, message)
+
+
+def _how_it_ended(exit_code: int | None, reason: str) -> str:
+    if reason:
+        return f"{reason} and was stopped"
+    if exit_code is None:
+        return "could not be started"
+    if exit_code < 0:
+        return f"was killed by {_signal_name(-exit_code)}"
+    return f"exited with code {exit_code}"
 
 
 def _signal_name(number: int) -> str:

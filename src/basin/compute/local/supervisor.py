@@ -52,8 +52,8 @@ class LocalSupervisor(Reconciler):
     the supervisor's thread.
 
     A spec with ``resources`` gets its share of ``machine`` (detected by default; see
-    ``_machine.py`` for the rules): CPU affinity, a memory limit (cgroup v2 under
-    ``cgroup_root`` where possible, else ``RLIMIT_DATA``: ``memory_mechanism`` says which) and
+    ``_machine.py`` for the rules): CPU affinity, a memory limit (a cgroup, v2 or v1, where
+    basin may make one, else ``RLIMIT_DATA``: ``memory_mechanism`` says which) and
     its own GPUs. Replicas listen on ``host`` (loopback by default) and, with
     ``unix_sockets``, are given a Unix socket in a private folder (``{socket}`` in their
     command or environment; ``_sockets.py``): one that listens there is routed to it.
@@ -116,7 +116,8 @@ class LocalSupervisor(Reconciler):
 
     @property
     def memory_mechanism(self) -> str:
-        """How replica memory limits are enforced here: ``cgroup-v2`` or ``rlimit-data``."""
+        """How replica memory limits are enforced here: ``cgroup-v2``, ``cgroup-v1`` or
+        ``rlimit-data``."""
         return self._memory.mechanism
 
     # ------------------------------------------------------------------ the loop's parts
