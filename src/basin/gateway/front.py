@@ -484,7 +484,9 @@ class _Exchange:
         answer: only closing tells the client)."""
         if self.response_complete:
             return
-        if not self.response_started and not self.disconnected:
+        # A started answer's head is held (``status`` set) until its first body piece.
+        nothing_sent = not self.response_started or self.status != 0
+        if nothing_sent and not self.disconnected:
             self.conn.write(_plain_answer(500, "Internal Server Error"))
         self.conn.close()
 

@@ -54,6 +54,7 @@ class Exchange:
     """What one request was and what became of it (filled in as it goes)."""
 
     __slots__ = (
+        "answering",
         "body",
         "client_request_id",
         "declared_length",
@@ -92,6 +93,8 @@ class Exchange:
         self.reason: str | None = None
         self.request_bytes = 0
         self.response_bytes = 0
+        #: The client has been sent (part of) an answer: a failure now can only break it off.
+        self.answering = False
 
 
 async def forward(
@@ -139,7 +142,6 @@ async def _forward(
         await _too_large(ex, send, max_body)
         return
     started = time.perf_counter()
-    response_started = False
     conn: Connection | None = None
     try:
         async with asyncio.timeout(state.timeout_s):
@@ -155,11 +157,10 @@ async def _forward(
                     mirror(ex)  # a task: it starts once this one waits for the replica
                 conn, replica = await _send_whole(ex, state, replica, body)
             await conn.response_head()
-            response_started = True
             await _relay(ex, state, replica, conn, send, started)
     except TimeoutError:
         _drop(conn, ex)  # cancels the request on the replica's side
-        if response_started:
+        if ex.answering:
             ex.reason = "timeout_while_answering"
             raise  # half an answer went out: only closing the connection can tell the client
         await send_reply(send, *_timed_out(ex, state, started))
@@ -171,7 +172,7 @@ async def _forward(
         ex.status, ex.reason = 499, "client_disconnected"
     except UpstreamError as error:
         _drop(conn, ex)
-        if response_started:
+        if ex.answering:
             ex.reason = "replica_failed_while_answering"
             raise
         await send_reply(send, *_unreachable(ex, state, replica, error, started))
@@ -316,21 +317,36 @@ async def _relay(
     send: Send,
     started: float,
 ) -> None:
-    """Send the replica's answer to the client: 200 as is, anything else as a 424."""
+    """Send the replica's answer to the client: 200 as is, anything else as a 424.
+
+    Nothing reaches the client before the whole answer if it is small and of known length
+    (as on the task-free path), else before its first piece: a replica that breaks off
+    before then still gets the client a whole answer (502, or 408 at the timeout), not a
+    broken one (``ex.answering`` says which)."""
     headers = _answer_headers(ex, state, conn)
     body = conn.take_body()
+    length = conn.length
+    if body is None and length is not None and length <= _SMALL:
+        pieces = []
+        while (piece := await conn.read_body()) is not None:
+            pieces.append(piece)
+        body = b"".join(pieces)
     if body is not None:  # all of it is here already: one send, and the socket goes back first
         replica.pool.release(conn)
         ex.upstream_s = time.perf_counter() - started
         ex.response_bytes = len(body)
+        ex.answering = True
         await send({"type": "http.response.start", "status": ex.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return
+    chunk = await conn.read_body()
+    ex.answering = True
     await send({"type": "http.response.start", "status": ex.status, "headers": headers})
     sent = 0
-    while (chunk := await conn.read_body()) is not None:
+    while chunk is not None:
         sent += len(chunk)
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        chunk = await conn.read_body()
     replica.pool.release(conn)
     ex.upstream_s = time.perf_counter() - started
     ex.response_bytes = sent
@@ -576,12 +592,20 @@ class _Now:
             try:
                 async with asyncio.timeout_at(deadline):
                     await _relay(ex, state, replica, conn, send, self.started)
-            except BaseException as error:
+            except TimeoutError:
                 _drop(conn, ex)
-                if isinstance(error, TimeoutError):
+                if ex.answering:  # half an answer went out: only closing can tell the client
                     ex.reason = "timeout_while_answering"
-                elif isinstance(error, UpstreamError):
+                    raise
+                await send_reply(send, *_timed_out(ex, state, self.started))
+            except UpstreamError as error:
+                _drop(conn, ex)
+                if ex.answering:
                     ex.reason = "replica_failed_while_answering"
+                    raise
+                await send_reply(send, *_unreachable(ex, state, replica, error, self.started))
+            except BaseException:
+                _drop(conn, ex)
                 raise
             finally:
                 self._leave()

@@ -109,6 +109,60 @@ def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted
     assert (gw.records[-1].status, gw.records[-1].reason) == (502, "replica_unreachable")
 
 
+_HEAD_ONLY = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: %d\r\n\r\n"
+
+
+@pytest.mark.parametrize("length", [100, 1_000_000])
+@pytest.mark.parametrize("kept_alive", [False, True], ids=["new connection", "kept alive"])
+def test_a_replica_that_dies_after_its_head_gives_a_whole_502(
+    make_gateway, scripted, length: int, kept_alive: bool
+) -> None:
+    """Its head (and some of a small body) came, the rest never will: nothing has gone to
+    the client yet, so the client gets a 502, not a connection closed without an answer.
+    On a new connection the general path answers, on a kept-alive one the task-free path
+    (waiting for a small answer whole, relaying a large one from a task)."""
+
+    def dies_after_the_head(conn: socket.socket) -> None:
+        if kept_alive:
+            _read_request(conn)
+            conn.sendall(_OK)
+        _read_request(conn)
+        conn.sendall(_HEAD_ONLY % length + (b"x" * 10 if length < 1000 else b""))
+
+    replica = scripted(dies_after_the_head)
+    gw: Gateway = make_gateway(endpoint("ep-dies", {"b": DeploymentRoute((replica.address,))}))
+    if kept_alive:
+        assert gw.score("ep-dies").status_code == 200
+    broken = gw.score("ep-dies")
+    assert broken.status_code == 502
+    assert broken.json()["error"]["code"] == "BadGateway"
+    _wait_for(lambda: len(gw.records) == 1 + kept_alive, "the record")
+    assert (gw.records[-1].status, gw.records[-1].reason) == (502, "replica_unreachable")
+
+
+def test_a_replica_that_dies_mid_way_through_a_large_answer_breaks_it_off(
+    make_gateway, scripted
+) -> None:
+    def dies_mid_way(conn: socket.socket) -> None:
+        _read_request(conn)
+        conn.sendall(_HEAD_ONLY % 1_000_000 + b"x" * 100_000)
+
+    replica = scripted(dies_mid_way)
+    gw: Gateway = make_gateway(endpoint("ep-mid", {"b": DeploymentRoute((replica.address,))}))
+    with socket.create_connection(("127.0.0.1", gw.thread.port)) as client:
+        client.sendall(
+            b"POST /endpoints/ep-mid/score HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+        )
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ") and 0 < len(body) < 1_000_000  # cut short
+    _wait_for(lambda: len(gw.records) == 1, "the record")
+    assert gw.records[0].reason == "replica_failed_while_answering"
+
+
 def test_a_large_answer_and_a_large_body_go_through_whole(make_gateway, fresh) -> None:
     blue = fresh["blue"]
     gw: Gateway = make_gateway(endpoint("ep-now-large", {"blue": DeploymentRoute((blue.address,))}))

@@ -47,6 +47,9 @@ class _App:
             await _reply(send, 200, b"slow")
         elif path == "/boom":
             raise RuntimeError("boom")
+        elif path == "/boom-after-start":  # its head is held until a body piece: none came
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise RuntimeError("boom")
         elif path == "/nothing":
             return
         else:
@@ -267,7 +270,7 @@ def test_garbage_after_a_whole_request_gets_its_answer_then_a_close(front: _Runn
 
 
 def test_an_app_that_fails_gives_a_500_and_the_server_goes_on(front: _Running) -> None:
-    for path in (b"/boom", b"/nothing"):
+    for path in (b"/boom", b"/nothing", b"/boom-after-start"):
         with front.connect() as conn:
             conn.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
             assert _read_all(conn).startswith(b"HTTP/1.1 500")
