@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any, NamedTuple
 
-from basin.gateway.balance import DeploymentState, EndpointPlan, Router
+from basin.gateway.balance import DeploymentState, EndpointPlan, ReplicaState, Router
 from basin.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
 from basin.gateway.proxy import (
     Deadlines,
@@ -178,6 +178,7 @@ class GatewayApp:
                 send,
                 max_body=self.max_body_bytes,
                 mirror=self._mirror if routed.mirror else None,
+                avoid=routed.avoid,
             )
         finally:  # also when the answer broke off half-way (the connection is then dropped)
             if ex.status == 0:
@@ -202,8 +203,8 @@ class GatewayApp:
             self._finish(ex, series, name, target, started)
             return True
 
-        def in_task() -> None:
-            routed = _Routed(ex, name, target, started, series, None, mirror)
+        def in_task(avoid: ReplicaState | None = None) -> None:
+            routed = _Routed(ex, name, target, started, series, None, mirror, avoid)
             client.continue_in_task(lambda send: self._routed(routed, _whole_body(body), send))
 
         def finish() -> None:
@@ -417,6 +418,7 @@ class _Routed(NamedTuple):
     series: Series
     refusal: _Refusal | None
     mirror: bool
+    avoid: ReplicaState | None = None  # a replica that dropped it once (forward's ``avoid``)
 
 
 class _Refusal(NamedTuple):

@@ -105,15 +105,17 @@ async def forward(
     *,
     max_body: int,
     mirror: Callable[[Exchange], None] | None,
+    avoid: ReplicaState | None = None,
 ) -> None:
     """Send the request to a replica of ``state`` and its answer to the client.
 
     The caller has checked that the deployment has a ready replica and room under its limit.
     ``mirror`` is called with the exchange once its whole body is in ``ex.body`` (unless the
-    body is too large to hold for a copy).
+    body is too large to hold for a copy). ``avoid``: a replica that just closed a kept-alive
+    socket this request was sent on, taken only if it is the only one.
     """
     ex.deployment = state
-    replica = state.pick()
+    replica = (state.pick_other(avoid) if avoid is not None else None) or state.pick()
     state.in_flight += 1
     replica.in_flight += 1
     try:
@@ -219,10 +221,19 @@ async def _send_whole(
 ) -> tuple[Connection, ReplicaState]:
     """Write head and body held in memory; retry once if a kept-alive socket was stale, and on
     another replica if this one refuses connections (it died before the supervisor noticed:
-    nothing was sent, so the request may go elsewhere)."""
+    nothing was sent, so the request may go elsewhere).
+
+    The retry after a stale socket goes to another replica where there is one: a replica that
+    closes kept-alive sockets with requests on them may be dying, and a new connection to it
+    can still be accepted and then dropped (seen when replicas were SIGKILLed under load)."""
     for attempt in (0, 1):
         try:
-            conn = await _open(replica, ex, fresh=attempt > 0)
+            if attempt:
+                other = state.pick_other(replica)
+                conn = await _open(other or replica, ex, fresh=other is None)
+                replica = other or replica
+            else:
+                conn = await _open(replica, ex, fresh=False)
         except UpstreamError as error:
             other = state.pick_other(replica) if error.connect_failed else None
             if other is None:
@@ -440,16 +451,17 @@ def forward_now(
     client: Responder,
     deadlines: Deadlines,
     finish: Callable[[], None],
-    retry: Callable[[], None],
+    retry: Callable[[ReplicaState], None],
 ) -> bool:
     """Send a request held whole to a replica on a kept-alive connection, and answer the
     client from the connection's callbacks: no task, no future, one write each way.
 
     Returns ``False`` (having done nothing) when no kept-alive connection is free: the
     caller then takes the general path (:func:`forward`). ``finish`` is called once the
-    exchange has ended, whatever its end; ``retry`` instead of it when the kept-alive socket
-    turned out to be closed before the replica read the request (the general path sends it
-    again on a new connection). The caller has checked that the deployment has room.
+    exchange has ended, whatever its end; ``retry(replica)`` instead of it when the kept-alive
+    socket turned out to be closed before the replica read the request (the general path
+    sends it again, avoiding that replica). The caller has checked that the deployment has
+    room.
     """
     replica = state.pick()
     conn = replica.pool.take_idle()
@@ -533,7 +545,7 @@ class _Now:
         client: Responder,
         deadlines: Deadlines,
         finish: Callable[[], None],
-        retry: Callable[[], None],
+        retry: Callable[[ReplicaState], None],
         started: float,
     ) -> None:
         self.ex, self.state, self.replica, self.conn = ex, state, replica, conn
@@ -621,9 +633,9 @@ class _Now:
         if error.before_response:
             # Not one byte of an answer came: most often the replica closed this kept-alive
             # socket just as the request went out, so nothing was processed. The general path
-            # sends it again on a new connection, as it does for its own reused sockets (if
-            # the replica instead died while working on it, it runs again on another one).
-            self.retry()
+            # sends it again, to another replica if there is one, as it does for its own reused
+            # sockets (if the replica instead died while working on it, it runs again there).
+            self.retry(self.replica)
             return
         self.client.answer(*_unreachable(self.ex, self.state, self.replica, error, self.started))
         self._end()

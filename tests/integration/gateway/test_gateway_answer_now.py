@@ -92,6 +92,49 @@ def test_a_kept_alive_socket_the_replica_closed_is_retried_on_a_new_one(
     assert [r.status for r in gw.records] == [200, 200]
 
 
+def test_a_request_a_replica_dropped_goes_again_to_another_replica(make_gateway, scripted) -> None:
+    """A replica that closes a kept-alive socket with a request on it may be dying (a new
+    connection to it can still be accepted, then dropped): the request goes again to another
+    replica, even one busier than it."""
+    seen_by_a: list[bytes] = []
+    release = threading.Event()
+
+    def answers_then_drops_the_next_request(conn: socket.socket) -> None:
+        _read_request(conn)
+        conn.sendall(_OK)
+        seen_by_a.append(_read_request(conn))  # and closes without answering
+
+    def answers_from(name: bytes, hold: bool = False) -> Callable[[socket.socket], None]:
+        def answers(conn: socket.socket) -> None:
+            while _read_request(conn):
+                if hold:
+                    release.wait(30)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(name), name))
+
+        return answers
+
+    a = scripted(answers_then_drops_the_next_request, answers_from(b"a again"))
+    b = scripted(answers_from(b"b held", hold=True), answers_from(b"b"))
+    route = DeploymentRoute((a.address,), max_concurrent_requests_per_instance=4)
+    gw: Gateway = make_gateway(endpoint("ep-drop", {"d": route}))
+    assert gw.score("ep-drop").content == b"ok"  # a kept-alive connection to a
+    gw.table.set_replicas("ep-drop", "d", [a.address, b.address])
+    held: list[bytes] = []
+    with socket.create_connection(("127.0.0.1", gw.thread.port)) as busy:
+        busy.sendall(
+            b"POST /endpoints/ep-drop/score HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+        )
+        _wait_for(lambda: b.accepted == 1, "b to hold a request")  # b is now the busier
+        answer = gw.score("ep-drop")  # to a (fewer in flight), whose kept-alive socket drops it
+        release.set()
+        held.append(busy.recv(65536))
+    assert (answer.status_code, answer.content) == (200, b"b")
+    assert len(seen_by_a) == 1 and seen_by_a[0]  # a got the request and dropped it
+    assert a.accepted == 1  # and was not tried again
+    assert held[0].endswith(b"b held")
+
+
 def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted) -> None:
     def answers_then_breaks_off(conn: socket.socket) -> None:
         _read_request(conn)
