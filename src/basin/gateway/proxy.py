@@ -230,8 +230,8 @@ async def _send_whole(
         try:
             if attempt:
                 other = state.pick_other(replica)
-                conn = await _open(other or replica, ex, fresh=other is None)
                 replica = other or replica
+                conn = await _open(replica, ex, fresh=other is None)
             else:
                 conn = await _open(replica, ex, fresh=False)
         except UpstreamError as error:

@@ -2,12 +2,12 @@
 
 Flags as azmlinfsrv (``--entry_script``, ``--model_dir``, ``--port``, ...; dashed spellings
 accepted) plus ``--host``, ``--uds``, ``--reload``, ``--threads``, ``--inline-ms`` and
-``--max-body-bytes``.
-Environment as azmlinfsrv (``AZUREML_ENTRY_SCRIPT``, ``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``,
-``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus ``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``,
-``BASIN_RUNTIME_MAX_BODY_BYTES`` and ``BASIN_RUNTIME_SOCKET`` (as ``--uds``; empty: none). Priority: flags > environment > config file
-(``--config_file``/``AZUREML_CONFIG_FILE``, else a non-empty ``config.json`` in ``AML_APP_ROOT`` or
-the script's folder), whose keys are the environment variable names.
+``--max-body-bytes``. Environment as azmlinfsrv (``AZUREML_ENTRY_SCRIPT``,
+``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``, ``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus
+``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``, ``BASIN_RUNTIME_MAX_BODY_BYTES`` and
+``BASIN_RUNTIME_SOCKET`` (as ``--uds``; empty: none). Priority: flags > environment > config
+file (``--config_file``/``AZUREML_CONFIG_FILE``, else a non-empty ``config.json`` in
+``AML_APP_ROOT`` or the script's folder), whose keys are the environment variable names.
 """
 
 from __future__ import annotations

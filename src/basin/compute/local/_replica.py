@@ -438,7 +438,11 @@ class Replica:
             with contextlib.suppress(OSError):
                 os.unlink(process.socket)
         self.hooks.state.forget(self.id)
-        out_of_memory = code == -signal.SIGKILL and self.hooks.memory.oom_kills(self.id) > 0
+        out_of_memory = (  # killed, not by the supervisor's own stop: by the kernel for memory?
+            self._stop is None
+            and code == -signal.SIGKILL
+            and self.hooks.memory.oom_kills(self.id) > 0
+        )
         self.hooks.memory.release(self.id)
         self._process = None
         self.runs = [*self.runs[-_KEEP_RUNS + 1 :], Run(process.started, now)]
