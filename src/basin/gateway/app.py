@@ -205,7 +205,8 @@ class GatewayApp:
 
         def in_task(avoid: ReplicaState | None = None) -> None:
             routed = _Routed(ex, name, target, started, series, None, mirror, avoid)
-            client.continue_in_task(lambda send: self._routed(routed, _whole_body(body), send))
+            receive = _whole_body(body, client)
+            client.continue_in_task(lambda send: self._routed(routed, receive, send))
 
         def finish() -> None:
             self._finish(ex, state.series, name, target, started)
@@ -456,13 +457,16 @@ def _overloaded(state: DeploymentState) -> _Refusal:
     return _refused(429, "TooManyRequests", message)
 
 
-def _whole_body(body: bytes) -> Receive:
-    """ASGI's receive for a body already held whole."""
+def _whole_body(body: bytes, client: Responder) -> Receive:
+    """ASGI's receive for a body already held whole: a disconnect instead if the client went
+    away meanwhile (while the request waited for room, it is not sent to a replica then)."""
     messages: list[MutableMapping[str, Any]] = [
         {"type": "http.request", "body": body, "more_body": False}
     ]
 
     async def receive() -> MutableMapping[str, Any]:
+        if client.disconnected:
+            return {"type": "http.disconnect"}
         if messages:
             return messages.pop()
         await asyncio.Event().wait()  # after the body, a receive waits (for a disconnect)

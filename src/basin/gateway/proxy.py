@@ -433,6 +433,7 @@ class Responder(Protocol):
     """The client side of a request answered without a task (the front server's exchange)."""
 
     loop: asyncio.AbstractEventLoop
+    disconnected: bool  # the client went away
 
     def answer(self, status: int, headers: list[Header], body: bytes) -> None:
         """Send a whole answer at once."""

@@ -199,6 +199,31 @@ def test_requests_past_the_limit_wait_up_to_max_queue_wait_ms(make_gateway, fres
         assert [f.result().status_code for f in held] == [200, 200]
 
 
+def test_a_request_whose_client_left_while_it_queued_never_reaches_a_replica(
+    make_gateway, fresh
+) -> None:
+    blue = fresh["blue"]
+    route = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=30_000)
+    gw: Gateway = make_gateway(endpoint("ep-left", {"blue": route}))
+    with ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(gw.score, "ep-left", path="score?hold=1") for _ in range(2)]
+        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        waiters = gw.app.router.plans["ep-left"].live[0].waiters
+        with socket.create_connection(("127.0.0.1", gw.thread.port)) as client:
+            client.sendall(
+                b"POST /endpoints/ep-left/score HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+            )
+            _wait_for(lambda: len(waiters) == 1, "the request to queue")
+        # the client has gone; room comes after that
+        blue.release()
+        assert [f.result().status_code for f in held] == [200, 200]
+    _wait_for(lambda: len(gw.records) == 3, "the records")
+    assert blue.stats()["calls"] == 2  # the third never reached the replica
+    left = [r for r in gw.records if r.status != 200]
+    assert [(r.status, r.reason) for r in left] == [(499, "client_disconnected")]
+
+
 def test_413_for_a_body_over_the_limit(make_gateway, fresh) -> None:
     gw: Gateway = make_gateway(
         endpoint("ep-413", {"blue": _route(fresh["blue"])}), max_body_bytes=1024
