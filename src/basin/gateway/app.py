@@ -162,10 +162,15 @@ class GatewayApp:
         """The rest of a request once routed: wait for room, refuse, or forward."""
         ex, refusal, state = routed.ex, routed.refusal, routed.ex.deployment
         if refusal is None and state is not None:
-            if not state.has_room() and not await state.wait_for_room():
-                refusal = _overloaded(state)
-            elif not state.replicas:  # they went while this request waited for room
-                refusal = _no_replica(state)
+            try:
+                if not state.has_room() and not await state.wait_for_room():
+                    refusal = _overloaded(state)
+                elif not state.replicas:  # they went while this request waited for room
+                    refusal = _no_replica(state)
+            except asyncio.CancelledError:  # the client went away while it waited
+                ex.status, ex.reason = 499, "client_disconnected"
+                self._finish(ex, state.series, routed.name, routed.target, routed.started)
+                raise
         if refusal is not None or state is None:
             await send_reply(send, *self._refusal(ex, refusal))
             self._finish(ex, routed.series, routed.name, routed.target, routed.started)

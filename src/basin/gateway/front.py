@@ -192,6 +192,11 @@ class _Connection(asyncio.Protocol):
                 if exchange.gone is not None:
                     gone, exchange.gone = exchange.gone, None
                     gone()
+                task = exchange.task
+                if task is not None and not exchange.response_complete:
+                    # Nobody will read the answer: the app stops (the gateway drops its replica
+                    # call) rather than relay a long answer to nowhere.
+                    task.cancel()
         self.pipeline.clear()
         self.flow.lost()
 
@@ -326,12 +331,13 @@ class _Connection(asyncio.Protocol):
                 exchange.fail()
                 return
             exchange.body = [body] if body else []
-        self.task(exchange.run())
+        exchange.task = self.task(exchange.run())
 
-    def task(self, work: Coroutine[Any, Any, None]) -> None:
+    def task(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = self.loop.create_task(work)
         self.server.tasks.add(task)
         task.add_done_callback(self.server.tasks.discard)
+        return task
 
     def answered(self, exchange: _Exchange) -> None:
         """The answer to ``exchange`` went out whole: close, or go on to the next request."""
@@ -425,6 +431,7 @@ class _Exchange:
         "scope",
         "started",
         "status",
+        "task",
         "waiter",
     )
 
@@ -442,6 +449,7 @@ class _Exchange:
         self.scope = scope
         self.started = False
         self.gone: Callable[[], None] | None = None
+        self.task: asyncio.Task[None] | None = None  # the app's, when it runs in one
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.head_only = head_only
@@ -569,7 +577,7 @@ class _Exchange:
         async def run() -> None:
             await work(self.send)
 
-        self.conn.task(self.run(run))
+        self.task = self.conn.task(self.run(run))
 
     # -- writing the answer -------------------------------------------------------------------
     def _emit(self, body: bytes, more: bool) -> None:

@@ -172,6 +172,10 @@ async def _forward(
     except _ClientGone:
         _drop(conn, ex)
         ex.status, ex.reason = 499, "client_disconnected"
+    except asyncio.CancelledError:  # the front server: the client went away
+        _drop(conn, ex)
+        ex.status, ex.reason = 499, "client_disconnected"
+        raise
     except UpstreamError as error:
         _drop(conn, ex)
         if ex.answering:
@@ -617,6 +621,10 @@ class _Now:
                     ex.reason = "replica_failed_while_answering"
                     raise
                 await send_reply(send, *_unreachable(ex, state, replica, error, self.started))
+            except asyncio.CancelledError:  # the front server: the client went away
+                _drop(conn, ex)
+                ex.status, ex.reason = 499, "client_disconnected"
+                raise
             except BaseException:
                 _drop(conn, ex)
                 raise

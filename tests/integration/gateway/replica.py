@@ -107,7 +107,9 @@ class Replica:
         if "stream" in query:
             await send({"type": "http.response.start", "status": status, "headers": extra})
             await send({"type": "http.response.body", "body": b"first|", "more_body": True})
-            await waiting
+            if not await wait_or_disconnect(waiting, receive):
+                self.stats["disconnected"] += 1
+                return
             await send({"type": "http.response.body", "body": b"second"})
             return
         await reply(send, status, body, extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -66,6 +67,29 @@ def test_the_answer_reaches_the_client_before_the_replica_is_done(
         rest = b"".join(pieces)
     assert rest == b"second"
     assert gw.score("ep-download").status_code == 200  # and the connection went back
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+def test_a_client_that_leaves_mid_answer_stops_the_replica_call(
+    make_gateway, fresh, warm: bool
+) -> None:
+    """Nobody will read the rest: the gateway drops its call to the replica at once instead
+    of relaying a long answer to nowhere (the replica sees its client go)."""
+    blue = fresh["blue"]
+    gw: Gateway = make_gateway(endpoint("ep-leave", {"blue": DeploymentRoute((blue.address,))}))
+    if warm:
+        assert gw.score("ep-leave").status_code == 200
+    with socket.create_connection(("127.0.0.1", gw.thread.port)) as client:
+        client.sendall(
+            b"POST /endpoints/ep-leave/score?stream=1 HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+        )
+        assert b"first|" in client.recv(65536)  # the answer has started; the client leaves
+    _wait_for(lambda: blue.stats()["disconnected"] == 1, "the replica to see its client go")
+    _wait_for(lambda: len(gw.records) == 1 + warm, "the record")
+    assert (gw.records[-1].status, gw.records[-1].reason) == (499, "client_disconnected")
+    assert gw.app.router.plans["ep-leave"].live[0].in_flight == 0  # its capacity is back
+    assert gw.score("ep-leave").status_code == 200
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
