@@ -11,7 +11,9 @@ body that is all there written in one ``send(2)``, keep-alive with an idle sweep
 request), pipelining, ``Expect: 100-continue``, flow control both ways, and a graceful stop.
 
 It serves one ASGI app's ``http`` scope; instead of the lifespan protocol it calls the app's
-``aclose()`` when it stops (the only thing the gateway's lifespan does).
+``aclose()`` when it stops (the only thing the gateway's lifespan does). Unlike uvicorn, it
+cancels a request's task when its client goes away before the whole answer was sent: for a
+proxy, the work left is the replica's, for nobody.
 """
 
 from __future__ import annotations
