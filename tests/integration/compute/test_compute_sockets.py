@@ -75,6 +75,8 @@ def test_the_socket_goes_with_its_process_and_comes_back_with_the_restart(
     supervisor.remove(KEY)
     wait_for(lambda: supervisor.status(KEY) is None, "the deployment to be gone")
     assert not Path(first.socket).exists()
+    supervisor.close()
+    assert not Path(first.socket).parent.exists()  # nothing left in the temporary folder
 
 
 def test_without_sockets_the_placeholder_is_empty_and_routes_are_ports(
@@ -111,6 +113,7 @@ def test_the_folder_is_short_enough_for_a_socket_address_and_private(
     (moved / "left-by-a-killed-supervisor.sock").write_text("")
     socket_folder(deep)
     assert list(moved.iterdir()) == []
+    moved.rmdir()
 
 
 def test_a_folder_others_can_enter_is_refused_and_tcp_is_used(

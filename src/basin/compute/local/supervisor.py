@@ -15,6 +15,7 @@ start to count. Liveness is first probed ``initial_delay`` after the start, then
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -141,6 +142,9 @@ class LocalSupervisor(Reconciler):
         self._reactor.close()
         self._state.close()
         self._memory.close()
+        if self._hooks.sockets is not None:  # empty once its replicas are gone
+            with contextlib.suppress(OSError):
+                self._hooks.sockets.rmdir()
 
     def _shutdown(self) -> None:
         """Stop every replica at once: SIGTERM now, SIGKILL after the grace, no drain."""
