@@ -3,6 +3,7 @@ back end has the gateway reach replicas on its machine: the same answers as over
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -82,9 +83,9 @@ def test_a_replica_model_error_and_a_timeout_keep_azures_statuses(
 
 
 def test_a_socket_nobody_listens_on_is_a_502_that_does_not_name_it(
-    make_gateway: Callable[..., Gateway], tmp_path: Path
+    make_gateway: Callable[..., Gateway],
 ) -> None:
-    missing = tempfile.mktemp(prefix="bgw-gone-", suffix=".sock", dir="/tmp")
+    missing = f"/tmp/bgw-gone-{os.getpid()}.sock"  # no such file
     gw = make_gateway(endpoint("ep-gone", {"blue": DeploymentRoute((f"unix:{missing}",))}))
     response = gw.score("ep-gone")
     assert response.status_code == 502
