@@ -160,28 +160,41 @@ async def _forward(
                 conn, replica = await _send_whole(ex, state, replica, body)
             await conn.response_head()
             await _relay(ex, state, replica, conn, send, started)
-    except TimeoutError:
-        _drop(conn, ex)  # cancels the request on the replica's side
-        if ex.answering:
-            ex.reason = "timeout_while_answering"
-            raise  # half an answer went out: only closing the connection can tell the client
-        await send_reply(send, *_timed_out(ex, state, started))
     except _TooLarge:
         _drop(conn, ex)
         await _too_large(ex, send, max_body)
     except _ClientGone:
         _drop(conn, ex)
         ex.status, ex.reason = 499, "client_disconnected"
-    except asyncio.CancelledError:  # the front server: the client went away
-        _drop(conn, ex)
+    except (TimeoutError, UpstreamError, asyncio.CancelledError) as error:
+        await _answer_failure(error, ex, state, replica, conn, send, started)
+
+
+async def _answer_failure(
+    error: TimeoutError | UpstreamError | asyncio.CancelledError,
+    ex: Exchange,
+    state: DeploymentState,
+    replica: ReplicaState,
+    conn: Connection | None,
+    send: Send,
+    started: float,
+) -> None:
+    """After a timeout, a replica that failed, or a client that went away (the front server
+    cancels the request's task): drop the replica call (which cancels the request on its
+    side) and give the client a whole 408 or 502 if nothing reached it yet; else re-raise,
+    as only closing the connection can tell the client of half an answer."""
+    _drop(conn, ex)
+    if isinstance(error, asyncio.CancelledError):
         ex.status, ex.reason = 499, "client_disconnected"
-        raise
-    except UpstreamError as error:
-        _drop(conn, ex)
-        if ex.answering:
-            ex.reason = "replica_failed_while_answering"
-            raise
+        raise error
+    timed_out = isinstance(error, TimeoutError)
+    if ex.answering:
+        ex.reason = "timeout_while_answering" if timed_out else "replica_failed_while_answering"
+        raise error
+    if isinstance(error, UpstreamError):
         await send_reply(send, *_unreachable(ex, state, replica, error, started))
+    else:
+        await send_reply(send, *_timed_out(ex, state, started))
 
 
 def _timed_out(ex: Exchange, state: DeploymentState, started: float) -> _Answer:
@@ -340,8 +353,7 @@ async def _relay(
     broken one (``ex.answering`` says which)."""
     headers = _answer_headers(ex, state, conn)
     body = conn.take_body()
-    length = conn.length
-    if body is None and length is not None and length <= _SMALL:
+    if body is None and _waited_for_whole(conn):
         pieces = []
         while (piece := await conn.read_body()) is not None:
             pieces.append(piece)
@@ -382,6 +394,14 @@ def _answer_headers(ex: Exchange, state: DeploymentState, conn: Connection) -> l
         headers.append((MODEL_ERROR_STATUS, status_bytes(status)))
         headers.append(MODEL_ERROR_REASON)
     return headers
+
+
+def _waited_for_whole(conn: Connection) -> bool:
+    """A small answer of known length is sent on only once all of it is in (as uvicorn writes
+    head and body apart, its body may come in a later read): a replica that breaks off before
+    then gets the client a whole 502, not a broken answer."""
+    length = conn.length
+    return length is not None and length <= _SMALL
 
 
 async def _too_large(ex: Exchange, send: Send, max_body: int) -> None:
@@ -591,9 +611,7 @@ class _Now:
             self._leave()
             self.replica.pool.release(conn)
             self._end()
-        elif conn.head_done and (conn.length is None or conn.length > _SMALL):
-            # A small answer of known length whose body came in a later read (as uvicorn
-            # writes the head and the body apart) is waited for whole.
+        elif conn.head_done and not _waited_for_whole(conn):
             self._stream()
 
     def _stream(self) -> None:
@@ -609,22 +627,8 @@ class _Now:
             try:
                 async with asyncio.timeout_at(deadline):
                     await _relay(ex, state, replica, conn, send, self.started)
-            except TimeoutError:
-                _drop(conn, ex)
-                if ex.answering:  # half an answer went out: only closing can tell the client
-                    ex.reason = "timeout_while_answering"
-                    raise
-                await send_reply(send, *_timed_out(ex, state, self.started))
-            except UpstreamError as error:
-                _drop(conn, ex)
-                if ex.answering:
-                    ex.reason = "replica_failed_while_answering"
-                    raise
-                await send_reply(send, *_unreachable(ex, state, replica, error, self.started))
-            except asyncio.CancelledError:  # the front server: the client went away
-                _drop(conn, ex)
-                ex.status, ex.reason = 499, "client_disconnected"
-                raise
+            except (TimeoutError, UpstreamError, asyncio.CancelledError) as error:
+                await _answer_failure(error, ex, state, replica, conn, send, self.started)
             except BaseException:
                 _drop(conn, ex)
                 raise

@@ -276,11 +276,14 @@ class ReplicaPool:
 
     def __init__(self, address: str, *, max_idle: int = 64) -> None:
         self.address = address
-        #: The replica's Unix socket (``unix:/path``), else None and ``host``/``port``.
-        self.path = address[len(UNIX_PREFIX) :] if address.startswith(UNIX_PREFIX) else None
-        host, _, port = address.rpartition(":")
-        self.host = host.strip("[]") or "127.0.0.1"
-        self.port = 0 if self.path is not None else int(port)
+        #: The replica's Unix socket (``unix:/path``); else None, and ``host``/``port`` say where.
+        self.path: str | None = None
+        self.host, self.port = "", 0
+        if address.startswith(UNIX_PREFIX):
+            self.path = address[len(UNIX_PREFIX) :]
+        else:
+            host, _, port = address.rpartition(":")
+            self.host, self.port = host.strip("[]") or "127.0.0.1", int(port)
         self.max_idle = max_idle
         self._idle: list[Connection] = []
         self.closed = False
