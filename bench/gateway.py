@@ -164,6 +164,11 @@ def start_gateway(replica: str, work: Path) -> tuple[subprocess.Popen[bytes], in
     return proc, port
 
 
+def script_path(work: Path, name: str) -> Path:
+    """Where :func:`start_behind_gateway` writes the script ``name``."""
+    return work / f"{name}_score.py"
+
+
 def start_behind_gateway(
     name: str,
     work: Path,
@@ -177,7 +182,7 @@ def start_behind_gateway(
     source = SCRIPTS[name][0]
     if name == "sklearn":
         train_model(model_dir)
-    script = work / f"{name}_score.py"
+    script = script_path(work, name)
     script.write_text(source)
     replica, replica_port = start_replica(script, model_dir, work)
     running.append(replica)

@@ -32,6 +32,7 @@ from gateway import (
     log,
     other_cpus,
     replica_socket,
+    script_path,
     start_behind_gateway,
     stop,
     wait_ready,
@@ -127,7 +128,7 @@ def main() -> int:
                     name, work, model_dir, running, args.transport
                 )
                 upstream = (
-                    f"unix@{replica_socket(work, work / f'{name}_score.py')}"
+                    f"unix@{replica_socket(work, script_path(work, name))}"
                     if args.transport == "unix"
                     else f"127.0.0.1:{replica_port}"
                 )

@@ -6,7 +6,8 @@ import json
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from basin.gateway import DeploymentRoute
 
@@ -15,6 +16,16 @@ from .conftest import KEY1, KEY2, TOKEN, Gateway, Replica, endpoint
 
 def _route(replica: Replica, **settings: int) -> DeploymentRoute:
     return DeploymentRoute((replica.address,), **settings)
+
+
+def _hold_two(
+    pool: ThreadPoolExecutor, gw: Gateway, name: str, replica: Replica
+) -> list[Future[Any]]:
+    """Two calls to ``name`` that ``replica`` holds (until released): its limit, at 1 per
+    instance; returns their futures once both are at the replica."""
+    held = [pool.submit(gw.score, name, path="score?hold=1") for _ in range(2)]
+    _wait_for(lambda: replica.stats()["in_flight"] == 2, "two requests held by the replica")
+    return held
 
 
 def _wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
@@ -160,8 +171,7 @@ def test_429_past_twice_the_concurrency_of_the_ready_instances(make_gateway, fre
         )
     )
     with ThreadPoolExecutor(2) as pool:
-        held = [pool.submit(gw.score, "ep-429", path="score?hold=1") for _ in range(2)]
-        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        held = _hold_two(pool, gw, "ep-429", blue)
         # 2 x 1 x 1 requests are in flight and no queueing: every further one is refused at once.
         burst = [gw.score("ep-429") for _ in range(5)]
         assert [r.status_code for r in burst] == [429] * 5
@@ -178,8 +188,7 @@ def test_requests_past_the_limit_wait_up_to_max_queue_wait_ms(make_gateway, fres
     route = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=30_000)
     gw: Gateway = make_gateway(endpoint("ep-queue", {"blue": route}))
     with ThreadPoolExecutor(8) as pool:
-        held = [pool.submit(gw.score, "ep-queue", path="score?hold=1") for _ in range(2)]
-        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        held = _hold_two(pool, gw, "ep-queue", blue)
         queued = [pool.submit(gw.score, "ep-queue", content=b"{}") for _ in range(6)]
         _wait_for(
             lambda: len(gw.app.router.plans["ep-queue"].live[0].waiters) == 6, "six requests queued"
@@ -190,8 +199,7 @@ def test_requests_past_the_limit_wait_up_to_max_queue_wait_ms(make_gateway, fres
     short = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=200)
     gw.table.put(endpoint("ep-queue", {"blue": short}))
     with ThreadPoolExecutor(3) as pool:
-        held = [pool.submit(gw.score, "ep-queue", path="score?hold=1") for _ in range(2)]
-        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        held = _hold_two(pool, gw, "ep-queue", blue)
         late = gw.score("ep-queue")  # nothing frees within 200 ms
         assert late.status_code == 429
         assert "max_queue_wait_ms (200 ms)" in late.json()["error"]["message"]
@@ -206,8 +214,7 @@ def test_a_request_whose_client_left_while_it_queued_never_reaches_a_replica(
     route = _route(blue, max_concurrent_requests_per_instance=1, max_queue_wait_ms=30_000)
     gw: Gateway = make_gateway(endpoint("ep-left", {"blue": route}))
     with ThreadPoolExecutor(2) as pool:
-        held = [pool.submit(gw.score, "ep-left", path="score?hold=1") for _ in range(2)]
-        _wait_for(lambda: blue.stats()["in_flight"] == 2, "two requests held by the replica")
+        held = _hold_two(pool, gw, "ep-left", blue)
         waiters = gw.app.router.plans["ep-left"].live[0].waiters
         with socket.create_connection(("127.0.0.1", gw.thread.port)) as client:
             client.sendall(
