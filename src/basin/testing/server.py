@@ -75,6 +75,19 @@ class ServerProcess:
                 raise RuntimeError("basin server did not start:\n" + "".join(self.output))
         return self
 
+    def wait_for_output(self, fragment: str, timeout: float = 10) -> bool:
+        """Whether a line with ``fragment`` appears within ``timeout`` s.
+
+        The server's output reaches ``output`` through a pipe and a reader thread, so a line
+        logged just after an effect the test saw over HTTP can still be on its way.
+        """
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.output):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def _pump(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
