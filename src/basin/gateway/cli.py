@@ -111,59 +111,71 @@ def _load_verifier(spec: str | None) -> TokenVerifier | None:
     return verifier  # type: ignore[no-any-return]
 
 
-def _json_lines(stream: IO[str]) -> Callable[[RequestRecord], None]:
-    """One JSON line per record; flushed once per 50 ms, not per request (a syscall each)."""
-    pending = False
+_FLUSH_S = 0.05
+
+
+def _batched_lines(
+    write: Callable[[bytes], None],
+) -> tuple[Callable[[RequestRecord], None], Callable[[], None]]:
+    """A sink that holds records and writes them as JSON lines once per 50 ms; returns (sink,
+    flush).
+
+    Serialising a record costs about 2 µs with warm caches, but several times that inside a
+    request at low load, when the code and data it needs are cold (measured: a lone client's
+    request cost the gateway 20 µs more CPU with the log than without it). Held and turned
+    into lines together, outside the requests, each costs its warm price.
+    """
+    pending: list[RequestRecord] = []
 
     def flush() -> None:
-        nonlocal pending
-        pending = False
+        if pending:
+            data = b"".join([record.to_json_line() for record in pending])
+            pending.clear()
+            write(data)
+
+    def sink(record: RequestRecord) -> None:
+        if not pending:
+            try:
+                asyncio.get_running_loop().call_later(_FLUSH_S, flush)
+            except RuntimeError:  # not on an event loop: write at once
+                pending.append(record)
+                flush()
+                return
+        pending.append(record)
+
+    return sink, flush
+
+
+def _json_lines(stream: IO[str]) -> tuple[Callable[[RequestRecord], None], Callable[[], None]]:
+    """Records as JSON lines on ``stream``, written once per 50 ms. Returns (sink, flush)."""
+
+    def write(data: bytes) -> None:
+        stream.write(data.decode())
         stream.flush()
 
-    def write(record: RequestRecord) -> None:
-        nonlocal pending
-        stream.write(record.to_json_line().decode())
-        if not pending:
-            pending = True
-            try:
-                asyncio.get_running_loop().call_later(0.05, flush)
-            except RuntimeError:  # not on an event loop: flush at once
-                flush()
-
-    return write
+    return _batched_lines(write)
 
 
 def _appended_lines(path: str) -> tuple[Callable[[RequestRecord], None], Callable[[], None]]:
-    """One JSON line per record appended to ``path``, whole lines per ``write(2)``.
+    """Records as JSON lines appended to ``path``, whole lines per ``write(2)``, once per
+    50 ms. Returns (sink, close).
 
     Several gateway workers append to one file: with ``O_APPEND`` each write lands whole at
     the end, so lines never interleave (a buffered file could split a line between flushes).
-    Written once per 50 ms, not per request. Returns (sink, close).
     """
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    pending: list[bytes] = []
 
-    def flush() -> None:
-        data = b"".join(pending)
-        pending.clear()
+    def write(data: bytes) -> None:
         while data:
             data = data[os.write(fd, data) :]
 
-    def write(record: RequestRecord) -> None:
-        if not pending:
-            try:
-                asyncio.get_running_loop().call_later(0.05, flush)
-            except RuntimeError:  # not on an event loop: write at once
-                pending.append(record.to_json_line())
-                flush()
-                return
-        pending.append(record.to_json_line())
+    sink, flush = _batched_lines(write)
 
     def close() -> None:
         flush()
         os.close(fd)
 
-    return write, close
+    return sink, close
 
 
 def tag_file(table: Path, worker: int) -> Path:
@@ -279,7 +291,7 @@ def _serve(
     close_log: Callable[[], None] | None = None
     sink = None
     if args.request_log == "-":
-        sink = _json_lines(sys.stdout)
+        sink, close_log = _json_lines(sys.stdout)
     elif args.request_log:
         sink, close_log = _appended_lines(args.request_log)
     app = GatewayApp(
