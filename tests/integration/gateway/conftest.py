@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,34 @@ def verify_token(token: str) -> None:
 class Gateway:
     """A running gateway with its table and the records its sink received."""
 
-    def __init__(self, thread: GatewayThread, table: RoutingTable) -> None:
+    def __init__(
+        self, thread: GatewayThread, table: RoutingTable, records: list[RequestRecord]
+    ) -> None:
         self.thread = thread
         self.app: GatewayApp = thread.app
         self.table = table
-        self.records: list[RequestRecord] = []
+        self._records = records
         self.base = f"http://127.0.0.1:{thread.port}"
         self.client = httpx.Client(base_url=self.base, timeout=30)
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        """The records of the requests that have ended (the gateway hands them to its sink
+        in batches: it is asked to now, on its loop)."""
+        noted = threading.Event()
+
+        def note() -> None:
+            self.app.note_finished()
+            noted.set()
+
+        self.thread.call_soon(note)
+        assert noted.wait(10), "the gateway's loop did not answer"
+        return self._records
+
+    @property
+    def unnoted_records(self) -> list[RequestRecord]:
+        """What the sink has received so far, without asking the gateway for the rest."""
+        return self._records
 
     def url(self, endpoint: str, path: str = "score") -> str:
         return f"{self.base}/endpoints/{endpoint}/{path}"
@@ -142,8 +164,7 @@ def make_gateway() -> Iterator[Callable[..., Gateway]]:
         table = RoutingTable(routes)
         records: list[RequestRecord] = []
         app = GatewayApp(table, token_verifier=verify_token, sink=records.append, **options)
-        gateway = Gateway(GatewayThread(app).start(), table)
-        gateway.records = records
+        gateway = Gateway(GatewayThread(app).start(), table, records)
         running.append(gateway)
         return gateway
 

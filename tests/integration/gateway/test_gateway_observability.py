@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
 from basin.gateway import DeploymentRoute, RequestRecord
@@ -100,6 +101,38 @@ def test_the_sink_gets_one_record_per_request_and_no_secret(make_gateway, fresh)
     for secret in (KEY1, KEY2, TOKEN, "wrong-key-value", "do-not-log", "private"):
         assert secret not in dumped
         assert secret not in repr(records)
+
+
+def test_records_handed_over_in_batches_keep_each_requests_own_time(make_gateway, fresh) -> None:
+    gw: Gateway = make_gateway(
+        endpoint("ep-times", {"blue": DeploymentRoute((fresh["blue"].address,))})
+    )
+    spans = []
+    for _ in range(3):
+        before = time.time()
+        assert gw.score("ep-times").status_code == 200
+        spans.append((before, time.time()))
+        time.sleep(0.02)  # the three end within one batch
+    records = gw.records
+    assert len(records) == 3
+    for record, (before, after) in zip(records, spans, strict=True):
+        # when it arrived, not when its batch was handed over (allowing for clock rounding)
+        assert before - 0.001 <= record.time <= after
+        assert record.time + record.duration_ms / 1000 <= after + 0.001
+
+
+def test_the_records_of_the_last_requests_reach_the_sink_when_the_gateway_stops(
+    make_gateway, fresh
+) -> None:
+    gw: Gateway = make_gateway(
+        endpoint("ep-last", {"blue": DeploymentRoute((fresh["blue"].address,))}),
+        bookkeeping_s=600,
+    )
+    assert gw.score("ep-last").status_code == 200
+    assert gw.unnoted_records == []  # held for the batch
+    gw.client.close()
+    gw.thread.stop()  # long before the batch's interval is over
+    assert [record.status for record in gw.unnoted_records] == [200]
 
 
 def test_metrics_in_prometheus_text_format(make_gateway, fresh) -> None:
