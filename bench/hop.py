@@ -1,8 +1,12 @@
-"""What one proxy hop costs: a replica direct, through basin's gateway, and through HAProxy.
+"""What one proxy hop costs: a replica direct, through basin's gateway, through HAProxy, and
+through the floor of a Python hop.
 
 HAProxy (Debian's package, installed if absent) runs as a plain reverse proxy to the same
 replica with none of Azure's semantics (no key check, split, mirror, records): it is the floor
 of what a hop in front of the replicas costs, the figure to weigh moving the data plane onto it.
+"python floor" (``_floor_proxy.py``, over the Unix socket only) is a bare callback proxy on
+the gateway's uvloop and httptools with only a key check: what basin's gateway costs beyond it
+is its own per-request Python.
 For each target it reports req/s and p50 at concurrency 1 and 8 (wrk, best of rounds that
 alternate targets) and the proxy's own CPU time per request (from /proc, user + system), which
 is the hop's cost independent of how busy the machine is. The replica is pinned to CPU 0, the
@@ -27,6 +31,7 @@ from _conditions import conditions, run_reporting_conditions
 from _wrk import Result, ensure_wrk, pin, run_wrk
 from gateway import (
     KEY,
+    PYTHON,
     SCRIPTS,
     free_port,
     log,
@@ -38,6 +43,8 @@ from gateway import (
     wait_ready,
     write_lua,
 )
+
+FLOOR_PROXY = Path(__file__).with_name("_floor_proxy.py")
 
 HAPROXY_CONFIG = """
 global
@@ -81,6 +88,19 @@ def start_haproxy(binary: str, replica: str, work: Path) -> tuple[subprocess.Pop
         stderr=subprocess.STDOUT,
     )
     wait_ready(proc, f"http://127.0.0.1:{port}/", "haproxy", log_path)
+    return proc, port
+
+
+def start_floor(replica_socket_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The bare Python proxy in front of the replica's socket, on the proxies' CPUs."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*pin(other_cpus()), PYTHON, str(FLOOR_PROXY), str(port), str(replica_socket_path), KEY],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    if not proc.stdout.readline().startswith(b"ready"):
+        raise RuntimeError("the floor proxy did not start")
     return proc, port
 
 
@@ -146,6 +166,14 @@ def main() -> int:
                     ),
                     "haproxy": (f"http://127.0.0.1:{proxy_port}/score", plain, proxy.pid),
                 }
+                if args.transport == "unix":
+                    floor, floor_port = start_floor(replica_socket(work, script_path(work, name)))
+                    running.append(floor)
+                    targets["python floor"] = (
+                        f"http://127.0.0.1:{floor_port}/endpoints/bench/score",
+                        keyed,
+                        floor.pid,
+                    )
                 for url, lua, _ in targets.values():
                     run_wrk(wrk, url, lua, max(levels), 1, cpus=other_cpus())  # warm up
                 for conns in levels:
