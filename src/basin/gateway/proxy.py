@@ -223,13 +223,15 @@ def _drop(conn: Connection | None, ex: Exchange) -> None:
 async def _send_whole(
     ex: Exchange, state: DeploymentState, replica: ReplicaState, body: bytes
 ) -> tuple[Connection, ReplicaState]:
-    """Write head and body held in memory; retry once if a kept-alive socket was stale, and on
-    another replica if this one refuses connections (it died before the supervisor noticed:
-    nothing was sent, so the request may go elsewhere).
+    """Write head and body held in memory; retry once if the socket closed before one byte of
+    an answer came, and on another replica if this one refuses connections (it died before the
+    supervisor noticed: nothing was sent, so the request may go elsewhere).
 
-    The retry after a stale socket goes to another replica where there is one: a replica that
-    closes kept-alive sockets with requests on them may be dying, and a new connection to it
-    can still be accepted and then dropped (seen when replicas were SIGKILLed under load)."""
+    The retry after a closed socket goes to another replica where there is one: a replica that
+    closes sockets with requests on them may be dying, and a new connection to it can still be
+    accepted and then dropped (seen when replicas were SIGKILLed under load). A new connection
+    that closes so is retried only where there is another replica: a kept-alive one may just
+    have been closed by a replica that is well, so it is tried again even on the same one."""
     for attempt in (0, 1):
         try:
             if attempt:
@@ -245,10 +247,11 @@ async def _send_whole(
             replica = other
             conn = await _open(replica, ex, fresh=False)
         _send_held(conn, ex.method, ex.head, body)
-        if attempt or not conn.reused:
+        if attempt or (not conn.reused and state.pick_other(replica) is None):
             return conn, replica
         # A reused socket may have been closed by the replica just before our request reached
-        # it; nothing was processed then, so the request can go again on a new connection.
+        # it (nothing was processed then), and a dying replica may drop a new one: the request
+        # can go again (the price: a request that itself kills replicas runs on two).
         try:
             await conn.response_head()
             return conn, replica

@@ -135,6 +135,45 @@ def test_a_request_a_replica_dropped_goes_again_to_another_replica(make_gateway,
     assert held[0].endswith(b"b held")
 
 
+def test_a_request_a_new_connection_dropped_goes_again_to_another_replica(
+    make_gateway, scripted
+) -> None:
+    """A dying replica can accept a new connection, read the request and close it: with no
+    byte of an answer back, the request goes again to another replica, as one dropped on a
+    kept-alive socket does (seen once in a soak run: a SIGKILLed replica's new connection)."""
+    release = threading.Event()
+
+    def reads_and_drops(conn: socket.socket) -> None:
+        _read_request(conn)
+
+    def answers_from(name: bytes, hold: bool = False) -> Callable[[socket.socket], None]:
+        def answers(conn: socket.socket) -> None:
+            while _read_request(conn):
+                if hold:
+                    release.wait(30)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(name), name))
+
+        return answers
+
+    a = scripted(reads_and_drops)
+    b = scripted(answers_from(b"b held", hold=True), answers_from(b"b"))
+    route = DeploymentRoute((b.address,), max_concurrent_requests_per_instance=4)
+    gw: Gateway = make_gateway(endpoint("ep-new-drop", {"d": route}))
+    with socket.create_connection(("127.0.0.1", gw.thread.port)) as busy:
+        busy.sendall(
+            b"POST /endpoints/ep-new-drop/score HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
+        )
+        _wait_for(lambda: b.accepted == 1, "b to hold a request")
+        gw.table.set_replicas("ep-new-drop", "d", [a.address, b.address])
+        answer = gw.score("ep-new-drop")  # to a (none in flight), on a new connection
+        release.set()
+        assert busy.recv(65536).endswith(b"b held")
+    assert (answer.status_code, answer.content) == (200, b"b")
+    assert a.accepted == 1
+    assert [r.status for r in gw.records] == [200, 200]
+
+
 def test_a_replica_that_breaks_off_its_answer_gives_a_502(make_gateway, scripted) -> None:
     def answers_then_breaks_off(conn: socket.socket) -> None:
         _read_request(conn)
