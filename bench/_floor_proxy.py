@@ -56,8 +56,13 @@ class _Replica(asyncio.Protocol):
         self.headers.append(b"content-length: %d\r\n\r\n" % len(body))
         client, self.client = self.client, None
         self.idle.append(self)
-        if client is not None and client.transport is not None:
-            client.transport.write(b"".join(self.headers) + body)
+        transport = client.transport if client is not None else None
+        if transport is not None and not transport.is_closing():  # wrk may have closed it
+            transport.write(b"".join(self.headers) + body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self in self.idle:
+            self.idle.remove(self)
 
 
 class _Client(asyncio.Protocol):
