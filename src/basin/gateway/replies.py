@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -40,9 +41,19 @@ def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
-_ids = random.Random()  # seeded from the OS once; ids need to be unique, not secret
+_ids = random.Random()  # seeded from the OS; ids need to be unique, not secret
 _made: list[bytes] = []  # ids made ahead, taken one per request
 _BATCH = 256
+
+
+def _after_fork() -> None:
+    # Gateway workers are forked from one process: without a new seed (and the ids made
+    # ahead dropped) each would make the same ids as the others.
+    _ids.seed()
+    _made.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _make_ids() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 from basin.errors import AuthenticationError, error_from_code
@@ -42,3 +43,21 @@ def test_error_bodies_rebuild_basin_errors() -> None:
     body = json.loads(error_body("AuthenticationFailed", "no"))
     error = error_from_code(body["error"]["code"], body["error"]["message"])
     assert isinstance(error, AuthenticationError)
+
+
+def test_forked_workers_make_ids_of_their_own() -> None:
+    """Gateway workers are forked from one process: each must make its own ids."""
+    request_id_headers(None, None, None)  # ids made ahead in the parent, before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, to the parent
+        try:
+            os.write(write, request_id_headers(None, None, None)[0])
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100)
+    os.close(read)
+    assert uuid.UUID(child.decode()).version == 4
+    assert child != request_id_headers(None, None, None)[0]
