@@ -121,9 +121,9 @@ def _batched_lines(
     flush).
 
     Serialising a record costs about 2 µs with warm caches, but several times that inside a
-    request at low load, when the code and data it needs are cold (measured: a lone client's
-    request cost the gateway 20 µs more CPU with the log than without it). Held and turned
-    into lines together, outside the requests, each costs its warm price.
+    request at low load, when the code and data it needs are cold (a lone client's request
+    cost the gateway 5-20 µs more CPU with the log than without it, run to run). Held and
+    turned into lines together, outside the requests, each costs about its warm price.
     """
     pending: list[RequestRecord] = []
 
