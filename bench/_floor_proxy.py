@@ -23,15 +23,12 @@ import uvloop
 _DROPPED = frozenset({b"content-length", b"x-request-id", b"x-ms-request-id"})
 
 
-class _Replica(asyncio.Protocol):
-    """A kept-alive connection to the replica; answers the client it was lent to."""
+class _Parsed(asyncio.Protocol):
+    """A connection whose bytes go to an httptools parser calling back this object."""
 
-    def __init__(self, idle: list[_Replica]) -> None:
-        self.idle = idle
-        self.parser = httptools.HttpResponseParser(self)
+    def __init__(self, parser: type[httptools.HttpRequestParser | httptools.HttpResponseParser]):
+        self.parser = parser(self)
         self.transport: asyncio.Transport | None = None
-        self.client: _Client | None = None
-        self.headers: list[bytes] = []
         self.body: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -40,6 +37,19 @@ class _Replica(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.parser.feed_data(data)
 
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+
+class _Replica(_Parsed):
+    """A kept-alive connection to the replica; answers the client it was lent to."""
+
+    def __init__(self, idle: list[_Replica]) -> None:
+        super().__init__(httptools.HttpResponseParser)
+        self.idle = idle
+        self.client: _Client | None = None
+        self.headers: list[bytes] = []
+
     def on_message_begin(self) -> None:
         self.headers, self.body = [b"HTTP/1.1 200 OK\r\n"], []
 
@@ -47,9 +57,6 @@ class _Replica(asyncio.Protocol):
         name = name.lower()
         if name not in _DROPPED:
             self.headers += (name, b": ", value, b"\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
 
     def on_message_complete(self) -> None:
         body = b"".join(self.body)
@@ -65,23 +72,15 @@ class _Replica(asyncio.Protocol):
             self.idle.remove(self)
 
 
-class _Client(asyncio.Protocol):
+class _Client(_Parsed):
     """One client connection: each whole request goes to an idle replica connection."""
 
     def __init__(self, idle: list[_Replica], digest: bytes) -> None:
+        super().__init__(httptools.HttpRequestParser)
         self.idle = idle
         self.digest = digest
-        self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
         self.lines: list[bytes] = []
         self.credential = b""
-        self.body: list[bytes] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.parser.feed_data(data)
 
     def on_message_begin(self) -> None:
         self.lines, self.credential, self.body = [b"POST /score HTTP/1.1\r\n"], b"", []
@@ -92,9 +91,6 @@ class _Client(asyncio.Protocol):
             self.credential = value[7:]
         elif name != b"content-length":
             self.lines += (name, b": ", value, b"\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
 
     def on_message_complete(self) -> None:
         assert self.transport is not None

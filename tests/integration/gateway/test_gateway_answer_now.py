@@ -32,6 +32,29 @@ def _read_request(conn: socket.socket) -> bytes:
     return data
 
 
+def _answers_from(
+    name: bytes, release: threading.Event | None = None
+) -> Callable[[socket.socket], None]:
+    """A replica's script answering ``name`` to each request (after ``release``, if given)."""
+
+    def answers(conn: socket.socket) -> None:
+        while _read_request(conn):
+            if release is not None:
+                release.wait(30)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(name), name))
+
+    return answers
+
+
+def _send_score(conn: socket.socket, endpoint: str) -> None:
+    """Send a scoring request on a raw connection (its answer is read by the caller)."""
+    conn.sendall(
+        b"POST /endpoints/%s/score HTTP/1.1\r\nHost: x\r\n"
+        b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}"
+        % (endpoint.encode(), KEY1.encode())
+    )
+
+
 class _Scripted:
     """A replica on a raw socket: the n-th connection it accepts runs ``scripts[n]``."""
 
@@ -104,27 +127,15 @@ def test_a_request_a_replica_dropped_goes_again_to_another_replica(make_gateway,
         conn.sendall(_OK)
         seen_by_a.append(_read_request(conn))  # and closes without answering
 
-    def answers_from(name: bytes, hold: bool = False) -> Callable[[socket.socket], None]:
-        def answers(conn: socket.socket) -> None:
-            while _read_request(conn):
-                if hold:
-                    release.wait(30)
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(name), name))
-
-        return answers
-
-    a = scripted(answers_then_drops_the_next_request, answers_from(b"a again"))
-    b = scripted(answers_from(b"b held", hold=True), answers_from(b"b"))
+    a = scripted(answers_then_drops_the_next_request, _answers_from(b"a again"))
+    b = scripted(_answers_from(b"b held", release), _answers_from(b"b"))
     route = DeploymentRoute((a.address,), max_concurrent_requests_per_instance=4)
     gw: Gateway = make_gateway(endpoint("ep-drop", {"d": route}))
     assert gw.score("ep-drop").content == b"ok"  # a kept-alive connection to a
     gw.table.set_replicas("ep-drop", "d", [a.address, b.address])
     held: list[bytes] = []
     with socket.create_connection(("127.0.0.1", gw.thread.port)) as busy:
-        busy.sendall(
-            b"POST /endpoints/ep-drop/score HTTP/1.1\r\nHost: x\r\n"
-            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
-        )
+        _send_score(busy, "ep-drop")
         _wait_for(lambda: b.accepted == 1, "b to hold a request")  # b is now the busier
         answer = gw.score("ep-drop")  # to a (fewer in flight), whose kept-alive socket drops it
         release.set()
@@ -146,24 +157,12 @@ def test_a_request_a_new_connection_dropped_goes_again_to_another_replica(
     def reads_and_drops(conn: socket.socket) -> None:
         _read_request(conn)
 
-    def answers_from(name: bytes, hold: bool = False) -> Callable[[socket.socket], None]:
-        def answers(conn: socket.socket) -> None:
-            while _read_request(conn):
-                if hold:
-                    release.wait(30)
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(name), name))
-
-        return answers
-
     a = scripted(reads_and_drops)
-    b = scripted(answers_from(b"b held", hold=True), answers_from(b"b"))
+    b = scripted(_answers_from(b"b held", release), _answers_from(b"b"))
     route = DeploymentRoute((b.address,), max_concurrent_requests_per_instance=4)
     gw: Gateway = make_gateway(endpoint("ep-new-drop", {"d": route}))
     with socket.create_connection(("127.0.0.1", gw.thread.port)) as busy:
-        busy.sendall(
-            b"POST /endpoints/ep-new-drop/score HTTP/1.1\r\nHost: x\r\n"
-            b"Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}" % KEY1.encode()
-        )
+        _send_score(busy, "ep-new-drop")
         _wait_for(lambda: b.accepted == 1, "b to hold a request")
         gw.table.set_replicas("ep-new-drop", "d", [a.address, b.address])
         answer = gw.score("ep-new-drop")  # to a (none in flight), on a new connection
