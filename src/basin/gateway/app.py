@@ -385,15 +385,12 @@ class GatewayApp:
         concurrency 1 with the request log, 20 rounds each way: 2-7 µs less gateway CPU per
         request, 1-6% more requests/s)."""
         finished = self._finished
-        if not finished:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # not on an event loop: count it at once
-                finished.append((ex, series, endpoint, target, started, time.perf_counter()))
-                self.note_finished()
-                return
-            loop.call_later(self._bookkeeping_s, self.note_finished)
         finished.append((ex, series, endpoint, target, started, time.perf_counter()))
+        if len(finished) == 1:  # the first of a batch: note it, and those after it, soon
+            try:
+                asyncio.get_running_loop().call_later(self._bookkeeping_s, self.note_finished)
+            except RuntimeError:  # not on an event loop: count it at once
+                self.note_finished()
 
     def note_finished(self) -> None:
         """Count the requests that ended since the last call in the metrics and give their

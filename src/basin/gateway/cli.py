@@ -134,14 +134,12 @@ def _batched_lines(
             write(data)
 
     def sink(record: RequestRecord) -> None:
-        if not pending:
+        pending.append(record)
+        if len(pending) == 1:  # the first of a batch: write it, and those after it, soon
             try:
                 asyncio.get_running_loop().call_later(_FLUSH_S, flush)
             except RuntimeError:  # not on an event loop: write at once
-                pending.append(record)
                 flush()
-                return
-        pending.append(record)
 
     return sink, flush
 
