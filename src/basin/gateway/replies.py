@@ -68,11 +68,15 @@ def _make_ids() -> None:
         _made.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}".encode())
 
 
-def new_request_id() -> str:
-    """A random (version 4) UUID string, cheaper than ``str(uuid.uuid4())`` (no syscall)."""
+def _next_id() -> bytes:
     if not _made:
         _make_ids()
-    return _made.pop().decode()
+    return _made.pop()
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID string, cheaper than ``str(uuid.uuid4())`` (no syscall)."""
+    return _next_id().decode()
 
 
 def request_id_headers(
@@ -84,12 +88,7 @@ def request_id_headers(
     ``x-ms-client-request-id``, else from the request id; ``x-ms-client-request-id`` is echoed,
     else copied from ``x-ms-request-id`` (and absent when neither was sent).
     """
-    if request_id:
-        rid = request_id
-    else:  # (new_request_id's work, without its call and decode)
-        if not _made:
-            _make_ids()
-        rid = _made.pop()
+    rid = request_id or _next_id()
     if legacy_id:
         return rid, [
             (b"x-request-id", rid),
