@@ -314,15 +314,13 @@ class _Connection(asyncio.Protocol):
         exchange.buffered += len(body)
         if exchange.buffered > _HIGH_WATER:
             self.pause_reading()
-        if exchange.waiter is not None:  # (tested here: most requests have no waiter)
-            exchange.wake()
+        exchange.wake()
 
     def on_message_complete(self) -> None:
         exchange = self.parsing
         if exchange is not None:
             exchange.more_body = False
-            if exchange.waiter is not None:
-                exchange.wake()
+            exchange.wake()
             if exchange is self.active and not exchange.started:
                 self._start(exchange, whole=True)
             if exchange.response_complete and self.active is None and not self.pipeline:
@@ -366,8 +364,7 @@ class _Connection(asyncio.Protocol):
         if not exchange.keep_alive:
             transport.close()
             return
-        if self.reading_paused:
-            self.resume_reading()
+        self.resume_reading()
         if self.pipeline:
             # On the loop's next turn: this may run inside a replica connection's callback,
             # which the task-free path must not re-enter.
@@ -587,19 +584,14 @@ class _Exchange:
             self.status = 0
             if self.head_only or status in _NO_BODY_STATUS:
                 body = b""
-            if self.chunked or self.remaining is not None:
-                data = head + self._frame(body, more)
-            else:  # a whole answer framed by the content-length just written
-                data = head + body if body else head
+            data = head + self._frame(body, more) if body or self.chunked else head
         else:
             data = self._frame(body, more)
-        transport = conn.transport
-        if data and transport is not None:
-            transport.write(data)
+        if data:
+            conn.write(data)
         if not more:
             self.response_complete = True
-            if self.waiter is not None:
-                self.wake()
+            self.wake()
             conn.answered(self)
 
     def _head(self, whole_length: int | None) -> bytes:
