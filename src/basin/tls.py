@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import ipaddress
 import logging
-import os
 import socket
 import ssl
 import threading
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from basin.errors import ValidationError
+from basin.files import replace_file
 
 __all__ = [
     "CertificateAuthority",
@@ -87,22 +87,11 @@ def _now() -> dt.datetime:
 
 
 def _write_private(path: Path, payload: bytes) -> None:
-    """Write atomically with mode 0600 from the first byte."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, payload)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    replace_file(path, payload, durable=True)
 
 
 def _write_public(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    tmp.chmod(0o644)
-    os.replace(tmp, path)
+    replace_file(path, payload, mode=0o644)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

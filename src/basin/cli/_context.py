@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 from basin.errors import ValidationError
+from basin.files import replace_file
 from basin.sdk._connection import basin_home
 
 if TYPE_CHECKING:
@@ -96,9 +96,7 @@ def save_defaults(pairs: list[str]) -> dict[str, str]:
             defaults.pop(key, None)
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"defaults": defaults}, indent=2))
-    os.replace(tmp, path)
+    replace_file(path, json.dumps({"defaults": defaults}, indent=2))
     return defaults
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from basin.errors import AuthenticationError, ValidationError
+from basin.files import replace_file
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord
 from basin.gateway.server import bind, front_server, new_event_loop
@@ -182,10 +183,7 @@ def tag_file(table: Path, worker: int) -> Path:
 
 
 def _note_tag(table: Path, worker: int, tag: str) -> None:
-    path = tag_file(table, worker)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(tag)
-    os.replace(tmp, path)
+    replace_file(tag_file(table, worker), tag)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

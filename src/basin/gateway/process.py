@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from basin.errors import ServiceUnavailableError
+from basin.files import replace_file
 from basin.gateway.cli import table_tag, tag_file
 from basin.gateway.table import RoutingTable
 
@@ -33,11 +34,7 @@ _READY = "basin gateway listening on "
 def write_table(table: RoutingTable, path: Path) -> str:
     """Replace the table file atomically, readable by its owner only; return its tag."""
     text = table.to_json()
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    replace_file(path, text)
     return table_tag(text)
 
 

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from basin.errors import ConflictError, NotFoundError, ValidationError
+from basin.files import replace_file
 
 __all__ = ["SUPPORTED_ALGORITHMS", "KeyRing", "SigningKey"]
 
@@ -266,13 +267,7 @@ class KeyRing:
         manifest = {
             "keys": [{"kid": k.kid, "alg": k.alg, "created_at": k.created_at} for k in self._keys]
         }
-        tmp = self._dir / f".{_MANIFEST}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(manifest, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self._dir / _MANIFEST)
+        replace_file(self._dir / _MANIFEST, json.dumps(manifest, indent=2), durable=True)
 
 
 def _check_alg(alg: object) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from basin.errors import DeploymentFailedError, NotFoundError, ValidationError
+from basin.files import replace_file
 from basin.ids import validate_name
 
 if TYPE_CHECKING:
@@ -63,9 +64,7 @@ def _now() -> str:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    replace_file(path, json.dumps(data, indent=2))
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from basin.compute import (
     open_compute,
 )
 from basin.envbuild import EnvironmentBuilder, PythonDownloads
+from basin.files import remove_temporaries, replace_file
 from basin.gateway import RoutingTable
 from basin.gateway.process import GatewayProcess, write_table
 from basin.identity import KeyRing, TokenIssuer
@@ -175,6 +176,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     gateway_table = RoutingTable()
     gateway_dir = home / "gateway"
     gateway_dir.mkdir(mode=0o700, exist_ok=True)
+    remove_temporaries(gateway_dir)  # a killed gateway's, before this one's writes there
     gateway = GatewayProcess(
         gateway_dir / "routes.json",
         gateway_dir / "requests.jsonl",
@@ -331,9 +333,7 @@ def _certificate(settings: ServerSettings, home: Path, advertised: str) -> _Cert
     parts = [system.read_text()] if system.is_file() else []
     parts += [issuer.read_text() for issuer in issuers]
     tls_dir.mkdir(parents=True, exist_ok=True)
-    tmp = bundle.with_suffix(".tmp")
-    tmp.write_text("\n".join(parts))
-    os.replace(tmp, bundle)
+    replace_file(bundle, "\n".join(parts), mode=0o644)
     return _Certificate(served.cert_path, served.key_path, bundle, ca)
 
 

@@ -4,8 +4,9 @@ A server can be SIGKILLed at any point. Everything it writes is made aside and r
 committed into place, so a kill leaves the old state or the new one, plus what was being made
 aside. Those are only removable by the next start (or, in the shared build cache, by whoever
 finds their build key free): staging folders of laid-out models and code, build folders and
-work folders of environment builds, blob data files no committed blob refers to, and datastore
-uploads whose completion marker was never written.
+work folders of environment builds, the temporary files of keys, certificates and credentials
+being replaced, blob data files no committed blob refers to, and datastore uploads whose
+completion marker was never written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from basin.files import remove_temporaries
 from basin.services import datastores
 from basin.services._folders import STAGING_PREFIX, is_staging
 from basin.services.platform import Platform
@@ -41,6 +43,12 @@ def _half_made(home: Path) -> list[Path]:
     return found
 
 
+def _replaced_whole(home: Path) -> list[Path]:
+    """Folders where the server replaces whole files: credentials, keys, certificates."""
+    tls = home / "tls"
+    return [home, home / "keys", tls, *(p for p in tls.rglob("*") if p.is_dir())]
+
+
 def sweep_after_crash(platform: Platform) -> dict[str, int]:
     """Remove every half-made thing of a past life; returns what was removed, by kind."""
     removed: dict[str, int] = {}
@@ -53,6 +61,7 @@ def sweep_after_crash(platform: Platform) -> dict[str, int]:
         else:
             path.unlink(missing_ok=True)
     removed["staging folders"] = len(half_made)
+    removed["temporary files"] = sum(map(remove_temporaries, _replaced_whole(platform.state_dir)))
     removed["uploads"] = datastores.remove_incomplete_uploads(platform)
     if platform.blobs is not None:
         removed["blob files"] = platform.blobs.collect_garbage(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import uuid
 from pathlib import Path
 
+from basin.files import replace_file
 from basin.services.platform import Installation, Platform
 from basin.store import MetadataStore, Principal
 
@@ -109,10 +109,4 @@ def write_credentials(path: Path, **fields: str) -> None:
         data = json.loads(path.read_text())
     data.update(fields)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    replace_file(path, json.dumps(data, indent=2), durable=True)

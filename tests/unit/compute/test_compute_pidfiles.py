@@ -65,3 +65,30 @@ def test_the_folder_is_locked_while_open(tmp_path: Path) -> None:
         StateFolder(tmp_path)
     first.close()
     StateFolder(tmp_path).close()
+
+
+def test_a_pid_file_half_written_by_a_killed_supervisor_is_removed(tmp_path: Path) -> None:
+    # the CI crash matrix once found one: a SIGKILL between the write and the rename
+    (tmp_path / ".blue-1.pid.json.k3v9x_a1.tmp").write_text('{"replica": "bl')
+    folder = StateFolder(tmp_path)
+    assert folder.clean(grace=5) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["supervisor.lock"]
+    folder.close()
+
+
+def test_a_whole_pid_file_left_aside_by_a_killed_supervisor_still_stops_its_replica(
+    tmp_path: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    info = proc_info(sleeper.pid)
+    assert info is not None
+    first = StateFolder(tmp_path)
+    first.record("blue-1", "key", sleeper.pid, info.start_ticks)
+    first.close()
+    final = tmp_path / "blue-1.pid.json"
+    final.rename(final.with_name(f".{final.name}.k3v9x_a1.tmp"))  # killed before the rename
+    second = StateFolder(tmp_path)
+    (leftover,) = second.clean(grace=5)
+    assert leftover.pid == sleeper.pid
+    sleeper.wait(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["supervisor.lock"]
+    second.close()

@@ -102,3 +102,24 @@ def test_the_sweep_removes_what_a_kill_left_and_keeps_what_is_whole(
     # the running build's folders go once it is no longer running
     assert housekeeping.sweep_after_crash(platform)["builds"] == 1
     assert leftovers(home) == []
+
+
+def test_the_sweep_removes_files_a_kill_left_being_replaced_and_keeps_the_replaced(
+    put: PlatformUnderTest,
+) -> None:
+    # the crash matrix found a pid file's; the same holds for credentials, keys, certificates
+    home = put.home
+    (home / "keys").mkdir(exist_ok=True)
+    (home / "tls" / "server").mkdir(parents=True)
+    half = [
+        home / ".credentials.json.ab12cd_3.tmp",
+        home / "keys" / ".manifest.json.zz99yy00.tmp",
+        home / "tls" / "server" / ".cert.pem.q1w2e3r4.tmp",
+    ]
+    for path in half:
+        path.write_text("half")
+    (home / "tls" / "server" / "cert.pem").write_text("whole")
+    removed = housekeeping.sweep_after_crash(put.platform)
+    assert removed["temporary files"] == 3
+    assert leftovers(home) == []
+    assert (home / "tls" / "server" / "cert.pem").read_text() == "whole"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from basin.compute.local._process import group_members, proc_info
 from basin.errors import ConflictError
+from basin.files import remove_temporaries, replace_file, temporaries
 
 __all__ = ["Leftover", "StateFolder"]
 
@@ -58,16 +59,17 @@ class StateFolder:
     def record(self, replica_id: str, key: str, pid: int, start_ticks: int) -> None:
         body = {"replica": replica_id, "key": key, "pid": pid, "start_ticks": start_ticks}
         final = self.path / f"{replica_id}{_SUFFIX}"
-        temporary = final.with_name(final.name + ".tmp")
-        temporary.write_text(json.dumps(body))
-        os.replace(temporary, final)
+        replace_file(final, json.dumps(body))
 
     def forget(self, replica_id: str) -> None:
         (self.path / f"{replica_id}{_SUFFIX}").unlink(missing_ok=True)
 
     def leftovers(self) -> list[Leftover]:
+        # A supervisor killed between writing a pid file aside and renaming it has started that
+        # replica (it is recorded after the start): a whole temporary file counts as recorded.
         found = []
-        for file in sorted(self.path.glob(f"*{_SUFFIX}")):
+        files = [*self.path.glob(f"*{_SUFFIX}"), *temporaries(self.path)]
+        for file in sorted(files):
             try:
                 body = json.loads(file.read_text())
                 found.append(
@@ -90,6 +92,7 @@ class StateFolder:
             if _stop_group(leftover, grace, sleep):
                 stopped.append(leftover)
             self.forget(leftover.replica_id)
+        remove_temporaries(self.path)
         return stopped
 
     def close(self) -> None:
