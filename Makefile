@@ -5,7 +5,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench postgres clean screenshots
+.PHONY: install compile demo test lint format bench postgres clean screenshots
 
 # Bytecode is written once here: where PYTHONDONTWRITEBYTECODE is set (as in these sandboxes),
 # every process would compile every module again (a server start cost 3.6 s of CPU, now 1.3 s).
@@ -17,10 +17,18 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
-demo: install
+# The gateway's request path compiled to C by mypyc (src/basin/native.py says when it is used);
+# where it cannot be built the gateway runs as plain Python, and this says why.
+GATEWAY_BUILD := src/basin/gateway/_compiled/stamp.json
+$(GATEWAY_BUILD): $(VENV)/.installed $(wildcard src/basin/gateway/*.py) src/basin/native.py
+	$(VENV)/bin/python scripts/compile_gateway.py
+
+compile: $(GATEWAY_BUILD)
+
+demo: install compile
 	$(VENV)/bin/python -m basin.demo
 
-test: install
+test: install compile
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 lint: install
@@ -39,8 +47,8 @@ screenshots: install
 	BASIN_STUDIO_SCREENSHOTS=$(CURDIR)/docs/studio $(VENV)/bin/python -m pytest -q -p no:xdist \
 		tests/e2e/test_studio_browser.py
 
-bench: install
+bench: install compile
 	$(VENV)/bin/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache src/basin/gateway/_compiled build

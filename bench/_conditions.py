@@ -18,8 +18,18 @@ def conditions() -> str:
     one, five, fifteen = os.getloadavg()
     return (
         f"[{time.strftime('%Y-%m-%d %H:%M:%S %Z')}; {os.cpu_count()} CPUs; "
-        f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)]"
+        f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min); "
+        f"gateway {_gateway_build()}]"
     )
+
+
+def _gateway_build() -> str:
+    """Whether the gateways this bench starts run their request path compiled (they inherit
+    this process's environment and interpreter)."""
+    from basin import native
+
+    why = native.why_not(native.FOLDER, native.PACKAGE)
+    return "compiled" if why is None else f"in Python ({why})"
 
 
 def run_reporting_conditions(main: Callable[[], int | None]) -> None:

@@ -134,8 +134,12 @@ def start_replica(script: Path, model_dir: Path, work: Path) -> tuple[subprocess
     return proc, port
 
 
-def start_gateway(replica: str, work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A gateway routing the endpoint ``bench`` to ``replica`` (``unix:/path`` or host:port)."""
+def start_gateway(
+    replica: str, work: Path, *, compiled: bool = True
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A gateway routing the endpoint ``bench`` to ``replica`` (``unix:/path`` or host:port);
+    ``compiled=False``: its request path in Python even where the compiled one is current."""
+    from basin import native
     from basin.gateway import DeploymentRoute, EndpointRoute, RoutingTable
 
     table = RoutingTable(
@@ -157,8 +161,9 @@ def start_gateway(replica: str, work: Path) -> tuple[subprocess.Popen[bytes], in
     log_path = work / "gateway.log"
     port = free_port()
     cmd = [PYTHON, "-m", "basin.gateway", "--table", str(table_path), "--port", str(port)]
+    env = {**os.environ, **({} if compiled else {native.SWITCH: "0"})}
     proc = subprocess.Popen(
-        [*pin(other_cpus()), *cmd], stdout=log_path.open("w"), stderr=subprocess.STDOUT
+        [*pin(other_cpus()), *cmd], stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env
     )
     wait_ready(proc, f"http://127.0.0.1:{port}/health", "gateway", log_path)
     return proc, port

@@ -39,10 +39,13 @@ from gateway import (
     replica_socket,
     script_path,
     start_behind_gateway,
+    start_gateway,
     stop,
     wait_ready,
     write_lua,
 )
+
+from basin import native
 
 FLOOR_PROXY = Path(__file__).with_name("_floor_proxy.py")
 
@@ -166,6 +169,18 @@ def main() -> int:
                     ),
                     "haproxy": (f"http://127.0.0.1:{proxy_port}/score", plain, proxy.pid),
                 }
+                if native.why_not(native.FOLDER, native.PACKAGE) is None:
+                    # the same gateway with its request path in Python: what compiling gives
+                    (work / "python").mkdir(exist_ok=True)
+                    python, python_port = start_gateway(
+                        upstream.replace("unix@", "unix:"), work / "python", compiled=False
+                    )
+                    running.append(python)
+                    targets["gateway in Python"] = (
+                        f"http://127.0.0.1:{python_port}/endpoints/bench/score",
+                        keyed,
+                        python.pid,
+                    )
                 if args.transport == "unix":
                     floor, floor_port = start_floor(replica_socket(work, script_path(work, name)))
                     running.append(floor)
@@ -188,7 +203,7 @@ def main() -> int:
                         ratio = result.rps / direct.rps if direct.rps else 0.0
                         rows.append((name, conns, target, result, cpu_us, ratio))
                         log(
-                            f"{name:8} c={conns:<2} {target:14} {result.rps:9,.0f} req/s  "
+                            f"{name:8} c={conns:<2} {target:17} {result.rps:9,.0f} req/s  "
                             f"p50 {result.p50_ms:6.2f} ms  proxy CPU {cpu_us:6.1f} us/req  "
                             f"{ratio:.2f}x direct"
                         )

@@ -14,9 +14,15 @@ control plane updates; nothing on the request path touches a database or the man
     table.set_replicas("my-endpoint", "blue", ["127.0.0.1:5001", "127.0.0.1:5002"])
 
 Run alone, fed by a JSON file: ``python -m basin.gateway --table routes.json --port 8080``.
+
+The request path's modules run compiled by mypyc where ``make`` could build them (``basin.native``).
 """
 
 from __future__ import annotations
+
+from basin import native
+
+native.enable(__path__)  # before any module of the request path is imported
 
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
 from basin.gateway.records import RequestRecord, RequestSink

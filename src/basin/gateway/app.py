@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from basin.gateway.balance import DeploymentState, EndpointPlan, ReplicaState, Router
 from basin.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
@@ -51,14 +51,20 @@ logger = logging.getLogger("basin.gateway")
 
 Scope = MutableMapping[str, Any]
 
-DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024  # what nginx allows in Azure's inference images
-BOOKKEEPING_INTERVAL_S = 0.05  # how long a finished request waits to be counted and recorded
+DEFAULT_MAX_BODY_BYTES: Final = 100 * 1024 * 1024  # what nginx allows in Azure's inference images
+BOOKKEEPING_INTERVAL_S: Final = 0.05  # how long a finished request waits to be counted and recorded
 
-_PREFIX = b"/endpoints/"
-_METHODS = {m.decode(): m for m in (b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"HEAD")}
+_PREFIX: Final = b"/endpoints/"
+_METHODS: Final = {m.decode(): m for m in (b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"HEAD")}
 # Request headers read by the gateway (kind > 0 is also not forwarded as is).
-_AUTHORIZATION, _DEPLOYMENT, _RID, _LEGACY_RID, _CLIENT_RID, _LENGTH, _HOP = range(7)
-_SPECIAL = {
+_AUTHORIZATION: Final = 0
+_DEPLOYMENT: Final = 1
+_RID: Final = 2
+_LEGACY_RID: Final = 3
+_CLIENT_RID: Final = 4
+_LENGTH: Final = 5
+_HOP: Final = 6
+_SPECIAL: Final = {
     b"authorization": _AUTHORIZATION,
     b"azureml-model-deployment": _DEPLOYMENT,
     b"x-request-id": _RID,
@@ -76,8 +82,8 @@ _SPECIAL = {
     b"upgrade": _HOP,
     b"expect": _HOP,  # the front server already answered 100-continue to the client
 }
-_TEXT: Header = (b"content-type", b"text/plain; charset=utf-8")
-_BAD_CREDENTIAL = error_body(
+_TEXT: Final[Header] = (b"content-type", b"text/plain; charset=utf-8")
+_BAD_CREDENTIAL: Final = error_body(
     "AuthenticationFailed",
     "The request needs a valid credential: 'Authorization: Bearer <endpoint key or token>'.",
 )
@@ -471,8 +477,8 @@ class _Refusal(NamedTuple):
     reason: str
 
 
-_REASONS = {404: "no_endpoint", 413: "payload_too_large", 429: "too_many_requests"}
-_UNAUTHORIZED = _Refusal(401, _BAD_CREDENTIAL, "unauthorized")
+_REASONS: Final = {404: "no_endpoint", 413: "payload_too_large", 429: "too_many_requests"}
+_UNAUTHORIZED: Final = _Refusal(401, _BAD_CREDENTIAL, "unauthorized")
 
 
 def _refused(status: int, code: str, message: str, reason: str | None = None) -> _Refusal:

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 from bisect import bisect_right
 from collections import deque
+from typing import Final
 
 from basin.gateway.metrics import GatewayMetrics, Series
 from basin.gateway.table import EndpointRoute, RoutingTable, TokenVerifier
@@ -32,7 +33,7 @@ class ReplicaState:
 
 
 #: Requests waiting for room, per deployment, at most this many times its in-flight limit.
-_QUEUE_PER_SLOT = 64
+_QUEUE_PER_SLOT: Final = 64
 
 
 def _expire(waiter: asyncio.Future[bool]) -> None:

@@ -6,7 +6,8 @@
 The control plane rewrites the file (write a temporary file, then rename it over the old one);
 the gateway reloads it within ``--reload-interval`` seconds and keeps the old table if the new
 one is not valid. The file holds endpoint keys: make it readable by the gateway's user only.
-Once listening, the process prints ``basin gateway listening on http://HOST:PORT``.
+Once listening, the process prints whether its request path runs compiled (``basin.native``),
+then ``basin gateway listening on http://HOST:PORT``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, cast
 
+from basin import native
 from basin.errors import AuthenticationError, ValidationError
 from basin.files import replace_file
 from basin.gateway.app import DEFAULT_MAX_BODY_BYTES, GatewayApp
@@ -327,6 +329,8 @@ def _serve(
             os.write(ready[1], b"x")  # tell the primary this worker serves
         elif server.started:
             await _all_ready(ready[0], workers - 1)
+            how = native.PLAIN_BECAUSE
+            print(f"basin gateway request path: {'compiled' if how is None else f'Python ({how})'}")
             print(f"basin gateway listening on http://{host}:{port}", flush=True)
         await serving
         watcher.cancel()

@@ -24,7 +24,7 @@ import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from http import HTTPStatus
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 import httptools
 
@@ -36,17 +36,22 @@ logger = logging.getLogger("basin.gateway")
 
 Message = MutableMapping[str, Any]
 
-_HIGH_WATER = 64 * 1024  # request body bytes held before reading from the client pauses
-_MAX_HEAD_BYTES = 64 * 1024  # request line and headers; past this: 431
-_TICK_S = 0.1  # how often the server looks at should_exit and for idle connections
-_NO_BODY_STATUS = frozenset({204, 304})
-_STATUS_LINES = {int(s): b"HTTP/1.1 %d %s\r\n" % (int(s), s.phrase.encode()) for s in HTTPStatus}
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_DISCONNECT: Message = {"type": "http.disconnect"}
-_ASGI = {"version": "3.0", "spec_version": "2.3"}  # shared by every scope: read, never written
+_HIGH_WATER: Final = 64 * 1024  # request body bytes held before reading from the client pauses
+_MAX_HEAD_BYTES: Final = 64 * 1024  # request line and headers; past this: 431
+_TICK_S: Final = 0.1  # how often the server looks at should_exit and for idle connections
+_NO_BODY_STATUS: Final = frozenset({204, 304})
+_STATUS_LINES: Final = {
+    int(s): b"HTTP/1.1 %d %s\r\n" % (int(s), s.phrase.encode()) for s in HTTPStatus
+}
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+_DISCONNECT: Final[Message] = {"type": "http.disconnect"}
+_ASGI: Final = {
+    "version": "3.0",
+    "spec_version": "2.3",
+}  # shared by every scope: read, never written
 # ``idle_since`` / ``head_since`` of a connection that went idle or began a request's head since
 # the last sweep: the sweep stamps the time then (to within a tick), not each request.
-_UNSTAMPED = -1.0
+_UNSTAMPED: Final = -1.0
 
 
 class AsgiApp(Protocol):
@@ -110,10 +115,12 @@ class FrontServer:
 
     async def serve(self, sockets: list[Any]) -> None:
         loop = asyncio.get_running_loop()
-        listeners = [
-            await loop.create_server(lambda: _Connection(self, loop), sock=sock, backlog=2048)
-            for sock in sockets
-        ]
+        listeners = []
+        for sock in sockets:  # (not a comprehension: mypyc 2.4 fails on an await in one)
+            listener = await loop.create_server(
+                lambda: _Connection(self, loop), sock=sock, backlog=2048
+            )
+            listeners.append(listener)
         self.started = True
         try:
             while not self.should_exit:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sized
-from typing import Protocol
+from typing import Final, Protocol
 
 __all__ = ["BUCKETS", "CONTENT_TYPE", "GatewayMetrics", "Series"]
 
-CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE: Final = b"text/plain; version=0.0.4; charset=utf-8"
 # Seconds; scoring answers range from sub-millisecond echoes to the 180 s request timeout cap.
-BUCKETS = (
+BUCKETS: Final = (
     0.0005,
     0.001,
     0.0025,

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from basin.gateway.balance import DeploymentState, ReplicaState
 from basin.gateway.replies import (
@@ -33,10 +33,12 @@ logger = logging.getLogger("basin.gateway")
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
-MIRROR_MAX_BODY_BYTES = 4 * 1024 * 1024  # a streamed body past this is not mirrored (held in RAM)
-_PASSED_THROUGH = 200  # Azure's front door turns every other replica status into a 424
-_BODILESS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"DELETE"})
-_SMALL = 64 * 1024  # below this, head and body go out in one write
+MIRROR_MAX_BODY_BYTES: Final = (
+    4 * 1024 * 1024
+)  # a streamed body past this is not mirrored (held in RAM)
+_PASSED_THROUGH: Final = 200  # Azure's front door turns every other replica status into a 424
+_BODILESS: Final = frozenset({b"GET", b"HEAD", b"OPTIONS", b"DELETE"})
+_SMALL: Final = 64 * 1024  # below this, head and body go out in one write
 
 
 _Answer = tuple[int, list[Header], bytes]
@@ -494,16 +496,22 @@ def forward_now(
     return True
 
 
+class Expiring(Protocol):
+    """What :class:`Deadlines` watches: something told when its time is up."""
+
+    def expire(self) -> None: ...
+
+
 class Deadlines:
     """The timeouts of task-free exchanges under one timer, set for the earliest deadline
     pending and moved on when it fires, instead of a timer each (uvloop's ``call_at`` and
     ``cancel`` cost about 2 µs a request; this is a dict entry)."""
 
     def __init__(self) -> None:
-        self._pending: dict[_Now, float] = {}
+        self._pending: dict[Expiring, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, item: _Now, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
+    def add(self, item: Expiring, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
         deadline = loop.time() + timeout_s
         self._pending[item] = deadline
         timer = self._timer
@@ -512,7 +520,7 @@ class Deadlines:
                 timer.cancel()
             self._timer = loop.call_at(deadline, self._fire, loop)
 
-    def remove(self, item: _Now) -> float | None:
+    def remove(self, item: Expiring) -> float | None:
         """Stop watching ``item``; its deadline (loop time), if it was watched."""
         return self._pending.pop(item, None)
 

@@ -6,7 +6,7 @@ import json
 import os
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 
 __all__ = [
     "JSON",
@@ -22,14 +22,14 @@ __all__ = [
 Header = tuple[bytes, bytes]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-JSON: Header = (b"content-type", b"application/json")
-CLOSE: Header = (b"connection", b"close")
+JSON: Final[Header] = (b"content-type", b"application/json")
+CLOSE: Final[Header] = (b"connection", b"close")
 # Azure's front door names a replica's non-200 answer this way (its status goes alongside).
-MODEL_ERROR_REASON: Header = (b"ms-azureml-model-error-reason", b"model_error")
-MODEL_ERROR_STATUS = b"ms-azureml-model-error-statuscode"
-OVERLOADED_REASON: Header = (b"ms-azureml-model-error-reason", b"too_many_pending_request")
+MODEL_ERROR_REASON: Final[Header] = (b"ms-azureml-model-error-reason", b"model_error")
+MODEL_ERROR_STATUS: Final = b"ms-azureml-model-error-statuscode"
+OVERLOADED_REASON: Final[Header] = (b"ms-azureml-model-error-reason", b"too_many_pending_request")
 
-_STATUS_BYTES = {code: str(code).encode() for code in range(100, 600)}
+_STATUS_BYTES: Final = {code: str(code).encode() for code in range(100, 600)}
 
 
 def status_bytes(status: int) -> bytes:
@@ -43,7 +43,7 @@ def error_body(code: str, message: str) -> bytes:
 
 _ids = random.Random()  # seeded from the OS; ids need to be unique, not secret
 _made: list[bytes] = []  # ids made ahead, taken one per request
-_BATCH = 256
+_BATCH: Final = 256
 
 
 def _after_fork() -> None:

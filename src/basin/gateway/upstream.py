@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import cast
+from typing import Final, cast
 
 import httptools
 
@@ -27,7 +27,7 @@ __all__ = ["Connection", "ReplicaPool", "UpstreamError"]
 
 # Response headers the gateway never passes back: hop-by-hop framing (the front server frames the
 # answer to the client itself), the replica's server name, and the request ids (the gateway sets them).
-DROPPED_RESPONSE_HEADERS = frozenset(
+DROPPED_RESPONSE_HEADERS: Final = frozenset(
     {
         b"connection",
         b"keep-alive",
@@ -41,9 +41,13 @@ DROPPED_RESPONSE_HEADERS = frozenset(
         b"x-ms-client-request-id",
     }
 )
-_HIGH_WATER = 256 * 1024  # bytes of response body buffered before reading from the replica pauses
-_LOW_WATER = 64 * 1024
-IDLE_MAX_S = 3.0  # below uvicorn's 5 s keep-alive timeout: never reuse a socket it may be closing
+_HIGH_WATER: Final = (
+    256 * 1024
+)  # bytes of response body buffered before reading from the replica pauses
+_LOW_WATER: Final = 64 * 1024
+IDLE_MAX_S: Final = (
+    3.0  # below uvicorn's 5 s keep-alive timeout: never reuse a socket it may be closing
+)
 
 
 class UpstreamError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
+from basin import native
 from basin.gateway import DeploymentRoute, RoutingTable
 
 from .conftest import KEY1, KEY2, endpoint
@@ -33,7 +36,9 @@ def _until(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def test_gateway_process_reloads_its_table(tmp_path: Path, fresh) -> None:
+@pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled", "python"])
+def test_gateway_process_reloads_its_table(tmp_path: Path, fresh, compiled: str) -> None:
+    # (both ways: the request path runs compiled where make could build it, else as Python)
     table_file = tmp_path / "routes.json"
     log_file = tmp_path / "requests.jsonl"
     route = endpoint("ep-proc", {"blue": DeploymentRoute((fresh["blue"].address,))})
@@ -53,9 +58,15 @@ def test_gateway_process_reloads_its_table(tmp_path: Path, fresh) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, native.SWITCH: compiled},
     )
     try:
         assert process.stdout is not None
+        how = process.stdout.readline()
+        if compiled == "0":
+            assert how == f"basin gateway request path: Python ({native.SWITCH}=0)\n"
+        elif shutil.which("cc") is not None:  # make compiles it before the tests
+            assert how == "basin gateway request path: compiled\n"
         line = process.stdout.readline()
         assert line.startswith("basin gateway listening on http://127.0.0.1:"), line
         base = line.split()[-1]
@@ -129,6 +140,7 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
     )
     try:
         assert process.stdout is not None
+        assert process.stdout.readline().startswith("basin gateway request path: ")
         line = process.stdout.readline()
         assert line.startswith("basin gateway listening on http://127.0.0.1:"), line
         base = line.split()[-1]

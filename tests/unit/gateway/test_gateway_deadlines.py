@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import Any
 
 from basin.gateway.proxy import Deadlines
 
@@ -23,11 +23,11 @@ def test_each_deadline_fires_on_time_and_a_removed_one_never() -> None:
         fired: list[tuple[str, float]] = []
         start = loop.time()
         long, short, gone = (_Item(n, fired, loop) for n in ("long", "short", "gone"))
-        deadlines.add(cast(Any, long), loop, 0.30)
-        deadlines.add(cast(Any, gone), loop, 0.10)
-        deadlines.add(cast(Any, short), loop, 0.15)  # earlier than the first: fires first
-        assert deadlines.remove(cast(Any, gone)) is not None
-        assert deadlines.remove(cast(Any, gone)) is None
+        deadlines.add(long, loop, 0.30)
+        deadlines.add(gone, loop, 0.10)
+        deadlines.add(short, loop, 0.15)  # earlier than the first: fires first
+        assert deadlines.remove(gone) is not None
+        assert deadlines.remove(gone) is None
         await asyncio.sleep(0.45)
         assert [name for name, _ in fired] == ["short", "long"]
         for (_, at), wanted in zip(fired, (0.15, 0.30), strict=True):
