@@ -38,6 +38,7 @@ COMPILED = (
     "front",
     "metrics",
     "proxy",
+    "records",
     "replies",
     "upstream",
 )

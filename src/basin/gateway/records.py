@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json.encoder
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Final
 
 __all__ = ["RequestRecord", "RequestSink"]
 
@@ -54,7 +54,7 @@ class RequestRecord:
 
     def to_dict(self) -> dict[str, Any]:
         # Every field is a flat value: a shallow copy is enough (asdict deep-copies, per request).
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in _FIELDS}
 
     def to_json_line(self) -> bytes:
         """``json.dumps(self.to_dict())`` and a line break, at a fifth of its cost (one per
@@ -71,6 +71,8 @@ class RequestRecord:
             f'"reason": {_json_value(self.reason)}, "mirror": {_json_value(self.mirror)}}}\n'
         ).encode()
 
+
+_FIELDS: Final = tuple(field.name for field in fields(RequestRecord))
 
 RequestSink = Callable[[RequestRecord], None]
 """Called on the gateway's event loop once per request: keep it fast and never block."""
