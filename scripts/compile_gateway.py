@@ -71,10 +71,9 @@ def main() -> int:
                 made = build(Path(work))
         except (Exception, SystemExit) as ex:  # distutils ends a failed compile with SystemExit
             print(output.getvalue()[-4000:], file=sys.stderr)
-            print(
-                f"warning: the gateway could not be compiled ({ex}); it runs as plain Python.",
-                file=sys.stderr,
-            )
+            kept = native.why_not(folder, native.PACKAGE) is None
+            then = "the current build stays" if kept else "it runs as plain Python"
+            print(f"warning: the gateway could not be compiled ({ex}); {then}.", file=sys.stderr)
             return 0
         old = Path(work) / "old"
         if folder.exists():
