@@ -51,6 +51,14 @@ def build(work: Path) -> Path:
     return made
 
 
+def _not_built(why: str) -> int:
+    """Say why nothing was built and what the gateway runs then; never fails make."""
+    kept = native.why_not(native.FOLDER, native.PACKAGE) is None
+    then = "the current build stays" if kept else "the gateway runs as plain Python"
+    print(f"warning: the gateway was not compiled ({why}); {then}.", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="build even if the build is current")
@@ -61,6 +69,8 @@ def main() -> int:
         print("The gateway's compiled request path is current.")
         (folder / native.STAMP).touch()  # newer than the sources make compares it with
         return 0
+    if not native.can_build():
+        return _not_built("no C compiler or Python headers here")
     print("Compiling the gateway's request path with mypyc (about half a minute) ...", flush=True)
     staging = ROOT / "build"  # (ignored by git; on the same file system as the package)
     staging.mkdir(exist_ok=True)
@@ -71,10 +81,7 @@ def main() -> int:
                 made = build(Path(work))
         except (Exception, SystemExit) as ex:  # distutils ends a failed compile with SystemExit
             print(output.getvalue()[-4000:], file=sys.stderr)
-            kept = native.why_not(folder, native.PACKAGE) is None
-            then = "the current build stays" if kept else "it runs as plain Python"
-            print(f"warning: the gateway could not be compiled ({ex}); {then}.", file=sys.stderr)
-            return 0
+            return _not_built(f"the build failed: {ex}")
         old = Path(work) / "old"
         if folder.exists():
             folder.rename(old)

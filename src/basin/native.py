@@ -15,7 +15,9 @@ import hashlib
 import importlib.machinery
 import json
 import os
+import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "GROUP",
     "PACKAGE",
     "STAMP",
+    "can_build",
     "enable",
     "interpreter",
     "source_digests",
@@ -55,6 +58,13 @@ SWITCH = "BASIN_GATEWAY_COMPILED"
 def interpreter() -> str:
     """What a build is only good for: this Python's version and extension module suffix."""
     return f"{sys.implementation.cache_tag} {importlib.machinery.EXTENSION_SUFFIXES[0]}"
+
+
+def can_build() -> bool:
+    """Whether this machine has what a build needs: a C compiler and this Python's headers."""
+    compiler = os.environ.get("CC", "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    return shutil.which(compiler) is not None and headers.is_file()
 
 
 def source_digests(package: Path) -> dict[str, str]:
