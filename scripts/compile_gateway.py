@@ -2,7 +2,7 @@
 
     python scripts/compile_gateway.py [--force]
 
-Does nothing while the build there is current (``basin.gateway.native`` decides). The new build
+Does nothing while the build there is current (``basin.native`` decides). The new build
 is made aside and renamed into place, so a running gateway keeps the modules it loaded and a
 failed build leaves the last one. Where it cannot build (no C compiler), it says so and exits 0:
 the gateway then runs as plain Python, only slower.

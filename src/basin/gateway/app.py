@@ -51,8 +51,10 @@ logger = logging.getLogger("basin.gateway")
 
 Scope = MutableMapping[str, Any]
 
-DEFAULT_MAX_BODY_BYTES: Final = 100 * 1024 * 1024  # what nginx allows in Azure's inference images
-BOOKKEEPING_INTERVAL_S: Final = 0.05  # how long a finished request waits to be counted and recorded
+#: what nginx allows in Azure's inference images
+DEFAULT_MAX_BODY_BYTES: Final = 100 * 1024 * 1024
+#: how long a finished request waits to be counted and recorded
+BOOKKEEPING_INTERVAL_S: Final = 0.05
 
 _PREFIX: Final = b"/endpoints/"
 _METHODS: Final = {m.decode(): m for m in (b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"HEAD")}

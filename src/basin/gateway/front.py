@@ -45,10 +45,8 @@ _STATUS_LINES: Final = {
 }
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _DISCONNECT: Final[Message] = {"type": "http.disconnect"}
-_ASGI: Final = {
-    "version": "3.0",
-    "spec_version": "2.3",
-}  # shared by every scope: read, never written
+# shared by every scope: read, never written
+_ASGI: Final = {"version": "3.0", "spec_version": "2.3"}
 # ``idle_since`` / ``head_since`` of a connection that went idle or began a request's head since
 # the last sweep: the sweep stamps the time then (to within a tick), not each request.
 _UNSTAMPED: Final = -1.0

@@ -33,9 +33,8 @@ logger = logging.getLogger("basin.gateway")
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
-MIRROR_MAX_BODY_BYTES: Final = (
-    4 * 1024 * 1024
-)  # a streamed body past this is not mirrored (held in RAM)
+# a streamed body past this is not mirrored (it is held in RAM)
+MIRROR_MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 _PASSED_THROUGH: Final = 200  # Azure's front door turns every other replica status into a 424
 _BODILESS: Final = frozenset({b"GET", b"HEAD", b"OPTIONS", b"DELETE"})
 _SMALL: Final = 64 * 1024  # below this, head and body go out in one write

@@ -41,13 +41,11 @@ DROPPED_RESPONSE_HEADERS: Final = frozenset(
         b"x-ms-client-request-id",
     }
 )
-_HIGH_WATER: Final = (
-    256 * 1024
-)  # bytes of response body buffered before reading from the replica pauses
+# bytes of response body buffered before reading from the replica pauses
+_HIGH_WATER: Final = 256 * 1024
 _LOW_WATER: Final = 64 * 1024
-IDLE_MAX_S: Final = (
-    3.0  # below uvicorn's 5 s keep-alive timeout: never reuse a socket it may be closing
-)
+# below uvicorn's 5 s keep-alive timeout: never reuse a socket it may be closing
+IDLE_MAX_S: Final = 3.0
 
 
 class UpstreamError(Exception):
