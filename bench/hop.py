@@ -8,8 +8,11 @@ of what a hop in front of the replicas costs, the figure to weigh moving the dat
 the gateway's uvloop and httptools with only a key check: what basin's gateway costs beyond it
 is its own per-request Python.
 For each target it reports req/s and p50 at concurrency 1 and 8 (wrk, best of rounds that
-alternate targets) and the proxy's own CPU time per request (from /proc, user + system), which
-is the hop's cost independent of how busy the machine is. The replica is pinned to CPU 0, the
+alternate targets; the ratio to direct also from the medians of the rounds, steadier on a
+noisy machine than the best, whose direct figure is its luckiest) and the proxy's own CPU
+time per request (from /proc, user + system), which is the hop's cost independent of how busy
+the machine is. "gateway in Python" is the same gateway with ``BASIN_GATEWAY_COMPILED=0``
+(shown where the compiled one is current). The replica is pinned to CPU 0, the
 proxy and wrk to the others, as in bench/gateway.py. Both proxies reach the replica over its
 Unix socket, as basin's server has its gateway do (``--transport tcp``: over its port, as
 before 2026-12-05); wrk reaches all three over TCP. Prints the date and load average.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -193,19 +197,23 @@ def main() -> int:
                     run_wrk(wrk, url, lua, max(levels), 1, cpus=other_cpus())  # warm up
                 for conns in levels:
                     best: dict[str, tuple[Result, float]] = {}
+                    every: dict[str, list[float]] = {target: [] for target in targets}
                     for _ in range(args.rounds):
                         for target, (url, lua, pid) in targets.items():
                             found = measure(wrk, url, lua, conns, args.duration, pid)
+                            every[target].append(found[0].rps)
                             if target not in best or found[0].rps > best[target][0].rps:
                                 best[target] = found
                     direct = best["direct"][0]
+                    direct_median = statistics.median(every["direct"])
                     for target, (result, cpu_us) in best.items():
                         ratio = result.rps / direct.rps if direct.rps else 0.0
-                        rows.append((name, conns, target, result, cpu_us, ratio))
+                        median = statistics.median(every[target]) / direct_median
+                        rows.append((name, conns, target, result, cpu_us, ratio, median))
                         log(
                             f"{name:8} c={conns:<2} {target:17} {result.rps:9,.0f} req/s  "
                             f"p50 {result.p50_ms:6.2f} ms  proxy CPU {cpu_us:6.1f} us/req  "
-                            f"{ratio:.2f}x direct"
+                            f"{ratio:.2f}x direct (medians {median:.2f}x)"
                         )
             finally:
                 for proc in reversed(running):
@@ -214,14 +222,15 @@ def main() -> int:
         f"Hop benchmark {conditions()}, best of {args.rounds} x {args.duration}s, "
         f"proxies to the replica over {args.transport}",
         "",
-        "| script | concurrency | target | req/s | p50 ms | proxy CPU us/request | vs direct |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| script | concurrency | target | req/s | p50 ms | proxy CPU us/request | vs direct "
+        "(best) | vs direct (medians) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for name, conns, target, result, cpu_us, ratio in rows:
+    for name, conns, target, result, cpu_us, ratio, median in rows:
         cpu = f"{cpu_us:.0f}" if cpu_us else "-"
         lines.append(
             f"| {name} | {conns} | {target} | {result.rps:,.0f} | {result.p50_ms:.2f} | {cpu} | "
-            f"{ratio:.2f}x |"
+            f"{ratio:.2f}x | {median:.2f}x |"
         )
     log("\n" + "\n".join(lines))
     return 0
