@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from basin.testing.packages import free_port
+from basin.testing.ports import free_port
 
 
 def test_basin_serve_runs_a_scoring_script(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,9 @@ from pathlib import Path
 
 from passlib.apache import HtpasswdFile
 
-__all__ = ["PrivateIndex", "free_port", "make_wheel", "start_pypiserver", "wait_until_up"]
+from basin.testing.ports import free_port
+
+__all__ = ["PrivateIndex", "make_wheel", "start_pypiserver", "wait_until_up"]
 
 
 def make_wheel(
@@ -54,12 +55,6 @@ def make_wheel(
         record.append(f"{info}/RECORD,,")
         archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:

@@ -27,6 +27,7 @@ from azure.storage.blob import (
 )
 
 from basin.server import blob as service
+from basin.testing.ports import free_port
 from basin.tls import ensure_certificate_authority, ensure_server_certificate
 
 ACCOUNT = "devstoreaccount1"
@@ -43,13 +44,6 @@ GRANTS = {
 }  # fmt: skip
 HERE = Path(__file__).parent
 SRC = HERE.parents[2] / "src"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from basin.blobs import LocalBlobStore
+from basin.testing.ports import free_port
 
 from .conftest import (
     ACCOUNT,
     BlobServer,
     container_sas,
-    free_port,
     launch,
     shared_key_service,
 )

@@ -52,9 +52,10 @@ from azure.storage.blob import (
 )
 
 from basin.testing.azurite import azurite_blob_command
+from basin.testing.ports import free_port
 from basin.tls import ensure_certificate_authority, ensure_server_certificate
 
-from .conftest import ACCOUNT, KEY1, KEY2, BlobServer, free_port, launch
+from .conftest import ACCOUNT, KEY1, KEY2, BlobServer, launch
 
 ROOT = Path(__file__).resolve().parents[3]
 AZURITE_DIR = ROOT / "bench" / ".azurite"  # shared with bench/blob.py (git-ignored)

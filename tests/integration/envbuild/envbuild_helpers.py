@@ -9,7 +9,6 @@ from pathlib import Path
 from basin.testing.files import files_containing  # noqa: F401 - re-exported for the tests here
 from basin.testing.packages import (  # noqa: F401 - re-exported for the tests here
     PrivateIndex,
-    free_port,
     make_wheel,
     start_pypiserver,
     wait_until_up,

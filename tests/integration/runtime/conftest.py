@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,18 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from basin.testing.ports import free_port
+
 STARTUP_LIMIT_S = 180  # generous: scripts import numpy/sklearn on a busy 2-core machine
 #: The interpreter runtimes are started with: this one, or (to check the runtime on another
 #: Python by hand) a venv's python named by BASIN_TEST_RUNTIME_PYTHON with the runtime's
 #: packages installed; its process then finds basin.runtime through PYTHONPATH.
 RUNTIME_PYTHON = os.environ.get("BASIN_TEST_RUNTIME_PYTHON") or sys.executable
 _SRC = str(Path(__file__).resolve().parents[3] / "src")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def base_env(python: str = RUNTIME_PYTHON, **extra: str) -> dict[str, str]:

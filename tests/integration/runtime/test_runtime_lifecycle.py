@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from basin.testing.ports import free_port
 from tests.integration.runtime.conftest import (
     Runtime,
     base_env,
-    free_port,
     spawn,
     wait_ready,
     write_script,

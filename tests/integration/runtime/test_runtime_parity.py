@@ -29,12 +29,12 @@ import pytest
 from basin.envbuild import PythonInstall
 from basin.services.runtime_payload import preferred_versions
 from basin.testing.azmlinfsrv import ensure_azmlinfsrv, pins_like_here
+from basin.testing.ports import free_port
 from basin.testing.pythons import installed_pythons
 from basin.testing.venvs import ensure_venv
 from tests.integration.runtime.conftest import (
     RUNTIME_PYTHON,
     base_env,
-    free_port,
     spawn,
     wait_ready,
     write_script,
