@@ -154,12 +154,11 @@ def main() -> int:
                 replica_port, gateway, gateway_port = start_behind_gateway(
                     name, work, model_dir, running, args.transport
                 )
-                upstream = (
-                    f"unix@{replica_socket(work, script_path(work, name))}"
-                    if args.transport == "unix"
-                    else f"127.0.0.1:{replica_port}"
+                socket_path = replica_socket(work, script_path(work, name))
+                over_unix, tcp = args.transport == "unix", f"127.0.0.1:{replica_port}"
+                proxy, proxy_port = start_haproxy(
+                    haproxy, f"unix@{socket_path}" if over_unix else tcp, work
                 )
-                proxy, proxy_port = start_haproxy(haproxy, upstream, work)
                 running.append(proxy)
                 plain, keyed = work / "plain.lua", work / "keyed.lua"
                 write_lua(plain, body, None)
@@ -177,7 +176,7 @@ def main() -> int:
                     # the same gateway with its request path in Python: what compiling gives
                     (work / "python").mkdir(exist_ok=True)
                     python, python_port = start_gateway(
-                        upstream.replace("unix@", "unix:"), work / "python", compiled=False
+                        f"unix:{socket_path}" if over_unix else tcp, work / "python", compiled=False
                     )
                     running.append(python)
                     targets["gateway in Python"] = (
@@ -185,8 +184,8 @@ def main() -> int:
                         keyed,
                         python.pid,
                     )
-                if args.transport == "unix":
-                    floor, floor_port = start_floor(replica_socket(work, script_path(work, name)))
+                if over_unix:
+                    floor, floor_port = start_floor(socket_path)
                     running.append(floor)
                     targets["python floor"] = (
                         f"http://127.0.0.1:{floor_port}/endpoints/bench/score",
