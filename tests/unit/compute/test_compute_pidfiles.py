@@ -21,15 +21,19 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     process.wait()
 
 
+def _recorded_by_a_past_supervisor(folder: Path, process: subprocess.Popen[bytes]) -> None:
+    """``process`` recorded as replica blue-1 in ``folder`` by a supervisor now gone."""
+    info = proc_info(process.pid)
+    assert info is not None
+    past = StateFolder(folder)
+    past.record("blue-1", "key", process.pid, info.start_ticks)
+    past.close()
+
+
 def test_a_recorded_process_is_stopped_and_forgotten(
     tmp_path: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
-    info = proc_info(sleeper.pid)
-    assert info is not None
-    first = StateFolder(tmp_path)
-    first.record("blue-1", "key", sleeper.pid, info.start_ticks)
-    first.close()
-
+    _recorded_by_a_past_supervisor(tmp_path, sleeper)
     second = StateFolder(tmp_path)
     (leftover,) = second.leftovers()
     assert (leftover.replica_id, leftover.key, leftover.pid) == ("blue-1", "key", sleeper.pid)
@@ -79,11 +83,7 @@ def test_a_pid_file_half_written_by_a_killed_supervisor_is_removed(tmp_path: Pat
 def test_a_whole_pid_file_left_aside_by_a_killed_supervisor_still_stops_its_replica(
     tmp_path: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
-    info = proc_info(sleeper.pid)
-    assert info is not None
-    first = StateFolder(tmp_path)
-    first.record("blue-1", "key", sleeper.pid, info.start_ticks)
-    first.close()
+    _recorded_by_a_past_supervisor(tmp_path, sleeper)
     final = tmp_path / "blue-1.pid.json"
     final.rename(final.with_name(f".{final.name}.k3v9x_a1.tmp"))  # killed before the rename
     second = StateFolder(tmp_path)
