@@ -52,6 +52,12 @@ class ServerSettings(BaseSettings):
         description="Gateway processes sharing the scoring port (SO_REUSEPORT); one per core "
         "on a many-core server. Each holds its share of every in-flight limit.",
     )
+    gateway_cpus: list[int] | None = Field(
+        default=None,
+        description="CPUs the gateway's workers are pinned to, one each in turn (JSON list, "
+        "e.g. [6, 7]; [] leaves them unpinned); default: the last gateway_workers CPUs where the "
+        "server may use more CPUs than that. Local replicas are placed on the others first.",
+    )
     proxy_port: int = Field(
         default=7463,
         description="Port of the forward proxy that answers Azure's host names (0: any free).",

@@ -4,6 +4,7 @@ and a deployment that does not fit waits with the reason in ``show``."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +113,66 @@ def test_one_gpu_two_deployments(gpu_server: ServerProcess, tmp_path: Path) -> N
             time.sleep(0.2)
         assert client.online_deployments.get("second", "gpu-ep").provisioning_message is None
         assert score("second").json()["gpus"] == "0"  # the released GPU, now its own
+
+
+def _allowed_cpus(pid: int) -> set[int]:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            cpus: set[int] = set()
+            for part in line.split(":", 1)[1].strip().split(","):
+                first, _, last = part.partition("-")
+                cpus.update(range(int(first), int(last or first) + 1))
+            return cpus
+    raise AssertionError(f"no Cpus_allowed_list for {pid}")
+
+
+def _gateway_pid(server: ServerProcess) -> int:
+    assert server.process is not None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            int(stat.rsplit(")", 1)[1].split()[1]) == server.process.pid
+            and b"basin.gateway" in argv
+        ):
+            return int(entry.name)
+    raise AssertionError("no gateway process under the server")
+
+
+def test_the_gateway_runs_on_a_cpu_the_replicas_avoid(tmp_path: Path, build_cache: Path) -> None:
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "score.py").write_text(SCRIPT)
+    available = sorted(os.sched_getaffinity(0))
+    env = {"BASIN_BUILD_CACHE": str(build_cache)}
+    with (
+        ServerProcess(tmp_path / "home", extra_env=env) as server,
+        MLClient(None, None, "rg-cpus", "ws-cpus", server=server.url, token=server.token) as client,
+    ):
+        gateway = _allowed_cpus(_gateway_pid(server))
+        if len(available) < 2:  # one CPU: nothing to keep apart, the gateway is not pinned
+            assert gateway == set(available)
+            return
+        assert gateway == {available[-1]}  # the last CPU, its own
+        client.resource_groups.create_or_update("rg-cpus")
+        client.workspaces.begin_create(Workspace(name="ws-cpus")).result()
+        client.online_endpoints.begin_create_or_update(
+            ManagedOnlineEndpoint(name="gpu-ep")
+        ).result()
+        key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
+        uri = client.online_endpoints.get("gpu-ep").scoring_uri
+        assert uri
+        small = client.online_deployments.begin_create_or_update(
+            _deployment("small", code, "Standard_DS1_v2")  # 1 vCPU
+        ).result()
+        assert small.provisioning_state == "Succeeded", small.provisioning_message
+        headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": "small"}
+        answer = httpx.post(uri, json={}, headers=headers, timeout=30)
+        replica = _allowed_cpus(answer.json()["pid"])
+        assert len(replica) == 1
+        assert not replica & gateway  # a CPU the gateway does not run on

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 from basin.compute.backend import ComputeBackend
 from basin.compute.local import LocalSupervisor
-from basin.compute.local._machine import detect_machine
+from basin.compute.local._machine import detect_machine, gateway_cpus
 from basin.compute.models import ArtifactSource
 from basin.errors import ValidationError
 
-__all__ = ["DEFAULT_COMPUTE", "check_compute_url", "open_compute"]
+__all__ = ["DEFAULT_COMPUTE", "check_compute_url", "gateway_cpus", "open_compute"]
 
 DEFAULT_COMPUTE = "local://"
 
@@ -45,15 +45,17 @@ def open_compute(
     gpus: list[str] | None = None,
     cgroup_root: Path | None = None,
     artifacts: ArtifactSource | None = None,
+    gateway: tuple[int, ...] = (),
 ) -> ComputeBackend:
-    """The back end for ``url``, keeping its files under ``home`` (``replicas/``, ``logs/``)."""
+    """The back end for ``url``, keeping its files under ``home`` (``replicas/``, ``logs/``);
+    ``gateway``: the CPUs the gateway's workers are pinned to (local replicas avoid them)."""
     if check_compute_url(url) == "local":
         return LocalSupervisor(
             home / "replicas",
             home / "logs",
             replica_env=replica_env,
             on_replica_gone=on_replica_gone,
-            machine=detect_machine(gpus),
+            machine=detect_machine(gpus, gateway),
             cgroup_root=cgroup_root,
         )
     try:

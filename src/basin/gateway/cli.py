@@ -66,11 +66,29 @@ def _parser() -> argparse.ArgumentParser:
         help="gateway processes sharing the port (SO_REUSEPORT), each with the routing table",
     )
     parser.add_argument(
+        "--cpus",
+        type=_cpu_list,
+        default=(),
+        help="comma-separated CPUs the workers are pinned to, one each in turn (default: none)",
+    )
+    parser.add_argument(
         "--parent-pid",
         type=int,
         help="exit when this process (the server that started the gateway) dies",
     )
     return parser
+
+
+def _cpu_list(text: str) -> tuple[int, ...]:
+    try:
+        cpus = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a list of CPU numbers (e.g. 2,3)"
+        ) from None
+    if any(cpu < 0 for cpu in cpus):
+        raise argparse.ArgumentTypeError(f"'{text}': CPU numbers are 0 or more")
+    return cpus
 
 
 def _die_with_parent(parent: int) -> None:
@@ -243,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {ex}", file=sys.stderr)
         return 2
     workers = max(1, args.workers)
+    outside = sorted(set(args.cpus) - os.sched_getaffinity(0))
+    if outside:
+        print(
+            f"error: --cpus names CPU {outside[0]}, which this process may not use", file=sys.stderr
+        )
+        return 2
     sock = bind(args.host, args.port, reuse_port=workers > 1)
     port = sock.getsockname()[1]
     primary = os.getpid()
@@ -260,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             _die_with_parent(primary)
             break
         children.append(pid)
+    if args.cpus:
+        os.sched_setaffinity(0, {args.cpus[worker % len(args.cpus)]})
     try:
         return _serve(
             args, table, verifier, factory, text, sock, worker, workers, (ready_r, ready_w)
@@ -331,6 +357,8 @@ def _serve(
             await _all_ready(ready[0], workers - 1)
             how = native.PLAIN_BECAUSE
             print(f"basin gateway request path: {'compiled' if how is None else f'Python ({how})'}")
+            cpus = ",".join(map(str, args.cpus))
+            print(f"basin gateway workers: {workers}, {f'on CPU {cpus}' if cpus else 'unpinned'}")
             print(f"basin gateway listening on http://{host}:{port}", flush=True)
         await serving
         watcher.cancel()

@@ -56,6 +56,7 @@ class GatewayProcess:
         env: Mapping[str, str] | None = None,
         verifier_factory: str | None = None,
         workers: int = 1,
+        cpus: tuple[int, ...] = (),
     ) -> None:
         self.table_file = table_file
         self.request_log = request_log
@@ -69,6 +70,8 @@ class GatewayProcess:
         self.workers = workers
         if verifier_factory:
             argv += ["--token-verifier-factory", verifier_factory]
+        if cpus:
+            argv += ["--cpus", ",".join(map(str, cpus))]
         self._argv = argv
         self._env = dict(os.environ if env is None else env)
         self._process: subprocess.Popen[str] | None = None

@@ -24,6 +24,7 @@ from basin.compute import (
     ArtifactSource,
     ComputeBackend,
     check_compute_url,
+    gateway_cpus,
     load_instance_types,
     open_compute,
 )
@@ -161,6 +162,7 @@ def build(settings: ServerSettings) -> ServerHandle:
     """Open the store, make the installation and bind the sockets; nothing served yet."""
     home = settings.home.expanduser()
     check_compute_url(settings.compute)  # a bad URL stops the start before anything is made
+    pinned = gateway_cpus(settings.gateway_cpus, settings.gateway_workers)
     instance_types = load_instance_types(settings.instance_types_file)
     _prepare_home(home)
     store = open_store(settings.resolved_database_url())
@@ -189,6 +191,7 @@ def build(settings: ServerSettings) -> ServerHandle:
         },
         verifier_factory="basin.identity.endpoint_tokens:verifier_from_environment",
         workers=settings.gateway_workers,
+        cpus=pinned,
     )
     write_table(gateway_table, gateway.table_file)  # no routes of a past life until reconciled
     gateway.start()
@@ -236,6 +239,7 @@ def build(settings: ServerSettings) -> ServerHandle:
             replica_env=replica_env,
             on_replica_gone=replica_gone,
             gpus=settings.gpus,
+            gateway=pinned,
             cgroup_root=settings.cgroup_root,
             artifacts=source,
         )

@@ -66,6 +66,7 @@ def test_gateway_process_reloads_its_table(tmp_path: Path, fresh, compiled: str)
             assert how == f"basin gateway request path: Python ({native.SWITCH}=0)\n"
         elif native.can_build():  # make compiles it before the tests
             assert how == "basin gateway request path: compiled\n"
+        assert process.stdout.readline() == "basin gateway workers: 1, unpinned\n"
         line = process.stdout.readline()
         assert line.startswith("basin gateway listening on http://127.0.0.1:"), line
         base = line.split()[-1]
@@ -109,6 +110,32 @@ def test_gateway_process_refuses_a_bad_table(tmp_path: Path) -> None:
     assert "blue" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("cpus", "message"),
+    [("1;2", "is not a list of CPU numbers"), ("-1", "0 or more"), ("4096", "CPU 4096")],
+)
+def test_gateway_process_refuses_cpus_it_cannot_run_on(
+    tmp_path: Path, cpus: str, message: str
+) -> None:
+    table_file = tmp_path / "routes.json"
+    _write(table_file, RoutingTable())
+    done = subprocess.run(
+        [sys.executable, "-m", "basin.gateway", "--table", str(table_file), "--cpus", cpus],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def _allowed_cpus(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no Cpus_allowed_list for {pid}")
+
+
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -118,6 +145,7 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
     table_file = tmp_path / "routes.json"
     log_file = tmp_path / "requests.jsonl"
     route = endpoint("ep-workers", {"blue": DeploymentRoute((fresh["blue"].address,))})
+    cpus = sorted(os.sched_getaffinity(0))[:2]  # a CPU each, where there are two
     _write(table_file, RoutingTable([route]))
     process = subprocess.Popen(
         [
@@ -132,6 +160,8 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
             "0.05",
             "--workers",
             "2",
+            "--cpus",
+            ",".join(map(str, cpus)),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -140,6 +170,8 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
     try:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("basin gateway request path: ")
+        pinned = ",".join(map(str, cpus))
+        assert process.stdout.readline() == f"basin gateway workers: 2, on CPU {pinned}\n"
         line = process.stdout.readline()
         assert line.startswith("basin gateway listening on http://127.0.0.1:"), line
         base = line.split()[-1]
@@ -150,6 +182,9 @@ def test_gateway_workers_share_the_port_and_each_serve_the_table(tmp_path: Path,
         ]
         assert len(children) == 1  # the primary and one forked worker
         (child,) = children
+        # Each worker is pinned to its CPU of --cpus, in turn.
+        assert _allowed_cpus(process.pid) == str(cpus[0])
+        assert _allowed_cpus(child) == str(cpus[1 % len(cpus)])
         before = _cpu_ticks(child)
         headers = {"Authorization": f"Bearer {KEY1}", "Connection": "close"}
         url = f"{base}/endpoints/ep-workers/score"

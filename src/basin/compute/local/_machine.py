@@ -8,6 +8,11 @@ Rules (where Azure's quota model meets one machine):
 - CPUs are pinned, not reserved: a replica runs on ``ceil(cpus)`` of the machine's CPUs (all of
   them when it asks for more), the least used first. Over-committing CPUs keeps a laptop able to
   run a ``Standard_DS3_v2`` deployment (4 vCPU) of the Azure ML examples on 2 cores.
+- The gateway's workers are pinned to CPUs of their own where there are more CPUs than workers
+  (the last ones, :func:`gateway_cpus`), and those count as used once: replicas go to the others
+  first. A replica and the gateway on one CPU evict each other's caches between the halves of
+  every request (an echo at concurrency 1 on 2 cores: 16% more requests/s with the gateway on
+  a CPU of its own, docs/architecture.md "The hop").
 - Memory is a limit per replica, not a reservation (same reason); a replica asking for more
   than the machine has waits with the reason.
 - Custom (Ray) resources do not exist here: a replica asking for one waits, saying so.
@@ -22,8 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from basin.compute.models import Resources
+from basin.errors import ValidationError
 
-__all__ = ["Allocation", "Ledger", "Machine", "NotPlacedError", "detect_gpus", "detect_machine"]
+__all__ = [
+    "Allocation",
+    "Ledger",
+    "Machine",
+    "NotPlacedError",
+    "detect_gpus",
+    "detect_machine",
+    "gateway_cpus",
+]
 
 _GIB = 2**30
 
@@ -33,6 +47,7 @@ class Machine:
     cpus: tuple[int, ...]  # the CPUs this process may run on; () where CPUs are not pinned
     memory_bytes: int
     gpus: tuple[str, ...]  # ids as CUDA_VISIBLE_DEVICES takes them
+    gateway: tuple[int, ...] = ()  # the CPUs the gateway's workers are pinned to
 
 
 def detect_gpus() -> tuple[str, ...]:
@@ -55,13 +70,37 @@ def _memory_total() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def detect_machine(gpus: Sequence[str] | None = None) -> Machine:
-    """This machine; ``gpus`` replaces the detected GPU list (an operator's choice, or tests)."""
+def detect_machine(gpus: Sequence[str] | None = None, gateway: Sequence[int] = ()) -> Machine:
+    """This machine; ``gpus`` replaces the detected GPU list (an operator's choice, or tests);
+    ``gateway``: the CPUs the gateway's workers are pinned to."""
     return Machine(
         cpus=tuple(sorted(os.sched_getaffinity(0))),
         memory_bytes=_memory_total(),
         gpus=tuple(gpus) if gpus is not None else detect_gpus(),
+        gateway=tuple(gateway),
     )
+
+
+def gateway_cpus(
+    wanted: Sequence[int] | None, workers: int, cpus: Sequence[int] | None = None
+) -> tuple[int, ...]:
+    """The CPUs the gateway's ``workers`` are pinned to, one each in turn: ``wanted`` (the
+    operator's; ``[]``: none), else the last ``workers`` of ``cpus`` (default: those this
+    process may use) where there are more CPUs than workers, else none (on one CPU, or with a
+    worker per CPU, the kernel places them). ``ValidationError`` for a CPU not in ``cpus``."""
+    available = sorted(os.sched_getaffinity(0) if cpus is None else cpus)
+    if wanted is not None:
+        outside = sorted(set(wanted) - set(available))
+        if outside:
+            raise ValidationError(
+                f"gateway_cpus names CPU {', '.join(map(str, outside))}, which this server may "
+                f"not use (it may use {', '.join(map(str, available))}). Name CPUs from that list, or [] to "
+                "leave the gateway unpinned."
+            )
+        return tuple(wanted)
+    if len(available) <= workers:
+        return ()
+    return tuple(available[-workers:])
 
 
 @dataclass(frozen=True)
@@ -111,6 +150,9 @@ class Ledger:
                 f"{len(machine.gpus)} are free. The replica waits for one to be released."
             )
         use: dict[int, int] = dict.fromkeys(machine.cpus, 0)
+        for cpu in machine.gateway:
+            if cpu in use:
+                use[cpu] += 1
         for allocation in self._held.values():
             for cpu in allocation.cpus:
                 if cpu in use:
