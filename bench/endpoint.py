@@ -1,12 +1,14 @@
 """End to end: deployment start-up time, and the gateway against calling a replica directly.
 
-    .venv/bin/python bench/endpoint.py [--seconds 5]
+    .venv/bin/python bench/endpoint.py [--seconds 5] [--rounds 1]
 
 (a) Seconds from the ``online-deployment create`` call (SDK ``begin_create_or_update``) to the
 first answered request through the gateway: with a fresh environment (built from an empty cache)
 and with a cached one. Azure ML documents 8-14 minutes for a managed deployment.
 (b) Requests/s and p50/p99 through the gateway and straight to the replica, same scoring script
 (an echo and a scikit-learn predict), one replica, wrk in a separate process on the other CPU.
+With ``--rounds N`` each figure is the median of N runs that alternate direct and gateway (a
+single run moves by ±0.1x on a shared 2-core machine).
 Prints markdown tables and writes them to bench/results/endpoint.md.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -92,6 +95,16 @@ def first_answer(client: MLClient, item: ManagedOnlineDeployment, uri: str, key:
             time.sleep(0.02)
 
 
+def median_of(results: list[Result]) -> Result:
+    """Each figure's median over the rounds (errors: their sum)."""
+    return Result(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.errors for r in results),
+    )
+
+
 def replica_port(client: MLClient, name: str) -> int:
     ports = re.findall(
         r"started \(pid \d+, port (\d+)\)", client.online_deployments.get_logs(name, "bench")
@@ -102,6 +115,7 @@ def replica_port(client: MLClient, name: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, alternating")
     args = parser.parse_args()
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="basin-bench-") as tmp:
@@ -149,16 +163,20 @@ def main() -> int:
                     {"Authorization": f"Bearer {key}", "azureml-model-deployment": name},
                 )
                 for conns in (1, 8, 32):
-                    direct: Result = run_wrk(wrk, direct_url, direct_lua, conns, args.seconds)
-                    through: Result = run_wrk(
-                        wrk, endpoint.scoring_uri, gateway_lua, conns, args.seconds
-                    )
+                    directs, throughs = [], []
+                    for _ in range(args.rounds):
+                        directs.append(run_wrk(wrk, direct_url, direct_lua, conns, args.seconds))
+                        throughs.append(
+                            run_wrk(wrk, endpoint.scoring_uri, gateway_lua, conns, args.seconds)
+                        )
+                    direct, through = median_of(directs), median_of(throughs)
                     rows.append(
                         f"| {kind} | {conns} | {direct.rps:,.0f} | {through.rps:,.0f} | {through.rps / direct.rps:.2f}x "
                         f"| {direct.p50_ms:.2f} / {direct.p99_ms:.2f} | {through.p50_ms:.2f} / {through.p99_ms:.2f} | {direct.errors + through.errors} |"
                     )
                     print(rows[-1], flush=True)
-            table = (
+            rounds = f"Medians of {args.rounds} rounds alternating direct and gateway.\n\n"
+            table = (rounds if args.rounds > 1 else "") + (
                 "| script | concurrency | direct req/s | gateway req/s | gateway / direct | direct p50 / p99 ms | gateway p50 / p99 ms | errors |\n"
                 "|---|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
             )
