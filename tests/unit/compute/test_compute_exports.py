@@ -32,6 +32,7 @@ def test_exports() -> None:
             "StatusListener",
             "check_compute_url",
             "crash_streak",
+            "gateway_cpus",
             "load_instance_types",
             "open_compute",
             "restart_delay",
