@@ -94,8 +94,8 @@ def gateway_cpus(
         if outside:
             raise ValidationError(
                 f"gateway_cpus names CPU {', '.join(map(str, outside))}, which this server may "
-                f"not use (it may use {', '.join(map(str, available))}). Name CPUs from that list, or [] to "
-                "leave the gateway unpinned."
+                f"not use (it may use {', '.join(map(str, available))}). Name CPUs from that "
+                "list, or [] to leave the gateway unpinned."
             )
         return tuple(wanted)
     if len(available) <= workers:
