@@ -7,11 +7,15 @@ Everything below the entry points takes plain arguments. Each setting is an envi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pydantic
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-__all__ = ["ServerSettings", "default_home"]
+from basin.errors import ValidationError
+
+__all__ = ["ServerSettings", "default_home", "load_server_settings"]
 
 
 def default_home() -> Path:
@@ -137,3 +141,22 @@ class ServerSettings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'basin.db'}"
+
+
+def load_server_settings(**overrides: Any) -> ServerSettings:
+    """``ServerSettings`` from the environment and ``overrides``. A bad value is a
+    ``ValidationError`` naming each variable and what it takes, never the value (some carry
+    secrets, e.g. a database URL's password)."""
+    try:
+        return ServerSettings(**overrides)
+    except pydantic.ValidationError as error:
+        problems = "; ".join(
+            f"BASIN_{str(problem['loc'][0]).upper()}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False)
+        )
+    except SettingsError as error:  # a JSON value that does not parse, before validation
+        problems = str(error)
+    raise ValidationError(
+        f"A server setting is not valid: {problems}. Correct it (docs/architecture.md lists "
+        "each BASIN_ setting and what it takes) and start again."
+    )

@@ -26,7 +26,7 @@ def server(
 ) -> None:
     """Run the basin server (management API, blob service, proxy) until stopped (Ctrl-C/SIGTERM)."""
     from basin.server.main import run_server
-    from basin.settings import ServerSettings
+    from basin.settings import load_server_settings
 
     overrides: dict[str, Any] = {
         k: v
@@ -42,4 +42,4 @@ def server(
         }.items()
         if v is not None
     }
-    run_server(ServerSettings(**overrides))
+    run_server(load_server_settings(**overrides))
