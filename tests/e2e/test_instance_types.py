@@ -144,7 +144,9 @@ def _gateway_pid(server: ServerProcess) -> int:
     raise AssertionError("no gateway process under the server")
 
 
-def test_the_gateway_runs_on_a_cpu_the_replicas_avoid(tmp_path: Path, build_cache: Path) -> None:
+def test_the_gateway_runs_on_a_cpu_the_replicas_avoid_and_deletes_free_them(
+    tmp_path: Path, build_cache: Path
+) -> None:
     code = tmp_path / "src"
     code.mkdir()
     (code / "score.py").write_text(SCRIPT)
@@ -157,8 +159,8 @@ def test_the_gateway_runs_on_a_cpu_the_replicas_avoid(tmp_path: Path, build_cach
         gateway = _allowed_cpus(_gateway_pid(server))
         if len(available) < 2:  # one CPU: nothing to keep apart, the gateway is not pinned
             assert gateway == set(available)
-            return
-        assert gateway == {available[-1]}  # the last CPU, its own
+        else:
+            assert gateway == {available[-1]}  # the last CPU, its own
         client.resource_groups.create_or_update("rg-cpus")
         client.workspaces.begin_create(Workspace(name="ws-cpus")).result()
         client.online_endpoints.begin_create_or_update(
@@ -173,6 +175,29 @@ def test_the_gateway_runs_on_a_cpu_the_replicas_avoid(tmp_path: Path, build_cach
         assert small.provisioning_state == "Succeeded", small.provisioning_message
         headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": "small"}
         answer = httpx.post(uri, json={}, headers=headers, timeout=30)
-        replica = _allowed_cpus(answer.json()["pid"])
+        pid = answer.json()["pid"]
+        replica = _allowed_cpus(pid)
         assert len(replica) == 1
-        assert not replica & gateway  # a CPU the gateway does not run on
+        if len(available) >= 2:
+            assert not replica & gateway  # a CPU the gateway does not run on
+
+        # As on Azure, a delete returns once the deployment's resources are free: its replica
+        # has stopped (it drains for a second first), so its CPUs and GPUs are free again.
+        client.online_deployments.begin_delete("small", "gpu-ep").result()
+        assert not _running(pid)
+        again = client.online_deployments.begin_create_or_update(
+            _deployment("again", code, "Standard_DS1_v2")
+        ).result()
+        assert again.provisioning_state == "Succeeded", again.provisioning_message
+        headers["azureml-model-deployment"] = "again"
+        pid = httpx.post(uri, json={}, headers=headers, timeout=30).json()["pid"]
+        client.online_endpoints.begin_delete("gpu-ep").result()  # and an endpoint's
+        assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

@@ -107,7 +107,9 @@ def _score(client: MLClient, endpoint: str) -> tuple[str, dict[str, str]]:
 
 
 def _pid_of(client: MLClient, endpoint: str, deployment: str) -> int:
-    logs = client.online_deployments.get_logs(deployment, endpoint)
+    # All the log kept (not the last 5000 lines): under load the replicas' request lines push
+    # the supervisor's "started" events out of a tail.
+    logs = client.online_deployments.get_logs(deployment, endpoint, lines=1_000_000)
     pids = re.findall(r"started \(pid (\d+), port", logs)
     assert pids, logs
     return int(pids[-1])

@@ -202,7 +202,10 @@ def all_deployments(platform: Platform) -> list[ManagedOnlineDeployment]:
     return [from_stored(ManagedOnlineDeployment, r) for r in platform.store.list(type=TYPE)]
 
 
-def delete(platform: Platform, group: str, ws: str, endpoint_name: str, name: str) -> None:
+def delete(
+    platform: Platform, group: str, ws: str, endpoint_name: str, name: str
+) -> ManagedOnlineDeployment:
+    """Delete the deployment (not while it takes traffic); its replicas stop."""
     endpoint = endpoints.get(platform, group, ws, endpoint_name)
     if endpoint.traffic.get(name):
         raise ValidationError(
@@ -217,6 +220,7 @@ def delete(platform: Platform, group: str, ws: str, endpoint_name: str, name: st
     if name in endpoint.traffic:  # kept at 0% until now
         rest = {k: v for k, v in endpoint.traffic.items() if k != name}
         endpoints.update(platform, group, ws, endpoint_name, {"traffic": rest})
+    return current
 
 
 def register_cascade(registry: cascade.Cascade) -> None:

@@ -49,7 +49,7 @@ from basin.services.artifacts import ArtifactShelf
 from basin.services.client_env import client_environment
 from basin.services.platform import Platform
 
-__all__ = ["ServingController"]
+__all__ = ["ServingController", "wait_for_removal"]
 
 logger = logging.getLogger("basin.serving")
 
@@ -58,6 +58,8 @@ GoneHook = Callable[[str, str], None]
 
 #: How long a deployment may take to get all its replicas ready before it is Failed.
 PROVISION_TIMEOUT_S = 900.0
+#: How long a delete waits for its replicas to stop (drain 1 s, SIGTERM -> SIGKILL 10 s, 5 s).
+REMOVAL_WAIT_S = 30.0
 #: What a user-assigned identity needs, as in Azure ML: (role, action, data action?, workspace field).
 REQUIRED_ROLES = (
     ("AcrPull", ACR_PULL, False, "container_registry"),
@@ -136,6 +138,22 @@ class ServingController:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._unsubscribe()
         self.compute.close()
+
+    def wait_removed(self, resource_id: str, timeout: float = REMOVAL_WAIT_S) -> bool:
+        """Wait until no replica of the deleted deployment ``resource_id`` (or of any deployment
+        under the deleted endpoint ``resource_id``) runs: as on Azure, a delete returns once its
+        resources are free (a GPU, CPUs), not while its replicas drain and stop (~1 s). False
+        when some still run at the timeout (a script that ignores SIGTERM is killed later)."""
+        wanted = resource_id.lower()
+        deadline = time.monotonic() + timeout
+        while any(
+            key == wanted or key.startswith(wanted + "/")
+            for key in (status.key.lower() for status in self.compute.deployments())
+        ):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def logs(self, deployment_id: str | None, lines: int, container: str = "") -> str:
         """The replicas' output, or (``StorageInitializer``) what was laid out for them."""
@@ -535,3 +553,10 @@ class ServingController:
 
     def replica_gone(self, key: str, replica_id: str) -> None:
         msi.unbind_under(self.platform, f"{key}/replicas/{replica_id}")
+
+
+def wait_for_removal(serving: ServingController | None, resource_id: str | None) -> None:
+    """``serving.wait_removed(resource_id)`` where replicas are served (the API also runs
+    without a serving controller, for the control plane alone)."""
+    if serving is not None and resource_id and not serving.wait_removed(resource_id):
+        logger.warning("Replicas of %s still stop after %.0f s", resource_id, REMOVAL_WAIT_S)

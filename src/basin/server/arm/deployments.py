@@ -26,6 +26,7 @@ from basin.server.arm.endpoints import ENDPOINT
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import duration, envelope, page, parse_duration, text_map
 from basin.services import deployments
+from basin.services.serving import wait_for_removal
 
 __all__ = ["router"]
 
@@ -259,7 +260,8 @@ def _update(request: ArmRequest) -> ArmReply:
 @router.route("DELETE", ONE)
 def _delete(request: ArmRequest) -> ArmReply:
     workspace_for(request)
-    deployments.delete(request.platform, *_names(request), request.params["deployment"])
+    gone = deployments.delete(request.platform, *_names(request), request.params["deployment"])
+    wait_for_removal(request.state.serving, gone.id)
     return ArmReply(None, 200)
 
 

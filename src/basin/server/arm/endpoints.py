@@ -27,6 +27,7 @@ from basin.server.arm._common import ML, WORKSPACE, workspace_for
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
 from basin.services import endpoints, identities
+from basin.services.serving import wait_for_removal
 
 __all__ = ["ENDPOINT", "router"]
 
@@ -217,7 +218,8 @@ def _update(request: ArmRequest) -> dict[str, Any]:
 def _delete(request: ArmRequest) -> ArmReply:
     workspace_for(request)
     p = request.params
-    endpoints.delete(request.platform, p["group"], p["workspace"], p["endpoint"])
+    gone = endpoints.delete(request.platform, p["group"], p["workspace"], p["endpoint"])
+    wait_for_removal(request.state.serving, gone.id)
     return ArmReply(None, 200)
 
 

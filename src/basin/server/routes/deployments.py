@@ -11,6 +11,7 @@ from basin.entities import ManagedOnlineDeployment, parse_entity
 from basin.errors import ValidationError
 from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
 from basin.services import deployments, kubernetes
+from basin.services.serving import wait_for_removal
 
 router = APIRouter()
 
@@ -64,7 +65,9 @@ def delete(
     request: Request, subscription_id: str, group: str, workspace: str, endpoint: str, name: str
 ) -> Response:
     workspace_for(request, subscription_id, group, workspace)
-    deployments.delete(platform_for(request, subscription_id), group, workspace, endpoint, name)
+    platform = platform_for(request, subscription_id)
+    gone = deployments.delete(platform, group, workspace, endpoint, name)
+    wait_for_removal(request.app.state.serving, gone.id)
     return Response(status_code=200)
 
 

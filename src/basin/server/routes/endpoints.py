@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Request, Response
 from basin.entities import ManagedOnlineEndpoint, parse_entity
 from basin.server.routes._common import WORKSPACE, listing, platform_for, workspace_for
 from basin.services import endpoints
+from basin.services.serving import wait_for_removal
 
 router = APIRouter()
 
@@ -66,7 +67,8 @@ def delete(
     request: Request, subscription_id: str, group: str, workspace: str, name: str
 ) -> Response:
     workspace_for(request, subscription_id, group, workspace)
-    endpoints.delete(platform_for(request, subscription_id), group, workspace, name)
+    gone = endpoints.delete(platform_for(request, subscription_id), group, workspace, name)
+    wait_for_removal(request.app.state.serving, gone.id)
     return Response(status_code=200)
 
 
