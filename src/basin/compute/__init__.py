@@ -21,6 +21,7 @@ from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
     ARTIFACT_KEY_HEADER,
     HOST_PLACEHOLDER,
+    LISTEN_FD_PLACEHOLDER,
     PORT_PLACEHOLDER,
     SOCKET_PLACEHOLDER,
     Artifact,
@@ -38,6 +39,7 @@ __all__ = [
     "ARTIFACT_KEY_HEADER",
     "DEFAULT_COMPUTE",
     "HOST_PLACEHOLDER",
+    "LISTEN_FD_PLACEHOLDER",
     "PORT_PLACEHOLDER",
     "SOCKET_PLACEHOLDER",
     "Artifact",

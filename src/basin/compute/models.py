@@ -13,6 +13,7 @@ from basin.errors import ValidationError
 __all__ = [
     "ARTIFACT_KEY_HEADER",
     "HOST_PLACEHOLDER",
+    "LISTEN_FD_PLACEHOLDER",
     "PORT_PLACEHOLDER",
     "SOCKET_PLACEHOLDER",
     "Artifact",
@@ -33,6 +34,11 @@ HOST_PLACEHOLDER = "{host}"
 #: back end's; the gateway on the same machine then reaches it there, a cheaper hop than TCP),
 #: or by "" where the back end offers none (Ray).
 SOCKET_PLACEHOLDER = "{socket}"
+#: Replaced by the number of an inherited file descriptor: a TCP socket already listening on the
+#: replica's port, bound by the supervisor so no other program can take the port between its
+#: choice and the replica's start (basin's runtime serves on it: ``BASIN_RUNTIME_LISTEN_FD``).
+#: A command without it binds ``{port}`` itself.
+LISTEN_FD_PLACEHOLDER = "{listen_fd}"
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,8 @@ class ReplicaSpec:
     revision with a different ``instance_count`` is a plain scale. ``{port}`` in ``argv`` or in
     an ``env`` value is replaced by the port chosen for each replica process, ``{host}`` by the
     address it must listen on (loopback locally, its node's address on Ray), ``{socket}`` by
-    a Unix socket's path or "" (see ``SOCKET_PLACEHOLDER``); ``env``
+    a Unix socket's path or "" (see ``SOCKET_PLACEHOLDER``), ``{listen_fd}`` by an inherited
+    listening socket's descriptor (see ``LISTEN_FD_PLACEHOLDER``); ``env``
     is the whole environment of the replica (nothing is inherited from the supervisor).
     """
 
@@ -189,22 +196,35 @@ class ReplicaSpec:
         if self.resources is not None:
             self.resources.validate()
 
-    def command(self, port: int, host: str = "127.0.0.1", socket: str = "") -> list[str]:
-        return [_fill(arg, port, host, socket) for arg in self.argv]
+    def takes_listener(self) -> bool:
+        """Whether the command serves on an inherited listening socket (``{listen_fd}``)."""
+        texts = (*self.argv, *self.env.values())
+        return any(LISTEN_FD_PLACEHOLDER in text for text in texts)
+
+    def command(
+        self, port: int, host: str = "127.0.0.1", socket: str = "", listen_fd: str = ""
+    ) -> list[str]:
+        return [_fill(arg, port, host, socket, listen_fd) for arg in self.argv]
 
     def environment(
-        self, port: int, extra: Mapping[str, str], host: str = "127.0.0.1", socket: str = ""
+        self,
+        port: int,
+        extra: Mapping[str, str],
+        host: str = "127.0.0.1",
+        socket: str = "",
+        listen_fd: str = "",
     ) -> dict[str, str]:
-        env = {k: _fill(v, port, host, socket) for k, v in self.env.items()}
+        env = {k: _fill(v, port, host, socket, listen_fd) for k, v in self.env.items()}
         env.update(extra)
         return env
 
 
-def _fill(text: str, port: int, host: str, socket: str) -> str:
+def _fill(text: str, port: int, host: str, socket: str, listen_fd: str) -> str:
     return (
         text.replace(PORT_PLACEHOLDER, str(port))
         .replace(HOST_PLACEHOLDER, host)
         .replace(SOCKET_PLACEHOLDER, socket)
+        .replace(LISTEN_FD_PLACEHOLDER, listen_fd)
     )
 
 

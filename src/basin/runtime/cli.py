@@ -229,8 +229,9 @@ def _serve(config: RuntimeConfig) -> int:
         server_config.loaded_app = pending.app  # skip the stand-in on every request
     server = uvicorn.Server(server_config)
     sockets = None
-    if config.health_port or config.uds:
-        sockets = [server_config.bind_socket()]
+    inherited = _inherited_listener(config)
+    if inherited is not None or config.health_port or config.uds:
+        sockets = [inherited or server_config.bind_socket()]
         if config.health_port:
             health = _uvicorn_config(pending, config)
             health.port = config.health_port
@@ -246,6 +247,32 @@ def _serve(config: RuntimeConfig) -> int:
     except SystemExit as ex:  # uvicorn exits 3 when it cannot bind
         return ex.code if isinstance(ex.code, int) else EXIT_STARTUP
     return 0 if server.started else EXIT_STARTUP
+
+
+def _inherited_listener(config: RuntimeConfig) -> socket.socket | None:
+    """The socket basin's supervisor bound to ``config.port`` and handed over (a descriptor that
+    is not a TCP socket listening on that port is left alone, and the port bound as usual)."""
+    if config.listen_fd is None:
+        return None
+    try:
+        sock = socket.socket(fileno=config.listen_fd)
+    except OSError:
+        logger.warning(f"BASIN_RUNTIME_LISTEN_FD={config.listen_fd} is not an open socket")
+        return None
+    try:
+        listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        port = sock.getsockname()[1] if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+    except OSError:
+        listening, port = 0, None
+    if not listening or sock.type != socket.SOCK_STREAM or port != config.port:
+        logger.warning(
+            f"BASIN_RUNTIME_LISTEN_FD={config.listen_fd} is not a socket listening on port "
+            f"{config.port}: binding the port instead"
+        )
+        sock.detach()  # not ours to close
+        return None
+    sock.set_inheritable(False)  # the scoring script's own subprocesses do not hold the port
+    return sock
 
 
 def _unlink(path: str) -> None:

@@ -5,7 +5,9 @@ accepted) plus ``--host``, ``--uds``, ``--reload``, ``--threads``, ``--inline-ms
 ``--max-body-bytes``. Environment as azmlinfsrv (``AZUREML_ENTRY_SCRIPT``,
 ``AZUREML_MODEL_DIR``, ``SCORING_TIMEOUT_MS``, ``AML_APP_ROOT``, ``SERVICE_NAME``, ...) plus
 ``BASIN_RUNTIME_THREADS``, ``BASIN_RUNTIME_INLINE_MS``, ``BASIN_RUNTIME_MAX_BODY_BYTES`` and
-``BASIN_RUNTIME_SOCKET`` (as ``--uds``; empty: none). Priority: flags > environment > config
+``BASIN_RUNTIME_SOCKET`` (as ``--uds``; empty: none) and ``BASIN_RUNTIME_LISTEN_FD`` (an
+inherited socket already listening on ``--port``, which basin's supervisor binds so that no
+other program can take the port first; environment only). Priority: flags > environment > config
 file (``--config_file``/``AZUREML_CONFIG_FILE``, else a non-empty ``config.json`` in
 ``AML_APP_ROOT`` or the script's folder), whose keys are the environment variable names.
 """
@@ -80,6 +82,7 @@ class RuntimeConfig:
     port: int = DEFAULT_PORT
     health_port: int | None = None
     uds: str | None = None  # a Unix socket to listen on as well (basin's gateway uses it)
+    listen_fd: int | None = None  # an inherited socket listening on ``port``, served on
     reload: bool = False
     threads: int = DEFAULT_THREADS
     inline_ms: float = DEFAULT_INLINE_MS
@@ -201,6 +204,10 @@ def _config_file(
     return {}
 
 
+def _descriptor(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
+
+
 def _int_setting(values: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = values.get(name)
     if raw is None or raw == "":
@@ -305,6 +312,7 @@ def load_config(argv: list[str] | None, environ: Mapping[str, str]) -> RuntimeCo
         port=args.port if args.port is not None else DEFAULT_PORT,
         health_port=health,
         uds=args.uds or environ.get("BASIN_RUNTIME_SOCKET") or None,
+        listen_fd=_descriptor(environ.get("BASIN_RUNTIME_LISTEN_FD", "")),
         reload=bool(args.reload),
         threads=threads,
         inline_ms=inline_ms,

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from basin.compute import (
+    LISTEN_FD_PLACEHOLDER,
     SOCKET_PLACEHOLDER,
     Artifact,
     ComputeBackend,
@@ -475,6 +476,8 @@ class ServingController:
                 "BASIN_OVERLAY_CACHE": str(platform.state_dir / "serving" / "overlays"),
                 # The gateway reaches a replica on this machine there (a cheaper hop than TCP).
                 "BASIN_RUNTIME_SOCKET": SOCKET_PLACEHOLDER,
+                # Its port, already listening: nothing can take it between choice and start.
+                "BASIN_RUNTIME_LISTEN_FD": LISTEN_FD_PLACEHOLDER,
             }
         )
         spec = ReplicaSpec(

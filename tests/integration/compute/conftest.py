@@ -24,12 +24,15 @@ WAIT_S = 60  # upper bound for anything to happen on a busy 2-core machine (neve
 #   IGNORE_TERM      ignore SIGTERM
 #   SPAWN_CHILD      start a child process (same group) that sleeps; GET /child gives its pid
 #   HOLD_AT_START_MB touch this many MiB before listening (a model too large for its limit)
+#   LISTEN_FD        serve on this inherited listening socket (a spec's {listen_fd}), not
+#                    on a socket of its own; GET /listener gives "<its port> <argv port>"
 # Requests: GET /env?name=X echoes a variable; GET /crash exits with code 4; GET /hang makes
 # every later GET / hang; GET /say?n=N prints N numbered lines; GET /alloc?mb=N tries to hold
 # N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it).
 REPLICA = textwrap.dedent(
     """
-    import http.server, os, signal, socketserver, subprocess, sys, threading, time, urllib.parse
+    import http.server, os, signal, socket, socketserver, subprocess, sys, threading, time
+    import urllib.parse
 
     port = int(sys.argv[1])
     if os.environ.get("CRASH_AT_START"):
@@ -71,6 +74,8 @@ REPLICA = textwrap.dedent(
                 return self.answer(200, os.environ.get("REV", ""))
             if url.path == "/env":
                 return self.answer(200, os.environ.get(query["name"], "<unset>"))
+            if url.path == "/listener":
+                return self.answer(200, f"{server.socket.getsockname()[1]} {port}")
             if url.path == "/child":
                 return self.answer(200, str(child.pid if child else 0))
             if url.path == "/say":
@@ -96,7 +101,13 @@ REPLICA = textwrap.dedent(
             pass
 
     host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
-    server = http.server.ThreadingHTTPServer((host, port), Handler)
+    if os.environ.get("LISTEN_FD"):  # the supervisor's socket, listening since the choice
+        server = http.server.ThreadingHTTPServer((host, port), Handler, bind_and_activate=False)
+        server.socket.close()
+        server.socket = socket.socket(fileno=int(os.environ["LISTEN_FD"]))
+        server.server_name, server.server_port = host, port
+    else:
+        server = http.server.ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     unix_path = sys.argv[3] if len(sys.argv) > 3 else ""  # {socket}: also serve there
     if unix_path:

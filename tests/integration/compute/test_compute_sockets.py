@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -130,3 +131,52 @@ def test_a_folder_others_can_enter_is_refused_and_tcp_is_used(
     (planted / "sockets").symlink_to(short_path)
     assert socket_folder(planted) is None
     assert "is not a folder" in caplog.text
+
+
+def _connects(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _chosen_port(supervisor: LocalSupervisor) -> int:
+    """The port of the one replica of KEY, once it has been started."""
+    ports: list[int] = []
+
+    def chosen() -> bool:
+        ports[:] = [r.port for r in supervisor.replicas(KEY) if r.port is not None]
+        return bool(ports)
+
+    wait_for(chosen, "a port to be chosen")
+    return ports[0]
+
+
+def test_a_replica_that_takes_a_listener_has_its_port_held_from_the_choice(
+    supervisor: LocalSupervisor, make_spec: SpecFactory
+) -> None:
+    # The replica sleeps in its "init" before it serves: its port already listens (the
+    # supervisor's socket, inherited), so no other program can take it in the meantime.
+    supervisor.apply(make_spec(START_DELAY="2", LISTEN_FD="{listen_fd}"), 1)
+    port = _chosen_port(supervisor)
+    assert _connects(port)  # while the replica still sleeps
+    (endpoint,) = supervisor.wait_ready(KEY, 1, WAIT_S)
+    assert endpoint == f"127.0.0.1:{port}"
+    # It serves on the very socket it was handed, bound to the port it was told.
+    assert httpx.get(f"http://{endpoint}/listener", timeout=10).text == f"{port} {port}"
+    assert supervisor.replicas(KEY)[0].restarts == 0
+    # The supervisor kept no copy: once the replica is gone, the port is free again.
+    supervisor.remove(KEY)
+    wait_for(lambda: supervisor.status(KEY) is None, "the replica to stop")
+    assert not _connects(port)
+
+
+def test_a_replica_without_a_listener_binds_its_port_itself(
+    supervisor: LocalSupervisor, make_spec: SpecFactory
+) -> None:
+    supervisor.apply(make_spec(START_DELAY="2"), 1)
+    port = _chosen_port(supervisor)
+    assert not _connects(port)  # nothing listens until the replica binds it
+    supervisor.wait_ready(KEY, 1, WAIT_S)
+    assert _connects(port)

@@ -14,6 +14,7 @@ def test_exports() -> None:
             "ArtifactSource",
             "DEFAULT_COMPUTE",
             "HOST_PLACEHOLDER",
+            "LISTEN_FD_PLACEHOLDER",
             "PORT_PLACEHOLDER",
             "SOCKET_PLACEHOLDER",
             "ComputeBackend",

@@ -19,6 +19,7 @@ __all__ = [
     "exited",
     "free_port",
     "group_members",
+    "listening_socket",
     "proc_info",
     "signal_group",
     "spawn",
@@ -33,10 +34,12 @@ def spawn(
     cwd: Path,
     output_fd: int,
     limits: Mapping[str, object] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start ``command`` as the leader of a new session, stdout and stderr into ``output_fd``.
 
-    ``limits`` (CPU affinity, cgroup, rlimit) are applied by the launcher before the exec.
+    ``limits`` (CPU affinity, cgroup, rlimit) are applied by the launcher before the exec;
+    ``pass_fds`` stay open in the command (the others are closed).
 
     Raises ``OSError`` when the launcher itself cannot start (e.g. ``cwd`` is missing); a
     command that cannot be found makes the process exit with code 127 instead.
@@ -54,6 +57,7 @@ def spawn(
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: one signal reaches all it started
         close_fds=True,
+        pass_fds=tuple(pass_fds),
     )
 
 
@@ -114,16 +118,39 @@ def group_members(pgid: int) -> list[ProcInfo]:
     return members
 
 
-def free_port(exclude: Collection[int] = (), host: str = "127.0.0.1") -> int:
-    """A port nobody listens on now at ``host`` (a replica that loses a race is just restarted)."""
+def _bound_socket(exclude: Collection[int], host: str) -> socket.socket:
+    """A TCP socket bound to a free port at ``host``, not one of ``exclude``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
             sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
-        if port not in exclude:
-            return port
+        except BaseException:
+            sock.close()
+            raise
+        if int(sock.getsockname()[1]) not in exclude:
+            return sock
+        sock.close()
     raise OSError(f"no free port at {host}")
+
+
+def listening_socket(exclude: Collection[int] = (), host: str = "127.0.0.1") -> socket.socket:
+    """A TCP socket listening on a free port at ``host``, for a replica to inherit: the port is
+    held from its choice on, so no other program can take it before the replica serves."""
+    sock = _bound_socket(exclude, host)
+    try:
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def free_port(exclude: Collection[int] = (), host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now at ``host`` (a replica that loses a race is just restarted;
+    one that takes ``listening_socket`` has no race)."""
+    with _bound_socket(exclude, host) as sock:
+        return int(sock.getsockname()[1])
 
 
 def close_quietly(fd: int) -> None:

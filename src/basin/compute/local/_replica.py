@@ -29,6 +29,7 @@ from basin.compute.local._process import (
     close_quietly,
     exited,
     free_port,
+    listening_socket,
     proc_info,
     signal_group,
     spawn,
@@ -240,26 +241,41 @@ class Replica:
         try:
             if self._env is None and self.hooks.replica_env is not None:
                 self._env = dict(self.hooks.replica_env(self.spec.key, self.id))
-            port = free_port(self.hooks.ports, self.hooks.host)
-            extra = dict(self._env or {})
-            if self._allocation is not None:
-                extra.update(self._allocation.environment())
-            socket = self._socket_path()
-            env = self.spec.environment(port, extra, self.hooks.host, socket)
-            read_fd, write_fd = os.pipe()
+            # A command that serves on an inherited socket gets one already listening, so no
+            # other program can take its port first; any other binds the port it is told.
+            listener = (
+                listening_socket(self.hooks.ports, self.hooks.host)
+                if self.spec.takes_listener()
+                else None
+            )
             try:
-                popen = spawn(
-                    self.spec.command(port, self.hooks.host, socket),
-                    env,
-                    self.spec.cwd,
-                    write_fd,
-                    self._limits(),
-                )
-            except BaseException:
-                close_quietly(read_fd)
-                raise
+                if listener is not None:
+                    port, listen_fd = int(listener.getsockname()[1]), str(listener.fileno())
+                else:
+                    port, listen_fd = free_port(self.hooks.ports, self.hooks.host), ""
+                extra = dict(self._env or {})
+                if self._allocation is not None:
+                    extra.update(self._allocation.environment())
+                socket = self._socket_path()
+                env = self.spec.environment(port, extra, self.hooks.host, socket, listen_fd)
+                read_fd, write_fd = os.pipe()
+                try:
+                    popen = spawn(
+                        self.spec.command(port, self.hooks.host, socket, listen_fd),
+                        env,
+                        self.spec.cwd,
+                        write_fd,
+                        self._limits(),
+                        pass_fds=(listener.fileno(),) if listener is not None else (),
+                    )
+                except BaseException:
+                    close_quietly(read_fd)
+                    raise
+                finally:
+                    close_quietly(write_fd)
             finally:
-                close_quietly(write_fd)
+                if listener is not None:
+                    listener.close()  # the replica holds its own copy
         except Exception as error:
             # The message names the error type and OS reason only: a hook error could carry
             # a secret, and argv/env never go to logs.
