@@ -194,6 +194,26 @@ def test_the_gateway_runs_on_a_cpu_the_replicas_avoid_and_deletes_free_them(
         client.online_endpoints.begin_delete("gpu-ep").result()  # and an endpoint's
         assert not _running(pid)
 
+        def a_replica() -> int:
+            client.online_endpoints.begin_create_or_update(
+                ManagedOnlineEndpoint(name="gpu-ep")
+            ).result()
+            client.online_deployments.begin_create_or_update(
+                _deployment("third", code, "Standard_DS1_v2")
+            ).result()
+            key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
+            headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": "third"}
+            return int(httpx.post(uri, json={}, headers=headers, timeout=30).json()["pid"])
+
+        pid = a_replica()
+        client.workspaces.begin_delete("ws-cpus").result()  # a workspace's (its endpoints go)
+        assert not _running(pid)
+        client.workspaces.begin_delete("ws-cpus", permanently_delete=True).result()  # the name
+        client.workspaces.begin_create(Workspace(name="ws-cpus")).result()
+        pid = a_replica()
+        client.resource_groups.begin_delete("rg-cpus").result()  # and a group's
+        assert not _running(pid)
+
 
 def _running(pid: int) -> bool:
     try:

@@ -8,13 +8,14 @@ from typing import Any
 
 from basin.entities import ResourceGroup, TemplateDeployment
 from basin.errors import ValidationError
-from basin.ids import ResourceId
+from basin.ids import ResourceId, resource_group_id
 from basin.server.arm._common import GROUP, SUB, authorize, lists_what_it_can_read, readable
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.templates import is_workspace_template, workspace_from_template
 from basin.server.arm.wire import duration, envelope, page, system_data, text_map
 from basin.services import groups, template_deployments, workspaces
 from basin.services.platform import Platform
+from basin.services.serving import wait_for_removal
 
 __all__ = ["router"]
 
@@ -119,6 +120,8 @@ def _patch_group(request: ArmRequest) -> dict[str, Any]:
 @router.route("DELETE", GROUP)
 def _delete_group(request: ArmRequest) -> ArmReply:
     groups.delete(request.platform, request.params["group"])
+    group_id = resource_group_id(request.platform.subscription_id, request.params["group"])
+    wait_for_removal(request.state.serving, group_id)  # the replicas of what it held
     return ArmReply(None, 200)
 
 

@@ -17,6 +17,7 @@ from basin.server.arm._common import GROUP, ML, SUB, lists_what_it_can_read, rea
 from basin.server.arm.routing import ArmReply, ArmRequest, ArmRouter
 from basin.server.arm.wire import envelope, page, text_map
 from basin.services import workspaces
+from basin.services.serving import wait_for_removal
 
 __all__ = ["router", "workspace_body"]
 
@@ -155,9 +156,10 @@ def _delete(request: ArmRequest) -> ArmReply:
     purge = request.query.get("forceToPurge", "false").lower() == "true"
     if not purge:
         workspace_for(request)
-    workspaces.delete(
-        request.platform, request.params["group"], request.params["workspace"], permanently=purge
-    )
+    group, name = request.params["group"], request.params["workspace"]
+    workspaces.delete(request.platform, group, name, permanently=purge)
+    # its endpoints went with it: back once their replicas have stopped
+    wait_for_removal(request.state.serving, workspaces.workspace_id(request.platform, group, name))
     return ArmReply(None, 200)
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+from basin.ids import resource_group_id
 from basin.server.routes._common import GROUP, SUB, listing, platform_for
 from basin.services import groups
+from basin.services.serving import wait_for_removal
 
 router = APIRouter()
 
@@ -32,5 +34,8 @@ def show_group(request: Request, subscription_id: str, group: str) -> dict[str, 
 
 @router.delete(GROUP, status_code=200)
 def delete_group(request: Request, subscription_id: str, group: str) -> Response:
-    groups.delete(platform_for(request, subscription_id), group)
+    platform = platform_for(request, subscription_id)
+    groups.delete(platform, group)
+    group_id = resource_group_id(platform.subscription_id, group)
+    wait_for_removal(request.app.state.serving, group_id)  # the replicas of what it held
     return Response(status_code=200)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Request, Response
 from basin.entities import Workspace, parse_entity
 from basin.server.routes._common import GROUP, SUB, listing, platform_for, workspace_for
 from basin.services import workspaces
+from basin.services.serving import wait_for_removal
 
 router = APIRouter()
 
@@ -67,6 +68,8 @@ def delete_workspace(
     if not permanently_delete:
         workspace_for(request, subscription_id, group, name)
     workspaces.delete(platform, group, name, permanently=permanently_delete)
+    # its endpoints went with it: back once their replicas have stopped
+    wait_for_removal(request.app.state.serving, workspaces.workspace_id(platform, group, name))
     return Response(status_code=200)
 
 
