@@ -141,10 +141,11 @@ class ServingController:
         self.compute.close()
 
     def wait_removed(self, resource_id: str, timeout: float = REMOVAL_WAIT_S) -> bool:
-        """Wait until no replica of the deleted deployment ``resource_id`` (or of any deployment
-        under the deleted endpoint ``resource_id``) runs: as on Azure, a delete returns once its
-        resources are free (a GPU, CPUs), not while its replicas drain and stop (~1 s). False
-        when some still run at the timeout (a script that ignores SIGTERM is killed later)."""
+        """Wait until no replica of the deleted deployment ``resource_id``, or of any deployment
+        under the deleted endpoint, workspace or group ``resource_id``, runs: as on Azure, a
+        delete returns once its resources are free (a GPU, CPUs), not while its replicas drain
+        and stop (~1 s). False when some still run at the timeout (a script that ignores
+        SIGTERM is killed later)."""
         wanted = resource_id.lower()
         deadline = time.monotonic() + timeout
         while any(
