@@ -23,7 +23,7 @@ BENCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("blob", ()),
     ("envbuild", ()),
     ("sdk_journey", ()),
-    ("endpoint", ("--seconds", "4", "--rounds", "3")),
+    ("endpoint", ("--seconds", "4", "--rounds", "5")),
     ("soak", ("--seconds", "120")),
     ("cli", ()),
     ("scale", ("--rounds", "3")),
