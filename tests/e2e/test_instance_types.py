@@ -62,25 +62,38 @@ def _deployment(name: str, code: Path, instance_type: str) -> Any:
     )
 
 
-def test_one_gpu_two_deployments(gpu_server: ServerProcess, tmp_path: Path) -> None:
+def _code(tmp_path: Path) -> Path:
     code = tmp_path / "src"
     code.mkdir()
     (code / "score.py").write_text(SCRIPT)
+    return code
+
+
+def _endpoint(client: MLClient) -> tuple[str, str]:
+    """The endpoint "gpu-ep", made in the client's workspace: its scoring URI and key."""
+    client.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="gpu-ep")).result()
+    key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
+    uri = client.online_endpoints.get("gpu-ep").scoring_uri
+    assert uri and key
+    return uri, key
+
+
+def _score(uri: str, key: str, deployment: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": deployment}
+    return httpx.post(uri, json={}, headers=headers, timeout=30)
+
+
+def test_one_gpu_two_deployments(gpu_server: ServerProcess, tmp_path: Path) -> None:
+    code = _code(tmp_path)
     with MLClient(
         None, None, "rg-gpu", "ws-gpu", server=gpu_server.url, token=gpu_server.token
     ) as client:
         client.resource_groups.create_or_update("rg-gpu")
         client.workspaces.begin_create(Workspace(name="ws-gpu")).result()
-        client.online_endpoints.begin_create_or_update(
-            ManagedOnlineEndpoint(name="gpu-ep")
-        ).result()
-        key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
-        uri = client.online_endpoints.get("gpu-ep").scoring_uri
-        assert uri
+        uri, key = _endpoint(client)
 
         def score(deployment: str) -> httpx.Response:
-            headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": deployment}
-            return httpx.post(uri, json={}, headers=headers, timeout=30)
+            return _score(uri, key, deployment)
 
         first = client.online_deployments.begin_create_or_update(
             _deployment("first", code, "gpu-small")
@@ -147,9 +160,7 @@ def _gateway_pid(server: ServerProcess) -> int:
 def test_the_gateway_runs_on_a_cpu_the_replicas_avoid_and_deletes_free_them(
     tmp_path: Path, build_cache: Path
 ) -> None:
-    code = tmp_path / "src"
-    code.mkdir()
-    (code / "score.py").write_text(SCRIPT)
+    code = _code(tmp_path)
     available = sorted(os.sched_getaffinity(0))
     env = {"BASIN_BUILD_CACHE": str(build_cache)}
     with (
@@ -163,19 +174,17 @@ def test_the_gateway_runs_on_a_cpu_the_replicas_avoid_and_deletes_free_them(
             assert gateway == {available[-1]}  # the last CPU, its own
         client.resource_groups.create_or_update("rg-cpus")
         client.workspaces.begin_create(Workspace(name="ws-cpus")).result()
-        client.online_endpoints.begin_create_or_update(
-            ManagedOnlineEndpoint(name="gpu-ep")
-        ).result()
-        key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
-        uri = client.online_endpoints.get("gpu-ep").scoring_uri
-        assert uri
-        small = client.online_deployments.begin_create_or_update(
-            _deployment("small", code, "Standard_DS1_v2")  # 1 vCPU
-        ).result()
-        assert small.provisioning_state == "Succeeded", small.provisioning_message
-        headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": "small"}
-        answer = httpx.post(uri, json={}, headers=headers, timeout=30)
-        pid = answer.json()["pid"]
+        uri, key = _endpoint(client)
+
+        def a_replica(name: str) -> int:
+            """A 1-vCPU deployment's replica (its pid)."""
+            made = client.online_deployments.begin_create_or_update(
+                _deployment(name, code, "Standard_DS1_v2")
+            ).result()
+            assert made.provisioning_state == "Succeeded", made.provisioning_message
+            return int(_score(uri, key, name).json()["pid"])
+
+        pid = a_replica("small")
         replica = _allowed_cpus(pid)
         assert len(replica) == 1
         if len(available) >= 2:
@@ -185,32 +194,18 @@ def test_the_gateway_runs_on_a_cpu_the_replicas_avoid_and_deletes_free_them(
         # has stopped (it drains for a second first), so its CPUs and GPUs are free again.
         client.online_deployments.begin_delete("small", "gpu-ep").result()
         assert not _running(pid)
-        again = client.online_deployments.begin_create_or_update(
-            _deployment("again", code, "Standard_DS1_v2")
-        ).result()
-        assert again.provisioning_state == "Succeeded", again.provisioning_message
-        headers["azureml-model-deployment"] = "again"
-        pid = httpx.post(uri, json={}, headers=headers, timeout=30).json()["pid"]
+        pid = a_replica("again")
         client.online_endpoints.begin_delete("gpu-ep").result()  # and an endpoint's
         assert not _running(pid)
 
-        def a_replica() -> int:
-            client.online_endpoints.begin_create_or_update(
-                ManagedOnlineEndpoint(name="gpu-ep")
-            ).result()
-            client.online_deployments.begin_create_or_update(
-                _deployment("third", code, "Standard_DS1_v2")
-            ).result()
-            key = client.online_endpoints.get_keys("gpu-ep").primary_key  # type: ignore[union-attr]
-            headers = {"Authorization": f"Bearer {key}", "azureml-model-deployment": "third"}
-            return int(httpx.post(uri, json={}, headers=headers, timeout=30).json()["pid"])
-
-        pid = a_replica()
+        uri, key = _endpoint(client)
+        pid = a_replica("third")
         client.workspaces.begin_delete("ws-cpus").result()  # a workspace's (its endpoints go)
         assert not _running(pid)
         client.workspaces.begin_delete("ws-cpus", permanently_delete=True).result()  # the name
         client.workspaces.begin_create(Workspace(name="ws-cpus")).result()
-        pid = a_replica()
+        uri, key = _endpoint(client)
+        pid = a_replica("third")
         client.resource_groups.begin_delete("rg-cpus").result()  # and a group's
         assert not _running(pid)
 
