@@ -177,9 +177,10 @@ class EndpointPlan:
 
     def choose(self, roll: float) -> DeploymentState | None:
         """The live deployment for a uniform ``roll`` in [0, 1), or None if none has traffic."""
-        if not self.live:
-            return None
-        return self.live[bisect_right(self.cumulative, roll * self.cumulative[-1])]
+        live = self.live
+        if len(live) < 2:  # most endpoints: nothing to split
+            return live[0] if live else None
+        return live[bisect_right(self.cumulative, roll * self.cumulative[-1])]
 
 
 def worker_share(total: int, index: int, workers: int) -> int:

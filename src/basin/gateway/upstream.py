@@ -222,8 +222,9 @@ class Connection(asyncio.Protocol):
         """The whole body if it has all arrived already (the common case), else ``None``."""
         if not self.complete:
             return None
-        body = b"".join(self._chunks)
-        self._chunks.clear()
+        chunks = self._chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one read: no copy
+        chunks.clear()
         self._buffered = 0
         return body
 

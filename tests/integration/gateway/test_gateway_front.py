@@ -27,7 +27,14 @@ class _App:
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         path = scope["path"]
-        self.seen.append({"path": path, "query": scope["query_string"], "raw": scope["raw_path"]})
+        self.seen.append(
+            {
+                "path": path,
+                "query": scope["query_string"],
+                "raw": scope["raw_path"],
+                "version": scope["http_version"],
+            }
+        )
         if path == "/early":
             await _reply(send, 401, b"no")
             return
@@ -145,6 +152,34 @@ def test_pipelined_requests_are_answered_in_order(front: _Running) -> None:
     assert first.endswith(b"slow") and second.endswith(b"last")
 
 
+@pytest.mark.parametrize(
+    ("version", "connection", "kept"),
+    [
+        (b"1.1", b"", True),
+        (b"1.1", b"Connection: keep-alive\r\n", True),
+        (b"1.1", b"Connection: close\r\n", False),
+        (b"1.1", b"Connection: Upgrade-Insecure, close\r\n", False),
+        (b"1.0", b"", False),
+        (b"1.0", b"Connection: keep-alive\r\n", False),  # 1.0 is never kept alive here
+    ],
+)
+def test_the_version_and_connection_header_decide_keep_alive(
+    front: _Running, version: bytes, connection: bytes, kept: bool
+) -> None:
+    with front.connect() as conn:
+        conn.sendall(
+            b"POST /echo HTTP/%s\r\nHost: x\r\n%sContent-Length: 2\r\n\r\nhi"
+            % (version, connection)
+        )
+        (answer,) = _read_answers(conn, 1)
+        conn.settimeout(1)
+        closed = conn.recv(65536) == b"" if not kept else None
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"hi")
+    assert (b"connection: close\r\n" not in answer) is kept
+    assert closed is (None if kept else True)
+    assert front.app.seen[-1]["version"] == version.decode()
+
+
 def test_a_streamed_answer_is_chunked(front: _Running) -> None:
     with front.connect() as conn:
         conn.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -230,7 +265,12 @@ def test_path_and_query_are_split_and_unescaped(front: _Running) -> None:
     with front.connect() as conn:
         conn.sendall(b"GET /a%20b/c?x=1&y=%41 HTTP/1.1\r\nHost: x\r\n\r\n")
         _read_answers(conn, 1)
-    assert front.app.seen[-1] == {"path": "/a b/c", "query": b"x=1&y=%41", "raw": b"/a%20b/c"}
+    assert front.app.seen[-1] == {
+        "path": "/a b/c",
+        "query": b"x=1&y=%41",
+        "raw": b"/a%20b/c",
+        "version": "1.1",
+    }
 
 
 @pytest.mark.parametrize(
