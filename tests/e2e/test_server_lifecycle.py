@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from basin import MLClient
+from basin.compute import idle_polling_hint
 from basin.entities import Workspace
 from basin.testing import ServerProcess
 
@@ -37,6 +38,11 @@ def test_first_start_creates_a_private_admin_credential(home: Path) -> None:
         assert info["caller"]["name"] == "admin"
         # the token is in no log line
         assert all(server.token not in line for line in server.output)
+        # a VM whose idle CPUs do not poll is named at the start (and only such a machine)
+        hint = idle_polling_hint()
+        logged = any("guest_halt_poll_ns" in line for line in server.output)
+        assert logged is (hint is not None)
+        assert hint is None or any(hint in line for line in server.output)
 
 
 def test_sigkill_and_restart_lose_nothing(home: Path) -> None:

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from basin.compute.backend import ComputeBackend, StatusListener
 from basin.compute.backoff import RestartPolicy, Run, crash_streak, restart_delay
-from basin.compute.factory import DEFAULT_COMPUTE, check_compute_url, gateway_cpus, open_compute
+from basin.compute.factory import (
+    DEFAULT_COMPUTE,
+    check_compute_url,
+    gateway_cpus,
+    guest_halt_poll_ns,
+    idle_polling_hint,
+    open_compute,
+)
 from basin.compute.instance_types import InstanceType, InstanceTypes, load_instance_types
 from basin.compute.local import LocalSupervisor
 from basin.compute.models import (
@@ -61,6 +68,8 @@ __all__ = [
     "check_compute_url",
     "crash_streak",
     "gateway_cpus",
+    "guest_halt_poll_ns",
+    "idle_polling_hint",
     "load_instance_types",
     "open_compute",
     "restart_delay",

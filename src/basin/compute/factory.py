@@ -8,11 +8,23 @@ from urllib.parse import urlsplit
 
 from basin.compute.backend import ComputeBackend
 from basin.compute.local import LocalSupervisor
-from basin.compute.local._machine import detect_machine, gateway_cpus
+from basin.compute.local._machine import (
+    detect_machine,
+    gateway_cpus,
+    guest_halt_poll_ns,
+    idle_polling_hint,
+)
 from basin.compute.models import ArtifactSource
 from basin.errors import ValidationError
 
-__all__ = ["DEFAULT_COMPUTE", "check_compute_url", "gateway_cpus", "open_compute"]
+__all__ = [
+    "DEFAULT_COMPUTE",
+    "check_compute_url",
+    "gateway_cpus",
+    "guest_halt_poll_ns",
+    "idle_polling_hint",
+    "open_compute",
+]
 
 DEFAULT_COMPUTE = "local://"
 

@@ -25,6 +25,7 @@ from basin.compute import (
     ComputeBackend,
     check_compute_url,
     gateway_cpus,
+    idle_polling_hint,
     load_instance_types,
     open_compute,
 )
@@ -410,6 +411,9 @@ def run_server(settings: ServerSettings) -> None:
         handle.platform.proxy_endpoint,
         settings.home,
     )
+    hint = idle_polling_hint()
+    if hint is not None:
+        logger.warning("basin server: %s", hint)
     # The line tests and scripts wait for; flushed so a parent reading a pipe sees it at once.
     print(f"basin server ready at {handle.platform.api_endpoint}", flush=True)
     try:

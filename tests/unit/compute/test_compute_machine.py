@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from basin.compute import Resources, gateway_cpus
+from basin.compute import Resources, gateway_cpus, guest_halt_poll_ns, idle_polling_hint
 from basin.compute.local._machine import Ledger, Machine
 from basin.errors import ValidationError
 
@@ -63,3 +64,42 @@ def test_without_a_pinned_gateway_the_first_replica_takes_the_first_cpu() -> Non
     two = Ledger(Machine(cpus=(0, 1), memory_bytes=8 * GIB, gpus=(), gateway=(1,)))
     assert two.allocate("a", _one_cpu()).cpus == (0,)
     assert two.allocate("b", _one_cpu()).cpus == (0,)  # 0 held once, 1 by the gateway: a tie
+
+
+def _sys(
+    root: Path, governor: str | None, poll_ns: str | None, file: str = "current_governor"
+) -> Path:
+    """A /sys with a cpuidle governor and haltpoll's polling window, as a VM's kernel shows."""
+    if governor is not None:
+        (root / "devices/system/cpu/cpuidle").mkdir(parents=True)
+        (root / "devices/system/cpu/cpuidle" / file).write_text(governor + "\n")
+    if poll_ns is not None:
+        (root / "module/haltpoll/parameters").mkdir(parents=True)
+        (root / "module/haltpoll/parameters/guest_halt_poll_ns").write_text(poll_ns + "\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("governor", "poll_ns", "file", "expected"),
+    [
+        ("haltpoll", "0", "current_governor", 0),
+        ("haltpoll", "200000", "current_governor_ro", 200000),
+        ("menu", "0", "current_governor", None),  # bare metal: haltpoll's value means nothing
+        (None, None, "current_governor", None),  # no cpuidle at all (containers, some VMs)
+        ("haltpoll", None, "current_governor", None),
+        ("haltpoll", "garbage", "current_governor", None),
+    ],
+)
+def test_guest_halt_poll_ns(
+    tmp_path: Path, governor: str | None, poll_ns: str | None, file: str, expected: int | None
+) -> None:
+    assert guest_halt_poll_ns(_sys(tmp_path, governor, poll_ns, file)) == expected
+
+
+def test_the_hint_names_the_setting_only_where_idle_cpus_do_not_poll(tmp_path: Path) -> None:
+    hint = idle_polling_hint(_sys(tmp_path / "off", "haltpoll", "0"))
+    assert hint is not None
+    assert "guest_halt_poll_ns=0" in hint
+    assert "echo 200000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns" in hint
+    assert idle_polling_hint(_sys(tmp_path / "on", "haltpoll", "200000")) is None
+    assert idle_polling_hint(_sys(tmp_path / "metal", "menu", None)) is None

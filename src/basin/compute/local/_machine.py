@@ -37,6 +37,8 @@ __all__ = [
     "detect_gpus",
     "detect_machine",
     "gateway_cpus",
+    "guest_halt_poll_ns",
+    "idle_polling_hint",
 ]
 
 _GIB = 2**30
@@ -78,6 +80,44 @@ def detect_machine(gpus: Sequence[str] | None = None, gateway: Sequence[int] = (
         memory_bytes=_memory_total(),
         gpus=tuple(gpus) if gpus is not None else detect_gpus(),
         gateway=tuple(gateway),
+    )
+
+
+def guest_halt_poll_ns(sys_root: Path = Path("/sys")) -> int | None:
+    """How long an idle CPU of this virtual machine polls before it halts (the ``haltpoll``
+    cpuidle governor's ``guest_halt_poll_ns``), or None where that governor does not run."""
+    cpuidle = sys_root / "devices/system/cpu/cpuidle"
+    try:
+        # (``current_governor`` where governors may be switched at run time, else ``_ro``)
+        governor = next(
+            path.read_text().strip()
+            for path in (cpuidle / "current_governor", cpuidle / "current_governor_ro")
+            if path.exists()
+        )
+        if governor != "haltpoll":
+            return None
+        return int((sys_root / "module/haltpoll/parameters/guest_halt_poll_ns").read_text())
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def idle_polling_hint(sys_root: Path = Path("/sys")) -> str | None:
+    """What to tell the operator of a virtual machine whose idle CPUs halt without polling
+    first; None elsewhere.
+
+    Each halt is an exit to the hypervisor, and each wake-up of a halted CPU waits for it: a
+    request through the gateway wakes three processes instead of two, so at low load the hop
+    costs mostly wake-ups (docs/architecture.md, "The hop", seventh step).
+    """
+    if guest_halt_poll_ns(sys_root) != 0:
+        return None
+    return (
+        "this virtual machine's idle CPUs halt without polling first (cpuidle haltpoll, "
+        "guest_halt_poll_ns=0): every wake-up of a process waits for the hypervisor, which "
+        "makes a lone client's requests slower, through the gateway most (bench/endpoint.py, "
+        "echo at concurrency 1 on 2 vCPUs: 0.53x of direct without polling, 0.76x with). To poll as the kernel does by "
+        "default, as root: echo 200000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns "
+        "(at boot: haltpoll.guest_halt_poll_ns=200000)."
     )
 
 
