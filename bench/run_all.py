@@ -27,7 +27,7 @@ BENCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("soak", ("--seconds", "120")),
     ("cli", ()),
     ("scale", ("--rounds", "3")),
-    ("hop", ("--rounds", "3")),
+    ("hop", ("--rounds", "4")),
     ("ray_deploy", ()),
 )
 
