@@ -34,6 +34,8 @@ def test_exports() -> None:
             "check_compute_url",
             "crash_streak",
             "gateway_cpus",
+            "guest_halt_poll_ns",
+            "idle_polling_hint",
             "load_instance_types",
             "open_compute",
             "restart_delay",
