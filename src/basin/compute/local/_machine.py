@@ -115,8 +115,9 @@ def idle_polling_hint(sys_root: Path = Path("/sys")) -> str | None:
         "this virtual machine's idle CPUs halt without polling first (cpuidle haltpoll, "
         "guest_halt_poll_ns=0): every wake-up of a process waits for the hypervisor, which "
         "makes a lone client's requests slower, through the gateway most (bench/endpoint.py, "
-        "echo at concurrency 1 on 2 vCPUs: 0.53x of direct without polling, 0.76x with). To poll as the kernel does by "
-        "default, as root: echo 200000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns "
+        "echo at concurrency 1 on 2 vCPUs: 0.53x of direct without polling, 0.76x with). "
+        "To poll as the kernel does by default, as root: "
+        "echo 200000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns "
         "(at boot: haltpoll.guest_halt_poll_ns=200000)."
     )
 
