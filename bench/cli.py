@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _conditions import run_reporting_conditions
+
 from basin.testing import ServerProcess
 from basin.testing.venvs import ensure_venv
 
@@ -128,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_reporting_conditions(main)

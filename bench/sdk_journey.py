@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _conditions import run_reporting_conditions
+
 from basin.testing import ServerProcess
 from basin.testing.azureml_sdk import AZURE_AI_ML_VERSION, ensure_azure_sdks
 from basin.testing.sdk_journey import prepare, run_journey
@@ -89,4 +91,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_reporting_conditions(main)

@@ -20,7 +20,6 @@ import re
 import shutil
 import signal
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _conditions import run_reporting_conditions
 
 from basin import MLClient
 from basin.entities import (
@@ -267,4 +267,4 @@ def report(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_reporting_conditions(main)
