@@ -28,7 +28,9 @@ WAIT_S = 60  # upper bound for anything to happen on a busy 2-core machine (neve
 #                    on a socket of its own; GET /listener gives "<its port> <argv port>"
 # Requests: GET /env?name=X echoes a variable; GET /crash exits with code 4; GET /hang makes
 # every later GET / hang; GET /say?n=N prints N numbered lines; GET /alloc?mb=N tries to hold
-# N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it).
+# N MiB (200 "held", or 507 "MemoryError" when the replica's memory limit refuses it);
+# GET /cuda counts the GPUs CUDA shows this process and names the first one's PCI bus id
+# ("1 00000000:18:00.0"; "0 " where it shows none; 503 without NVIDIA's driver).
 REPLICA = textwrap.dedent(
     """
     import http.server, os, signal, socket, socketserver, subprocess, sys, threading, time
@@ -89,6 +91,22 @@ REPLICA = textwrap.dedent(
                     return self.answer(507, "MemoryError")
                 del held
                 return self.answer(200, "held")
+            if url.path == "/cuda":  # the driver API, as any CUDA program sees its devices
+                import ctypes
+                try:
+                    cuda = ctypes.CDLL("libcuda.so.1")
+                except OSError as ex:
+                    return self.answer(503, f"no libcuda: {ex}")
+                status = cuda.cuInit(0)
+                if status == 100:  # CUDA_ERROR_NO_DEVICE: CUDA_VISIBLE_DEVICES hides them all
+                    return self.answer(200, "0 ")
+                if status != 0:
+                    return self.answer(503, f"cuInit: {status}")
+                count, bus = ctypes.c_int(0), ctypes.create_string_buffer(32)
+                cuda.cuDeviceGetCount(ctypes.byref(count))
+                if count.value:
+                    cuda.cuDeviceGetPCIBusId(bus, 32, 0)
+                return self.answer(200, f"{count.value} {bus.value.decode()}")
             if url.path == "/hang":
                 hang.set()
                 return self.answer(200, "hanging")

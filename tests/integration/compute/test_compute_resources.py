@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from basin.compute import (
 )
 from basin.compute.instance_types import InstanceTypes
 from basin.compute.local._limits import own_v1_memory_cgroup
-from basin.compute.local._machine import Machine, detect_machine
+from basin.compute.local._machine import Machine, detect_gpus, detect_machine
 
 from .conftest import WAIT_S, get, wait_for
 
@@ -28,6 +29,15 @@ SpecFactory = Callable[..., ReplicaSpec]
 A = "/ws/onlineEndpoints/ep/deployments/a"
 B = "/ws/onlineEndpoints/ep/deployments/b"
 GIB = 2**30
+REAL_GPUS = detect_gpus()
+
+
+def _cuda_driver() -> bool:
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
 
 
 def with_resources(spec: ReplicaSpec, resources: Resources) -> ReplicaSpec:
@@ -199,6 +209,42 @@ def test_gpus_are_exclusive_and_a_deployment_that_does_not_fit_waits(
     settled = supervisor.wait_settled(B, WAIT_S)
     assert settled is not None and settled.state is DeploymentState.SUCCEEDED
     assert settled.message == ""
+
+
+@pytest.mark.skipif(
+    not REAL_GPUS or not _cuda_driver(),
+    reason="no NVIDIA GPU and driver here (the simulated test above runs everywhere; "
+    "scripts/device_checks.sh runs this one on a machine with GPUs)",
+)
+def test_real_gpus_each_replica_sees_only_its_own(
+    supervisor_factory: Callable[..., LocalSupervisor], make_spec: SpecFactory
+) -> None:
+    supervisor = supervisor_factory()  # this machine as detected: its real GPUs
+    count = len(REAL_GPUS)
+    one_gpu = dataclasses.replace(
+        InstanceTypes().get("Standard_NC6s_v3").resources, memory_bytes=GIB
+    )
+    supervisor.apply(with_resources(make_spec(key=A), one_gpu), count)
+    endpoints = supervisor.wait_ready(A, count, WAIT_S)
+    seen = [get(e, "/cuda").text.split(" ") for e in endpoints]
+    assert [shown for shown, _ in seen] == ["1"] * count  # CUDA shows each replica one GPU
+    assert len({bus for _, bus in seen}) == count  # never the same one twice
+
+    supervisor.apply(with_resources(make_spec(key=B), Resources(1, GIB)), 1)
+    (plain,) = supervisor.wait_ready(B, 1, WAIT_S)
+    assert get(plain, "/cuda").text == "0 "  # a replica without GPUs sees none
+
+    third = "/ws/onlineEndpoints/ep/deployments/c"
+    supervisor.apply(with_resources(make_spec(key=third), one_gpu), 1)
+    wait_for(
+        lambda: (s := supervisor.status(third)) is not None and "Not enough quota" in s.message,
+        "a GPU deployment on a machine whose GPUs are all taken to wait",
+    )
+    supervisor.apply(with_resources(make_spec(key=A), one_gpu), count - 1)  # frees one
+    (waited,) = supervisor.wait_ready(third, 1, WAIT_S)
+    kept = {get(e, "/cuda").text for e in supervisor.ready_endpoints(A)}
+    got = get(waited, "/cuda").text
+    assert got.startswith("1 ") and got not in kept
 
 
 def test_more_memory_than_the_machine_has_waits_with_the_reason(
