@@ -55,15 +55,15 @@ def _gateway_build() -> str:
 
 def _set_halt_poll(wanted: str) -> str | None:
     """Set the polling window to ``wanted`` ns; returns the value to restore (None: unchanged)."""
-    if guest_halt_poll_ns() is None:
+    before = guest_halt_poll_ns()
+    if before is None:
         print("BENCH_GUEST_HALT_POLL_NS ignored: this machine is not a haltpoll VM", flush=True)
         return None
-    before = HALT_POLL.read_text().strip()
     try:
         HALT_POLL.write_text(str(int(wanted)))
     except (OSError, ValueError) as ex:
         sys.exit(f"BENCH_GUEST_HALT_POLL_NS={wanted!r}: cannot set it ({ex}); run as root")
-    return before
+    return str(before)
 
 
 def run_reporting_conditions(main: Callable[[], int | None]) -> None:
